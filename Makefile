@@ -1,0 +1,45 @@
+# jupyter_mltrack — developer entry points. `make demo` and `make test` work on a fresh machine
+# with Python 3.11: each creates .venv and installs what it needs.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/pip install -q --disable-pip-version-check
+
+.PHONY: demo test lint typecheck pytest bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) --upgrade pip
+
+# Stamps are keyed to pyproject.toml so a changed dependency list reinstalls.
+$(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[sklearn]' 2>&1 | grep -v "is ignored" || true
+	$(BIN)/python -c "import jupyter_mltrack, sklearn"
+	touch $@
+
+$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[dev]' 2>&1 | grep -v "is ignored" || true
+	$(BIN)/python -c "import jupyter_mltrack, pytest, sklearn, psycopg, pymysql"
+	touch $@ $(VENV)/.demo-installed
+
+demo: $(VENV)/.demo-installed
+	$(BIN)/python examples/demo_sweep.py
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy
+
+pytest: $(VENV)/.dev-installed
+	$(BIN)/pytest -q
+
+test: lint typecheck pytest
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) .bench mltrack .pytest_cache .mypy_cache .ruff_cache

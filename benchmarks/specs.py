@@ -1,0 +1,175 @@
+"""The workload catalog: what each benchmark is called, its unit, size, target and timeout.
+
+A workload is measured once for jupyter_mltrack and once per MLflow *mode* (e.g. sync and async
+logging); each mode becomes one row of the results table. The child scripts in ``workloads/``
+implement the workloads under the same names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MlflowMode:
+    """One way of running MLflow for a workload: a label for the row and extra environment."""
+
+    label: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    #: MLflow 3.17.2's figure on SQLite as quoted in the issue, for reference.
+    issue_figure: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Workload:
+    """A benchmark: how to run it, how to read its number and what jupyter_mltrack must reach."""
+
+    name: str
+    title: str  # may contain {size}
+    unit: str
+    higher_is_better: bool
+    target: float
+    size: int
+    quick_size: int
+    #: Fresh processes per tool; the median is reported. Expensive workloads run once.
+    repeats: int
+    timeout_s: float
+    #: The value is the child's wall time minus bare interpreter startup, not what it prints.
+    wall_clock: bool = False
+    #: Empty: MLflow is not measured for this workload (shown as "—").
+    mlflow_modes: tuple[MlflowMode, ...] = (MlflowMode(),)
+
+    def describe(self, size: int) -> str:
+        """Return the title with the size filled in."""
+        return self.title.format(size=f"{size:,}")
+
+    def meets(self, value: float) -> bool:
+        """Return whether jupyter_mltrack's ``value`` reaches the target."""
+        return value >= self.target if self.higher_is_better else value <= self.target
+
+
+ASYNC_ENV = {"MLFLOW_ENABLE_ASYNC_LOGGING": "true"}
+
+WORKLOADS: tuple[Workload, ...] = (
+    Workload(
+        name="import_time",
+        title="import (fresh process)",
+        unit="ms",
+        higher_is_better=False,
+        target=150,
+        size=1,
+        quick_size=1,
+        repeats=5,
+        timeout_s=120,
+        mlflow_modes=(MlflowMode(issue_figure=1190),),
+    ),
+    Workload(
+        name="end_to_end",
+        title="fresh process: import, 1 run with a param and a metric, exit",
+        unit="ms",
+        higher_is_better=False,
+        target=500,
+        size=1,
+        quick_size=1,
+        repeats=3,
+        timeout_s=180,
+        wall_clock=True,
+        mlflow_modes=(MlflowMode(issue_figure=3300),),
+    ),
+    Workload(
+        name="first_store_use",
+        title="first use of a new SQLite store (set_experiment)",
+        unit="ms",
+        higher_is_better=False,
+        target=400,
+        size=1,
+        quick_size=1,
+        repeats=3,
+        timeout_s=180,
+        mlflow_modes=(MlflowMode(issue_figure=1970),),
+    ),
+    Workload(
+        name="log_metric_loop",
+        title="{size} fluent log_metric calls + flush",
+        unit="calls/s",
+        higher_is_better=True,
+        target=100_000,
+        size=10_000,
+        quick_size=500,
+        repeats=1,
+        timeout_s=900,
+        mlflow_modes=(
+            MlflowMode(label="sync", issue_figure=214),
+            MlflowMode(label="async", env=ASYNC_ENV, issue_figure=176),
+        ),
+    ),
+    Workload(
+        name="log_batch_points",
+        title="{size} metric points via client log_batch (1,000/batch)",
+        unit="points/s",
+        higher_is_better=True,
+        target=250_000,
+        size=1_000_000,
+        quick_size=20_000,
+        repeats=1,
+        timeout_s=900,
+        mlflow_modes=(MlflowMode(issue_figure=10_000),),
+    ),
+    Workload(
+        name="create_runs",
+        title="{size} fluent runs (5 params, 5 metrics, 2 tags)",
+        unit="ms/run",
+        higher_is_better=False,
+        target=1,
+        size=1_000,
+        quick_size=50,
+        repeats=1,
+        timeout_s=600,
+        mlflow_modes=(MlflowMode(issue_figure=30),),
+    ),
+    Workload(
+        name="search_runs",
+        title="search_runs over {size} runs (filter + order_by, DataFrame)",
+        unit="ms",
+        higher_is_better=False,
+        target=100,
+        size=10_000,
+        quick_size=300,
+        repeats=1,
+        timeout_s=1800,
+        mlflow_modes=(MlflowMode(issue_figure=2450),),
+    ),
+    Workload(
+        name="metric_history",
+        title="get_metric_history of {size} steps",
+        unit="ms",
+        higher_is_better=False,
+        target=200,
+        size=100_000,
+        quick_size=5_000,
+        repeats=1,
+        timeout_s=600,
+        mlflow_modes=(MlflowMode(issue_figure=2590),),
+    ),
+    Workload(
+        name="peak_memory",
+        title="peak RSS growth, {size} fluent log_metric calls + flush",
+        unit="MB",
+        higher_is_better=False,
+        target=100,
+        size=1_000_000,
+        quick_size=50_000,
+        repeats=1,
+        timeout_s=600,
+        mlflow_modes=(),
+    ),
+)
+
+
+def get_workload(name: str) -> Workload:
+    """Return the workload called ``name`` or raise ``KeyError`` listing the known names."""
+    for workload in WORKLOADS:
+        if workload.name == name:
+            return workload
+    known = ", ".join(w.name for w in WORKLOADS)
+    raise KeyError(f"unknown workload {name!r}; known: {known}")

@@ -1,0 +1,220 @@
+"""jupyter_mltrack's side of each workload; run by the project venv in a fresh temp dir.
+
+The runner sets ``MLTRACK_TRACKING_URI=sqlite:///<tmp>/mltrack.db`` and starts this script with
+the temp dir as working directory. Each function mirrors the same-named one in
+``mlflow_workloads.py``; only the library calls differ.
+"""
+
+from __future__ import annotations
+
+import time
+
+from _common import (
+    BASE_TIMESTAMP_MS,
+    SEARCH_FILTER,
+    SEARCH_MAX_RESULTS,
+    SEARCH_ORDER_BY,
+    batches,
+    elapsed_ms,
+    emit,
+    fluent_run_values,
+    main,
+    median,
+    progress,
+    reset_peak_rss,
+    rss_mb,
+    search_run_values,
+)
+
+#: Heavy modules worth knowing about when ``import jupyter_mltrack`` loads them eagerly.
+HEAVY_MODULES = ("pandas", "numpy", "sqlalchemy", "alembic", "IPython", "yaml", "click", "fsspec")
+
+
+def import_time(size: int) -> None:
+    """Time ``import jupyter_mltrack`` in this fresh interpreter."""
+    import sys
+
+    before = len(sys.modules)
+    start = time.perf_counter()
+    import jupyter_mltrack  # noqa: F401
+
+    ms = elapsed_ms(start)
+    heavy = [name for name in HEAVY_MODULES if name in sys.modules]
+    emit(ms, modules_loaded=len(sys.modules) - before, heavy_modules_loaded=heavy)
+
+
+def end_to_end(size: int) -> None:
+    """Import, log one run with a param and a metric, exit (the runner times the process)."""
+    import jupyter_mltrack as mlt
+
+    with mlt.start_run():
+        mlt.log_param("p", "1")
+        mlt.log_metric("m", 0.5)
+    emit(None)
+
+
+def first_store_use(size: int) -> None:
+    """Time the first call that opens the new SQLite store (creates the tables)."""
+    start = time.perf_counter()
+    import jupyter_mltrack as mlt
+
+    import_ms = elapsed_ms(start)
+    start = time.perf_counter()
+    mlt.set_experiment("x")
+    emit(elapsed_ms(start), import_ms=import_ms)
+
+
+def log_metric_loop(size: int) -> None:
+    """Time ``size`` fluent ``log_metric`` calls plus the ``flush()`` that puts them on disk."""
+    import jupyter_mltrack as mlt
+
+    mlt.set_experiment("bench")
+    run = mlt.start_run()
+    start = time.perf_counter()
+    for i in range(size):
+        mlt.log_metric("m", i * 0.001, step=i)
+    mlt.flush()
+    seconds = time.perf_counter() - start
+    mlt.end_run()
+    stored = len(mlt.TrackingClient().get_metric_history(run.info.run_id, "m"))
+    emit(size / seconds, seconds=seconds, stored=stored)
+
+
+def log_batch_points(size: int) -> None:
+    """Time ``size`` metric points through ``TrackingClient.log_batch``, 1,000 per call."""
+    from jupyter_mltrack import TrackingClient
+    from jupyter_mltrack.entities import Metric
+
+    client = TrackingClient()
+    run_id = client.create_run(client.create_experiment("bench")).info.run_id
+    prepared = [
+        [
+            Metric(key=f"m{j % 10}", value=j * 1e-6, timestamp=BASE_TIMESTAMP_MS + j, step=j // 10)
+            for j in chunk
+        ]
+        for chunk in batches(size, 1000)
+    ]
+    start = time.perf_counter()
+    for n, batch in enumerate(prepared, 1):
+        client.log_batch(run_id, metrics=batch)
+        if n % 100 == 0:
+            progress(f"{n * 1000:,} points")
+    seconds = time.perf_counter() - start
+    stored = len(client.get_metric_history(run_id, "m0"))
+    emit(size / seconds, seconds=seconds, stored_m0=stored)
+
+
+def create_runs(size: int) -> None:
+    """Time ``size`` fluent runs with 5 params, 5 metrics and 2 tags each; report ms per run."""
+    import jupyter_mltrack as mlt
+
+    mlt.set_experiment("bench")
+    params, metrics, tags = fluent_run_values()
+    start = time.perf_counter()
+    for _ in range(size):
+        mlt.start_run()
+        mlt.log_params(params)
+        mlt.log_metrics(metrics)
+        mlt.set_tags(tags)
+        mlt.end_run()
+    emit(elapsed_ms(start) / size, seconds=(time.perf_counter() - start))
+
+
+def search_runs(size: int) -> None:
+    """Populate ``size`` runs through the client, then time a filtered, ordered search."""
+    import jupyter_mltrack as mlt
+    from jupyter_mltrack.entities import Metric, Param, RunTag
+
+    client = mlt.TrackingClient()
+    experiment_id = client.create_experiment("bench")
+    start = time.perf_counter()
+    for i in range(size):
+        run_id = client.create_run(experiment_id).info.run_id
+        metrics, params, tags = search_run_values(i)
+        client.log_batch(
+            run_id,
+            metrics=[
+                Metric(key=k, value=v, timestamp=BASE_TIMESTAMP_MS + i, step=0)
+                for k, v in metrics.items()
+            ],
+            params=[Param(key=k, value=v) for k, v in params.items()],
+            tags=[RunTag(key=k, value=v) for k, v in tags.items()],
+        )
+        if (i + 1) % 500 == 0:
+            progress(f"populated {i + 1:,}/{size:,} runs")
+    populate_s = time.perf_counter() - start
+    timings, rows = [], 0
+    for _ in range(3):
+        start = time.perf_counter()
+        frame = mlt.search_runs(
+            experiment_ids=[experiment_id],
+            filter_string=SEARCH_FILTER,
+            order_by=SEARCH_ORDER_BY,
+            max_results=SEARCH_MAX_RESULTS,
+        )
+        timings.append(elapsed_ms(start))
+        rows = len(frame)
+    emit(median(timings), calls_ms=timings, rows=rows, populate_s=populate_s)
+
+
+def metric_history(size: int) -> None:
+    """Log ``size`` steps of one metric via ``log_batch``, then time ``get_metric_history``."""
+    from jupyter_mltrack import TrackingClient
+    from jupyter_mltrack.entities import Metric
+
+    client = TrackingClient()
+    run_id = client.create_run(client.create_experiment("bench")).info.run_id
+    for chunk in batches(size, 1000):
+        metrics = [
+            Metric(key="m", value=j * 1e-6, timestamp=BASE_TIMESTAMP_MS + j, step=j) for j in chunk
+        ]
+        client.log_batch(run_id, metrics=metrics)
+    timings, points = [], 0
+    for _ in range(3):
+        start = time.perf_counter()
+        points = len(client.get_metric_history(run_id, "m"))
+        timings.append(elapsed_ms(start))
+    emit(median(timings), calls_ms=timings, points=points)
+
+
+def peak_memory(size: int) -> None:
+    """Report peak RSS growth (MiB) while ``size`` fluent ``log_metric`` calls are flushed."""
+    import gc
+
+    import jupyter_mltrack as mlt
+
+    mlt.set_experiment("bench")
+    mlt.start_run()
+    gc.collect()
+    reset = reset_peak_rss()
+    baseline = rss_mb("VmRSS")
+    start = time.perf_counter()
+    for i in range(size):
+        mlt.log_metric("m", i * 1e-6, step=i)
+    mlt.flush()
+    seconds = time.perf_counter() - start
+    peak = rss_mb("VmHWM")
+    mlt.end_run()
+    emit(
+        peak - baseline,
+        baseline_mb=baseline,
+        peak_mb=peak,
+        peak_reset=reset,
+        calls_per_s=size / seconds,
+    )
+
+
+WORKLOADS = {
+    "import_time": import_time,
+    "end_to_end": end_to_end,
+    "first_store_use": first_store_use,
+    "log_metric_loop": log_metric_loop,
+    "log_batch_points": log_batch_points,
+    "create_runs": create_runs,
+    "search_runs": search_runs,
+    "metric_history": metric_history,
+    "peak_memory": peak_memory,
+}
+
+if __name__ == "__main__":
+    main(WORKLOADS)

@@ -1,0 +1,34 @@
+"""Entities: frozen, slotted dataclasses that cross every layer boundary."""
+
+from jupyter_mltrack.entities.enums import LifecycleStage, RunStatus, SourceType, ViewType
+from jupyter_mltrack.entities.experiment import Experiment
+from jupyter_mltrack.entities.metric import (
+    ExperimentTag,
+    FileInfo,
+    Metric,
+    Param,
+    RunTag,
+    float_to_json,
+    metrics_from_points,
+)
+from jupyter_mltrack.entities.paged import PagedList
+from jupyter_mltrack.entities.run import Run, RunData, RunInfo
+
+__all__ = [
+    "Experiment",
+    "ExperimentTag",
+    "FileInfo",
+    "LifecycleStage",
+    "Metric",
+    "PagedList",
+    "Param",
+    "Run",
+    "RunData",
+    "RunInfo",
+    "RunStatus",
+    "RunTag",
+    "SourceType",
+    "ViewType",
+    "float_to_json",
+    "metrics_from_points",
+]

@@ -1,0 +1,128 @@
+"""The exception tree of jupyter_mltrack.
+
+Every error the library raises on purpose derives from :class:`MltrackError`. Each class carries an
+``error_code`` (MLflow's REST error codes, so the server and the REST store translate both ways)
+and the ``http_status`` the tracking server answers with::
+
+    MltrackError                      INTERNAL_ERROR          500
+    ├── InvalidParameterError         INVALID_PARAMETER_VALUE 400  (also a ValueError)
+    ├── NotFoundError                 RESOURCE_DOES_NOT_EXIST 404
+    │   ├── ExperimentNotFound
+    │   └── RunNotFound
+    ├── AlreadyExistsError            RESOURCE_ALREADY_EXISTS 400
+    ├── InvalidStateError             INVALID_STATE           400
+    ├── StoreError                    INTERNAL_ERROR          500
+    └── MissingDependencyError        MISSING_DEPENDENCY      500  (also an ImportError)
+
+Translate these only at the boundaries: the CLI (one-line message), the server (JSON with the
+HTTP status), the magics (IPython ``UsageError``).
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+__all__ = [
+    "AlreadyExistsError",
+    "ExperimentNotFound",
+    "InvalidParameterError",
+    "InvalidStateError",
+    "MissingDependencyError",
+    "MltrackError",
+    "NotFoundError",
+    "RunNotFound",
+    "StoreError",
+    "error_class_for_code",
+]
+
+
+class MltrackError(Exception):
+    """Base class of every error jupyter_mltrack raises on purpose."""
+
+    error_code: ClassVar[str] = "INTERNAL_ERROR"
+    http_status: ClassVar[int] = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def to_dict(self) -> dict[str, str]:
+        """Return the MLflow-style JSON error body."""
+        return {"error_code": self.error_code, "message": self.message}
+
+
+class InvalidParameterError(MltrackError, ValueError):
+    """A value given by the caller is malformed, out of range or contradicts stored data."""
+
+    error_code = "INVALID_PARAMETER_VALUE"
+    http_status = 400
+
+
+class NotFoundError(MltrackError):
+    """The requested entity does not exist."""
+
+    error_code = "RESOURCE_DOES_NOT_EXIST"
+    http_status = 404
+
+
+class ExperimentNotFound(NotFoundError):
+    """No experiment has the given id or name."""
+
+    def __init__(self, message: str, *, experiment_id: str | None = None) -> None:
+        super().__init__(message)
+        self.experiment_id = experiment_id
+
+
+class RunNotFound(NotFoundError):
+    """No run has the given id."""
+
+    def __init__(self, message: str, *, run_id: str | None = None) -> None:
+        super().__init__(message)
+        self.run_id = run_id
+
+
+class AlreadyExistsError(MltrackError):
+    """An entity with the same unique name already exists."""
+
+    error_code = "RESOURCE_ALREADY_EXISTS"
+    http_status = 400
+
+
+class InvalidStateError(MltrackError):
+    """The entity exists but its state forbids the operation (e.g. logging to a deleted run)."""
+
+    error_code = "INVALID_STATE"
+    http_status = 400
+
+
+class StoreError(MltrackError):
+    """The backing store failed (database error, background writer failure, I/O error)."""
+
+
+class MissingDependencyError(MltrackError, ImportError):
+    """An optional dependency is not installed; the message names the extra that provides it."""
+
+    error_code = "MISSING_DEPENDENCY"
+
+    def __init__(self, package: str, *, extra: str, feature: str | None = None) -> None:
+        what = f" for {feature}" if feature else ""
+        super().__init__(
+            f"The package {package!r} is needed{what} but is not installed; "
+            f"install it with: pip install 'jupyter_mltrack[{extra}]'"
+        )
+        self.package = package
+        self.extra = extra
+
+
+_BY_CODE: dict[str, type[MltrackError]] = {
+    "INVALID_PARAMETER_VALUE": InvalidParameterError,
+    "BAD_REQUEST": InvalidParameterError,
+    "RESOURCE_DOES_NOT_EXIST": NotFoundError,
+    "RESOURCE_ALREADY_EXISTS": AlreadyExistsError,
+    "INVALID_STATE": InvalidStateError,
+}
+
+
+def error_class_for_code(error_code: str) -> type[MltrackError]:
+    """Return the exception class a REST client should raise for an MLflow ``error_code``."""
+    return _BY_CODE.get(error_code, MltrackError)

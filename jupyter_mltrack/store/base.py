@@ -1,0 +1,222 @@
+"""The store interfaces: a small abstract core plus concrete conveniences.
+
+Every backend (``SqlStore`` for SQLite/PostgreSQL/MySQL, ``RestStore`` for a tracking server)
+implements :class:`TrackingStore`; the contract suite in ``tests/contract`` runs unchanged against
+each. Stores validate nothing the caller-facing layers already validated except what only the
+store can know (existence, lifecycle state, immutability of params).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from jupyter_mltrack.entities import (
+    Experiment,
+    Metric,
+    PagedList,
+    Param,
+    Run,
+    RunInfo,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+# One metric point on the fast path: (key, value, timestamp_ms, step). Avoids building a Metric
+# object per point when the background writer flushes hundreds of thousands of them.
+MetricPoint = tuple[str, float, int, int]
+
+SEARCH_MAX_RESULTS_DEFAULT = 1000
+SEARCH_MAX_RESULTS_LIMIT = 100_000_000
+
+
+class TrackingStore(ABC):
+    """Persistence of experiments and runs. Ids are strings; times are int milliseconds."""
+
+    #: The URI this store was opened with, with any password masked.
+    uri: str = ""
+
+    # -- experiments ------------------------------------------------------------------------
+    @abstractmethod
+    def create_experiment(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        """Create an experiment and return its id; raise AlreadyExistsError on a taken name."""
+
+    @abstractmethod
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        """Return the experiment or raise ExperimentNotFound."""
+
+    @abstractmethod
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        """Return the experiment with this name (active or deleted), or None."""
+
+    @abstractmethod
+    def search_experiments(
+        self,
+        *,
+        view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+        filter_string: str = "",
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Experiment]:
+        """Return one page of experiments (filter on ``name``/``tags.*``, order by attributes)."""
+
+    @abstractmethod
+    def delete_experiment(self, experiment_id: str) -> None:
+        """Soft-delete an experiment and its runs."""
+
+    @abstractmethod
+    def restore_experiment(self, experiment_id: str) -> None:
+        """Undo :meth:`delete_experiment`."""
+
+    @abstractmethod
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        """Give an experiment a new unique name."""
+
+    @abstractmethod
+    def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
+        """Set (or overwrite) an experiment tag."""
+
+    # -- runs ----------------------------------------------------------------------------------
+    @abstractmethod
+    def create_run(
+        self,
+        *,
+        experiment_id: str,
+        user_id: str,
+        start_time: int,
+        tags: Mapping[str, str],
+        run_name: str,
+        run_id: str | None = None,
+        status: RunStatus = RunStatus.RUNNING,
+    ) -> Run:
+        """Create a run in an active experiment and return it."""
+
+    @abstractmethod
+    def get_run(self, run_id: str) -> Run:
+        """Return the run with its latest metrics, params and tags, or raise RunNotFound."""
+
+    @abstractmethod
+    def update_run_info(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        """Change a run's status, end time or name and return the new info."""
+
+    @abstractmethod
+    def delete_run(self, run_id: str) -> None:
+        """Soft-delete a run (hidden from searches unless asked for)."""
+
+    @abstractmethod
+    def restore_run(self, run_id: str) -> None:
+        """Undo :meth:`delete_run`."""
+
+    @abstractmethod
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric] = (),
+        params: Sequence[Param] = (),
+        tags: Sequence[RunTag] = (),
+    ) -> None:
+        """Atomically log metrics, params and tags to a run that is not deleted."""
+
+    @abstractmethod
+    def delete_tag(self, run_id: str, key: str) -> None:
+        """Remove a tag from a run; raise NotFoundError if it has no such tag."""
+
+    @abstractmethod
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        """Return every logged point of a metric, ordered by step then timestamp."""
+
+    @abstractmethod
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_DEFAULT,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        """Return one page of runs matching the filter language of ``store/search.py``."""
+
+    @abstractmethod
+    def list_deleted_run_ids(self, *, older_than_ms: int | None = None) -> list[str]:
+        """Return the ids of soft-deleted runs (deleted before ``older_than_ms`` if given)."""
+
+    @abstractmethod
+    def purge_runs(self, run_ids: Sequence[str]) -> None:
+        """Permanently remove soft-deleted runs and all their data (not their artifacts)."""
+
+    # -- conveniences built on the core ---------------------------------------------------------
+    def log_metric(self, run_id: str, metric: Metric) -> None:
+        """Log one metric point."""
+        self.log_batch(run_id, metrics=[metric])
+
+    def log_param(self, run_id: str, param: Param) -> None:
+        """Log one param."""
+        self.log_batch(run_id, params=[param])
+
+    def set_tag(self, run_id: str, tag: RunTag) -> None:
+        """Set one tag."""
+        self.log_batch(run_id, tags=[tag])
+
+    def log_metric_points(self, run_id: str, points: Sequence[MetricPoint]) -> None:
+        """Log many metric points given as ``(key, value, timestamp, step)`` tuples.
+
+        Backends override this with a path that builds no entity per point.
+        """
+        self.log_batch(
+            run_id,
+            metrics=[Metric(key=k, value=v, timestamp=t, step=s) for k, v, t, s in points],
+        )
+
+    def search_runs_frame(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_LIMIT,
+        order_by: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        """Return the matching runs as a DataFrame (columns as in ``store.frames``).
+
+        The default pages through :meth:`search_runs`; SQL backends override it with a columnar
+        query that builds no Run objects.
+        """
+        from jupyter_mltrack.store.frames import runs_to_frame
+
+        runs: list[Run] = []
+        token: str | None = None
+        while len(runs) < max_results:
+            page = self.search_runs(
+                experiment_ids,
+                filter_string,
+                run_view_type,
+                min(max_results - len(runs), 50_000),
+                order_by,
+                token,
+            )
+            runs.extend(page)
+            token = page.token
+            if not token:
+                break
+        return runs_to_frame(runs)
+
+    def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing to close
+        """Release connections; the store must not be used afterwards."""

@@ -1,0 +1,420 @@
+"""The search language: parse MLflow's ``filter_string`` and ``order_by`` into a small AST.
+
+Grammar (keywords and entity prefixes are case-insensitive)::
+
+    filter     := [comparison ("AND" comparison)*]
+    comparison := identifier comparator value | identifier "IS" ["NOT"] "NULL"
+    identifier := prefix "." key | attribute          (a bare name is always an attribute)
+    key        := bare-key | `quoted key` | "quoted key"
+    comparator := = | != | < | <= | > | >= | LIKE | ILIKE | IN | NOT IN
+    value      := number | 'string' | "string" | "(" string ("," string)* ")"
+    order_by   := identifier ["ASC" | "DESC"]
+
+Run prefixes: ``metrics``/``metric``, ``params``/``param``/``parameters``/``parameter``,
+``tags``/``tag``, ``attributes``/``attribute``/``attr``/``run``. ``tags.mlflow.runName`` means the
+``run_name`` attribute, as in MLflow. Inside quotes, ``\\\\``, ``\\'`` and ``\\"`` are escapes and a
+doubled quote is a quote; any other backslash is kept, so LIKE escapes such as ``'100\\%'`` reach
+the pattern (whose escape character is the backslash). Metrics and numeric attributes take
+numbers and ``= != < <= > >=``; params, tags and string attributes take strings and
+``= != LIKE ILIKE IN NOT IN``; params and tags also take ``IS NULL`` / ``IS NOT NULL``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+from jupyter_mltrack.errors import InvalidParameterError
+
+__all__ = [
+    "Comparison",
+    "Entity",
+    "OrderBy",
+    "decode_page_token",
+    "encode_page_token",
+    "parse_experiment_filter",
+    "parse_experiment_order_by",
+    "parse_filter",
+    "parse_order_by",
+]
+
+Entity: TypeAlias = Literal["metric", "param", "tag", "attribute"]
+Value: TypeAlias = int | float | str | tuple[str, ...] | None
+
+NUMERIC_OPS = ("=", "!=", "<", "<=", ">", ">=")
+STRING_OPS = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
+NULL_OPS = ("IS NULL", "IS NOT NULL")
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """One condition: ``entity.key op value`` (value is None for IS [NOT] NULL)."""
+
+    entity: Entity
+    key: str
+    op: str
+    value: Value
+
+
+@dataclass(frozen=True, slots=True)
+class OrderBy:
+    """One ``order_by`` clause."""
+
+    entity: Entity
+    key: str
+    ascending: bool = True
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: an lru_cache argument
+class _Language:
+    """What one search (runs or experiments) accepts."""
+
+    prefixes: Mapping[str, Entity]
+    attributes: Mapping[str, str]  # accepted spelling -> canonical name
+    numeric: frozenset[str]  # canonical names of numeric attributes
+    aliases: Mapping[tuple[Entity, str], tuple[Entity, str]]
+
+
+_RUNS = _Language(
+    prefixes={
+        **dict.fromkeys(("metrics", "metric"), "metric"),
+        **dict.fromkeys(("params", "param", "parameters", "parameter"), "param"),
+        **dict.fromkeys(("tags", "tag"), "tag"),
+        **dict.fromkeys(("attributes", "attribute", "attr", "run"), "attribute"),
+    },
+    attributes={
+        **{k: k for k in ("run_id", "run_name", "status", "user_id", "start_time", "end_time")},
+        **{k: k for k in ("artifact_uri", "experiment_id", "lifecycle_stage")},
+        **dict.fromkeys(("run_uuid",), "run_id"),
+        **dict.fromkeys(("created", "Created"), "start_time"),
+        **dict.fromkeys(("run name", "Run name", "Run Name"), "run_name"),
+    },
+    numeric=frozenset({"start_time", "end_time"}),
+    aliases={("tag", "mlflow.runName"): ("attribute", "run_name")},
+)
+_EXPERIMENTS = _Language(
+    prefixes={
+        **dict.fromkeys(("tags", "tag"), "tag"),
+        **dict.fromkeys(("attributes", "attribute", "attr"), "attribute"),
+    },
+    attributes={k: k for k in ("name", "experiment_id", "creation_time", "last_update_time")},
+    numeric=frozenset({"creation_time", "last_update_time"}),
+    aliases={},
+)
+
+_WORD = re.compile(r"[A-Za-z_]\w*")
+_BARE_KEY = re.compile(r"[\w.\-/]+")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+_SYMBOL_OP = re.compile(r"!=|<=|>=|=|<|>")
+_INT64_MAX = 2**63 - 1
+
+
+class _Parser:
+    """A recursive-descent parser over characters, so errors know their exact column."""
+
+    def __init__(self, text: str, language: _Language, label: str) -> None:
+        self.text, self.language, self.label, self.pos = text, language, label, 0
+
+    # -- errors ---------------------------------------------------------------------------------
+    def error(self, message: str, pos: int | None = None, *, hint: str = "") -> InvalidParameterError:
+        """Build ``<label>: <message> at column <n> (found <token>)[; <hint>]``."""
+        at = self.pos if pos is None else pos
+        rest = self.text[at:]
+        if not rest:
+            found = "end of text"
+        else:  # the next word, or the single whitespace character the parser stopped at
+            found = repr(rest[0] if rest[0].isspace() else rest.split(None, 1)[0][:30])
+        tail = f"; {hint}" if hint else ""
+        return InvalidParameterError(
+            f"{self.label}: {message} at column {at + 1} (found {found}){tail}"
+        )
+
+    def expected(self, what: str, *, hint: str = "") -> InvalidParameterError:
+        return self.error(f"expected {what}", hint=hint)
+
+    # -- lexing helpers -------------------------------------------------------------------------
+    def skip_ws(self) -> None:
+        while self.pos < len(self.text) and self.text[self.pos].isspace():
+            self.pos += 1
+
+    def match(self, pattern: re.Pattern[str]) -> str | None:
+        found = pattern.match(self.text, self.pos)
+        if found is None:
+            return None
+        self.pos = found.end()
+        return found.group()
+
+    def keyword(self, *words: str) -> str | None:
+        """Consume the next word if it is one of ``words`` (upper case) and return it."""
+        start = self.pos
+        word = self.match(_WORD)
+        if word is not None and word.upper() in words:
+            return word.upper()
+        self.pos = start
+        return None
+
+    def at_end(self) -> bool:
+        return self.pos >= len(self.text)
+
+    def quoted(self) -> str:
+        """Read a '...', "..." or `...` literal starting at the current position."""
+        start, quote = self.pos, self.text[self.pos]
+        out: list[str] = []
+        i = start + 1
+        while i < len(self.text):
+            char = self.text[i]
+            nxt = self.text[i + 1 : i + 2]
+            if char == "\\" and nxt in ("\\", "'", '"', "`"):
+                out.append(nxt)
+                i += 2
+            elif char == quote and nxt == quote:
+                out.append(quote)
+                i += 2
+            elif char == quote:
+                self.pos = i + 1
+                return "".join(out)
+            else:
+                out.append(char)
+                i += 1
+        raise self.error("unterminated string", start)
+
+    # -- grammar --------------------------------------------------------------------------------
+    def identifier(self) -> tuple[Entity, str, int]:
+        """Read ``prefix.key`` or a bare attribute; return (entity, canonical key, key column)."""
+        start = self.pos
+        word = self.match(_WORD)
+        if word is None:
+            raise self.expected("an identifier such as metrics.acc, params.x or attributes.status")
+        prefix = self.language.prefixes.get(word.lower())
+        if self.text.startswith(".", self.pos):
+            if prefix is None:
+                valid = ", ".join(sorted(self.language.prefixes))
+                raise self.error(f"unknown entity type {word!r} (use one of {valid})", start)
+            self.pos += 1
+            key_pos = self.pos
+            key = self.key()
+        elif prefix is not None:
+            raise self.expected(f"'.' and a key after {word!r}")
+        else:
+            prefix, key, key_pos = "attribute", word, start
+        return (*self.resolve(prefix, key, key_pos), key_pos)
+
+    def key(self) -> str:
+        if self.text[self.pos : self.pos + 1] in ("`", '"'):
+            key = self.quoted()
+        else:
+            key = self.match(_BARE_KEY) or ""
+        if not key:
+            raise self.expected("a key")
+        return key
+
+    def resolve(self, entity: Entity, key: str, pos: int) -> tuple[Entity, str]:
+        entity, key = self.language.aliases.get((entity, key), (entity, key))
+        if entity != "attribute":
+            return entity, key
+        canonical = self.language.attributes.get(key)
+        if canonical is None:
+            valid = ", ".join(sorted(set(self.language.attributes.values())))
+            raise self.error(f"unknown attribute {key!r} (use one of {valid})", pos)
+        return entity, canonical
+
+    def is_numeric(self, entity: Entity, key: str) -> bool:
+        return entity == "metric" or (entity == "attribute" and key in self.language.numeric)
+
+    def comparator(self, entity: Entity, key: str) -> str:
+        start = self.pos
+        op = self.match(_SYMBOL_OP) or self.keyword("LIKE", "ILIKE", "IN", "NOT", "IS")
+        if op in ("NOT", "IS"):
+            self.skip_ws()
+            if op == "IS" and self.keyword("NOT"):
+                op += " NOT"
+                self.skip_ws()
+            tail = "IN" if op == "NOT" else "NULL"
+            if not self.keyword(tail):
+                raise self.expected(f"{tail} after {op}")
+            op += " " + tail
+        if op is None:
+            raise self.expected("a comparator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN)")
+        allowed = NUMERIC_OPS if self.is_numeric(entity, key) else STRING_OPS
+        if entity in ("param", "tag"):
+            allowed += NULL_OPS
+        if op not in allowed:
+            raise self.error(
+                f"comparator {op} is not supported for {entity} {key!r}; "
+                f"use one of {', '.join(allowed)}",
+                start,
+            )
+        return op
+
+    def value(self, entity: Entity, key: str, op: str) -> Value:
+        if op in NULL_OPS:
+            return None
+        if op in ("IN", "NOT IN"):
+            return self.string_list()
+        start = self.pos
+        if self.is_numeric(entity, key):
+            return self.number(entity == "metric", f"{entity} {key!r}")
+        if self.text[self.pos : self.pos + 1] not in ("'", '"'):
+            raise self.expected(f"a quoted string to compare with {entity} {key!r}")
+        text = self.quoted()
+        if op in ("LIKE", "ILIKE") and (len(text) - len(text.rstrip("\\"))) % 2:
+            raise self.error(r"a LIKE pattern must not end with a lone escape character '\'", start)
+        return text
+
+    def number(self, as_float: bool, what: str) -> int | float:
+        start = self.pos
+        text = self.match(_NUMBER)
+        if text is None:
+            raise self.expected(f"a number to compare with {what}")
+        follower = self.text[self.pos : self.pos + 1]
+        if follower and (follower.isalnum() or follower in "._"):
+            raise self.error("invalid number", start)
+        value = float(text)
+        if value in (float("inf"), float("-inf")):
+            raise self.error("number out of range", start)
+        if as_float or not text.lstrip("+-").isdigit() or len(text) > 19:
+            return value
+        integer = int(text)
+        return integer if -_INT64_MAX - 1 <= integer <= _INT64_MAX else value
+
+    def string_list(self) -> tuple[str, ...]:
+        if not self.text.startswith("(", self.pos):
+            raise self.expected("'(' to open a list of quoted strings")
+        self.pos += 1
+        self.skip_ws()
+        if self.text.startswith(")", self.pos):
+            raise self.error("an IN list must not be empty")
+        items: list[str] = []
+        while True:
+            if self.text[self.pos : self.pos + 1] not in ("'", '"'):
+                raise self.expected("a quoted string")
+            items.append(self.quoted())
+            self.skip_ws()
+            if self.text.startswith(")", self.pos):
+                self.pos += 1
+                return tuple(items)
+            if not self.text.startswith(",", self.pos):
+                raise self.expected("',' or ')'")
+            self.pos += 1
+            self.skip_ws()
+
+    def comparison(self) -> Comparison:
+        entity, key, _ = self.identifier()
+        self.skip_ws()
+        op = self.comparator(entity, key)
+        self.skip_ws()
+        return Comparison(entity, key, op, self.value(entity, key, op))
+
+    def conjunction(self) -> tuple[Comparison, ...]:
+        self.skip_ws()
+        if self.at_end():
+            return ()
+        found = [self.comparison()]
+        while True:
+            self.skip_ws()
+            if self.at_end():
+                return tuple(found)
+            start = self.pos
+            if self.keyword("OR"):
+                raise self.error("only AND is supported to combine conditions, not OR", start)
+            if not self.keyword("AND"):
+                raise self.expected("AND or the end of the filter")
+            self.skip_ws()
+            found.append(self.comparison())
+
+    def order_clause(self) -> OrderBy:
+        self.skip_ws()
+        entity, key, _ = self.identifier()
+        self.skip_ws()
+        direction = self.keyword("ASC", "DESC")
+        self.skip_ws()
+        if not self.at_end():
+            raise self.expected("ASC, DESC or the end of the clause")
+        return OrderBy(entity, key, direction != "DESC")
+
+
+@functools.lru_cache(maxsize=512)
+def parse_filter(text: str | None) -> tuple[Comparison, ...]:
+    """Parse a run ``filter_string`` into a conjunction of comparisons.
+
+    Args:
+        text: The filter, e.g. ``"metrics.acc > 0.9 and params.model = 'rf'"``; empty or None
+            means no condition.
+
+    Returns:
+        The comparisons, all of which must hold.
+
+    Raises:
+        InvalidParameterError: The filter is malformed; the message gives the 1-based column.
+    """
+    return _Parser(text or "", _RUNS, "filter_string").conjunction()
+
+
+@functools.lru_cache(maxsize=512)
+def parse_experiment_filter(text: str | None) -> tuple[Comparison, ...]:
+    """Parse an experiment ``filter_string`` (``name``, ``tags.*``, creation/update times).
+
+    Args:
+        text: The filter, e.g. ``"name LIKE 'exp%' and tags.team = 'a'"``.
+
+    Returns:
+        The comparisons, all of which must hold.
+
+    Raises:
+        InvalidParameterError: The filter is malformed; the message gives the 1-based column.
+    """
+    return _Parser(text or "", _EXPERIMENTS, "filter_string").conjunction()
+
+
+def parse_order_by(clauses: Sequence[str] | None) -> tuple[OrderBy, ...]:
+    """Parse run ``order_by`` clauses such as ``["metrics.acc DESC", "start_time"]``.
+
+    Raises:
+        InvalidParameterError: A clause is malformed; the message names it and the column.
+    """
+    return _parse_order_by(tuple(clauses or ()), _RUNS)
+
+
+def parse_experiment_order_by(clauses: Sequence[str] | None) -> tuple[OrderBy, ...]:
+    """Parse experiment ``order_by`` clauses (``name``, ``experiment_id``, creation/update times).
+
+    Raises:
+        InvalidParameterError: A clause is malformed; the message names it and the column.
+    """
+    return _parse_order_by(tuple(clauses or ()), _EXPERIMENTS)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_order_by(clauses: tuple[str, ...], language: _Language) -> tuple[OrderBy, ...]:
+    return tuple(
+        _Parser(clause, language, f"order_by[{i}]").order_clause()
+        for i, clause in enumerate(clauses)
+    )
+
+
+def encode_page_token(offset: int) -> str:
+    """Return the opaque page token for the page starting at ``offset`` (MLflow's format)."""
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def decode_page_token(token: str | None) -> int:
+    """Return the offset a page token stands for; no token means 0.
+
+    Raises:
+        InvalidParameterError: The token was not made by :func:`encode_page_token`.
+    """
+    if not token:
+        return 0
+    try:
+        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
+    except (binascii.Error, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise InvalidParameterError(f"Invalid page_token {token!r}: it is not ours") from exc
+    if type(offset) is not int or offset < 0:
+        raise InvalidParameterError(f"Invalid page_token {token!r}: bad offset {offset!r}")
+    return offset

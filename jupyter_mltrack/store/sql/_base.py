@@ -1,0 +1,91 @@
+"""Connection handling and row-to-entity conversion shared by the SqlStore mixins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from jupyter_mltrack.entities import LifecycleStage, RunInfo, RunStatus
+from jupyter_mltrack.errors import (
+    InvalidStateError,
+    RunNotFound,
+    StoreError,
+)
+from jupyter_mltrack.store.sql import schema
+from jupyter_mltrack.store.sql.engine import WRITE_OPTION
+
+R = schema.runs.c
+RUN_INFO_COLUMNS = (
+    R.run_uuid,
+    R.experiment_id,
+    R.name,
+    R.user_id,
+    R.status,
+    R.start_time,
+    R.end_time,
+    R.artifact_uri,
+    R.lifecycle_stage,
+)
+
+
+def run_info_from_row(row: Any) -> RunInfo:
+    """Build a RunInfo from a row selected with :data:`RUN_INFO_COLUMNS`."""
+    return RunInfo(
+        run_id=row[0],
+        experiment_id=str(row[1]),
+        run_name=row[2],
+        user_id=row[3],
+        status=RunStatus(row[4]),
+        start_time=row[5],
+        end_time=row[6],
+        artifact_uri=row[7],
+        lifecycle_stage=LifecycleStage(row[8]),
+    )
+
+
+class SqlBase:
+    """Owns the engine; gives mixins read and write connections with errors translated."""
+
+    engine: Engine
+    default_artifact_root: str
+
+    @contextmanager
+    def _read(self) -> Iterator[sa.Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except sa.exc.DBAPIError as exc:
+            raise StoreError(f"Database error: {exc.orig}") from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[sa.Connection]:
+        try:
+            with self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
+                with conn.begin():
+                    yield conn
+        except sa.exc.DBAPIError as exc:
+            raise StoreError(f"Database error: {exc.orig}") from exc
+
+    @staticmethod
+    def _run_state(conn: sa.Connection, run_id: str) -> tuple[str, str]:
+        """Return ``(lifecycle_stage, status)`` of a run or raise RunNotFound."""
+        row = conn.execute(
+            sa.select(R.lifecycle_stage, R.status).where(R.run_uuid == run_id)
+        ).first()
+        if row is None:
+            raise RunNotFound(f"Run {run_id!r} not found", run_id=run_id)
+        return row[0], row[1]
+
+    def _check_run_writable(self, conn: sa.Connection, run_id: str) -> None:
+        stage, _ = self._run_state(conn, run_id)
+        if stage != LifecycleStage.ACTIVE.value:
+            raise InvalidStateError(
+                f"Run {run_id!r} is deleted; restore it (restore_run) before logging to it"
+            )
+
+
+__all__ = ["RUN_INFO_COLUMNS", "SqlBase", "run_info_from_row"]

@@ -1,0 +1,175 @@
+"""The read path of the SqlStore: run data, metric history and search."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from jupyter_mltrack.entities import Metric, PagedList, Run, RunData, ViewType, metrics_from_points
+from jupyter_mltrack.store.base import SEARCH_MAX_RESULTS_LIMIT
+from jupyter_mltrack.store.sql import schema
+from jupyter_mltrack.store.sql._base import R, SqlBase, run_info_from_row
+from jupyter_mltrack.store.sql.experiments import _check_max_results
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_CHUNK = 5000  # run ids per IN (...) list: far below every backend's bound-parameter limit
+LM = schema.latest_metrics.c
+M = schema.metrics.c
+_DECODE = schema.decode_metric_value
+
+
+def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
+    for start in range(0, len(ids), _CHUNK):
+        yield ids[start : start + _CHUNK]
+
+
+def _key_maps(
+    conn: sa.Connection, table: sa.Table, run_ids: Sequence[str], *, metric: bool = False
+) -> dict[str, dict[str, Any]]:
+    """Return ``{key: {run_id: value}}`` for the runs' rows of a params/tags/latest table."""
+    out: dict[str, dict[str, Any]] = {}
+    c = table.c
+    columns = (c.run_uuid, c.key, c.value, c.kind) if metric else (c.run_uuid, c.key, c.value)
+    for chunk in _chunks(run_ids):
+        rows = conn.execute(sa.select(*columns).where(c.run_uuid.in_(chunk)))
+        if metric:
+            for run_id, key, value, kind in rows:
+                out.setdefault(key, {})[run_id] = value if kind == 0 else _DECODE(value, kind)
+        else:
+            for run_id, key, value in rows:
+                out.setdefault(key, {})[run_id] = value
+    return out
+
+
+def load_run_data(conn: sa.Connection, run_ids: Sequence[str]) -> dict[str, RunData]:
+    """Return the RunData (latest metrics, params, tags) of each run."""
+    per_run: dict[str, tuple[dict[str, float], dict[str, str], dict[str, str]]] = {
+        r: ({}, {}, {}) for r in run_ids
+    }
+    for index, table in enumerate((schema.latest_metrics, schema.params, schema.tags)):
+        for key, values in _key_maps(conn, table, run_ids, metric=index == 0).items():
+            for run_id, value in values.items():
+                per_run[run_id][index][key] = value
+    return {r: RunData(metrics=m, params=p, tags=t) for r, (m, p, t) in per_run.items()}
+
+
+class ReadsMixin(SqlBase):
+    """get_metric_history, search_runs and the columnar search_runs_frame."""
+
+    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        query = (
+            sa.select(M.value, M.kind, M.timestamp, M.step)
+            .where(M.run_uuid == run_id, M.key == key)
+            .order_by(M.step, M.timestamp)
+        )
+        with self._read() as conn:
+            self._run_state(conn, run_id)
+            rows = conn.execute(query).all()
+        return metrics_from_points(
+            key,
+            run_id,
+            (
+                (value if kind == 0 else _DECODE(value, kind), timestamp, step)
+                for value, kind, timestamp, step in rows
+            ),
+        )
+
+    def _search_query(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str,
+        run_view_type: ViewType,
+        order_by: Sequence[str] | None,
+        offset: int,
+        limit: int | None,
+    ) -> sa.Select[Any]:
+        from jupyter_mltrack.store import search
+        from jupyter_mltrack.store.sql.search_sql import build_run_search
+
+        return build_run_search(
+            [str(e) for e in experiment_ids],
+            search.parse_filter(filter_string or ""),
+            ViewType.parse(run_view_type),
+            search.parse_order_by(order_by),
+            offset=offset,
+            limit=limit,
+        )
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList[Run]:
+        from jupyter_mltrack.store import search
+
+        _check_max_results(max_results)
+        offset = search.decode_page_token(page_token) if page_token else 0
+        query = self._search_query(
+            experiment_ids, filter_string, run_view_type, order_by, offset, max_results + 1
+        )
+        with self._read() as conn:
+            rows = conn.execute(query).mappings().all()[: max_results + 1]
+            infos = [_info_from_mapping(row) for row in rows[:max_results]]
+            data = load_run_data(conn, [info.run_id for info in infos])
+        token = search.encode_page_token(offset + max_results) if len(rows) > max_results else None
+        return PagedList([Run(info=i, data=data[i.run_id]) for i in infos], token)
+
+    def search_runs_frame(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+        max_results: int = SEARCH_MAX_RESULTS_LIMIT,
+        order_by: Sequence[str] | None = None,
+    ) -> pd.DataFrame:
+        from jupyter_mltrack.store.frames import build_frame
+
+        _check_max_results(max_results)
+        query = self._search_query(
+            experiment_ids, filter_string, run_view_type, order_by, 0, max_results
+        )
+        with self._read() as conn:
+            infos = [
+                (
+                    row["run_uuid"],
+                    str(row["experiment_id"]),
+                    row["status"],
+                    row["artifact_uri"],
+                    row["start_time"],
+                    row["end_time"],
+                    row["name"],
+                )
+                for row in conn.execute(query).mappings()
+            ]
+            run_ids = [row[0] for row in infos]
+            metrics = _key_maps(conn, schema.latest_metrics, run_ids, metric=True)
+            params = _key_maps(conn, schema.params, run_ids)
+            tags = _key_maps(conn, schema.tags, run_ids)
+        return build_frame(infos, metrics, params, tags)
+
+
+def _info_from_mapping(row: Any) -> Any:
+    return run_info_from_row(
+        (
+            row["run_uuid"],
+            row["experiment_id"],
+            row["name"],
+            row["user_id"],
+            row["status"],
+            row["start_time"],
+            row["end_time"],
+            row["artifact_uri"],
+            row["lifecycle_stage"],
+        )
+    )
+
+
+__all__ = ["R", "ReadsMixin", "load_run_data"]

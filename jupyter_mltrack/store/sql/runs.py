@@ -1,0 +1,192 @@
+"""Run lifecycle operations of the SqlStore: create, read, update, delete, restore, purge."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import sqlalchemy as sa
+
+from jupyter_mltrack._time import new_run_id, now_ms
+from jupyter_mltrack.entities import LifecycleStage, Run, RunData, RunInfo, RunStatus
+from jupyter_mltrack.errors import (
+    ExperimentNotFound,
+    InvalidParameterError,
+    InvalidStateError,
+    NotFoundError,
+    RunNotFound,
+)
+from jupyter_mltrack.store.sql import schema
+from jupyter_mltrack.store.sql._base import R, RUN_INFO_COLUMNS, SqlBase, run_info_from_row
+from jupyter_mltrack.store.sql.experiments import parse_experiment_id
+
+E = schema.experiments.c
+RUN_NAME_TAG = "mltrack.runName"
+
+
+class RunsMixin(SqlBase):
+    """Create runs and manage their lifecycle."""
+
+    def create_run(
+        self,
+        *,
+        experiment_id: str,
+        user_id: str,
+        start_time: int,
+        tags: Mapping[str, str],
+        run_name: str,
+        run_id: str | None = None,
+        status: RunStatus = RunStatus.RUNNING,
+    ) -> Run:
+        exp_id = parse_experiment_id(experiment_id)
+        run_id = run_id or new_run_id()
+        all_tags = {**tags, RUN_NAME_TAG: run_name}
+        with self._write() as conn:
+            exp = conn.execute(
+                sa.select(E.lifecycle_stage, E.artifact_location).where(E.experiment_id == exp_id)
+            ).first()
+            if exp is None:
+                raise ExperimentNotFound(
+                    f"Experiment with id {experiment_id!r} not found", experiment_id=experiment_id
+                )
+            if exp[0] != LifecycleStage.ACTIVE.value:
+                raise InvalidStateError(
+                    f"Experiment {experiment_id!r} is deleted; restore it to create runs in it"
+                )
+            info = RunInfo(
+                run_id=run_id,
+                experiment_id=str(exp_id),
+                run_name=run_name,
+                user_id=user_id,
+                status=RunStatus.parse(status),
+                start_time=start_time,
+                end_time=None,
+                artifact_uri=f"{exp[1].rstrip('/')}/{run_id}/artifacts",
+            )
+            conn.execute(
+                sa.insert(schema.runs),
+                {
+                    "run_uuid": run_id,
+                    "name": run_name,
+                    "experiment_id": exp_id,
+                    "user_id": user_id,
+                    "status": info.status.value,
+                    "start_time": start_time,
+                    "end_time": None,
+                    "lifecycle_stage": LifecycleStage.ACTIVE.value,
+                    "artifact_uri": info.artifact_uri,
+                },
+            )
+            conn.execute(
+                sa.insert(schema.tags),
+                [{"run_uuid": run_id, "key": k, "value": v} for k, v in all_tags.items()],
+            )
+        return Run(info=info, data=RunData(tags=all_tags))
+
+    def get_run(self, run_id: str) -> Run:
+        from jupyter_mltrack.store.sql.reads import load_run_data
+
+        with self._read() as conn:
+            row = conn.execute(sa.select(*RUN_INFO_COLUMNS).where(R.run_uuid == run_id)).first()
+            if row is None:
+                raise RunNotFound(f"Run {run_id!r} not found", run_id=run_id)
+            data = load_run_data(conn, [run_id])[run_id]
+        return Run(info=run_info_from_row(row), data=data)
+
+    def _get_run_info(self, conn: sa.Connection, run_id: str) -> RunInfo:
+        row = conn.execute(sa.select(*RUN_INFO_COLUMNS).where(R.run_uuid == run_id)).first()
+        if row is None:
+            raise RunNotFound(f"Run {run_id!r} not found", run_id=run_id)
+        return run_info_from_row(row)
+
+    def update_run_info(
+        self,
+        run_id: str,
+        *,
+        status: RunStatus | None = None,
+        end_time: int | None = None,
+        run_name: str | None = None,
+    ) -> RunInfo:
+        values: dict[str, object] = {}
+        if status is not None:
+            values["status"] = RunStatus.parse(status).value
+        if end_time is not None:
+            values["end_time"] = end_time
+        if run_name is not None:
+            values["name"] = run_name
+        with self._write() as conn:
+            stage, _ = self._run_state(conn, run_id)
+            if stage != LifecycleStage.ACTIVE.value:
+                raise InvalidStateError(f"Run {run_id!r} is deleted; restore it to update it")
+            if values:
+                conn.execute(sa.update(schema.runs).where(R.run_uuid == run_id).values(**values))
+            if run_name is not None:
+                from jupyter_mltrack.store.sql.dialect import upsert
+
+                upsert(
+                    conn,
+                    schema.tags,
+                    [{"run_uuid": run_id, "key": RUN_NAME_TAG, "value": run_name}],
+                    ["value"],
+                )
+            return self._get_run_info(conn, run_id)
+
+    def _set_run_stage(self, run_id: str, stage: LifecycleStage) -> None:
+        with self._write() as conn:
+            current, _ = self._run_state(conn, run_id)
+            if current == stage.value:
+                raise InvalidParameterError(f"Run {run_id!r} is already {stage.value}")
+            if stage is LifecycleStage.ACTIVE:
+                exp_stage = conn.execute(
+                    sa.select(E.lifecycle_stage)
+                    .select_from(schema.runs.join(schema.experiments))
+                    .where(R.run_uuid == run_id)
+                ).scalar()
+                if exp_stage != LifecycleStage.ACTIVE.value:
+                    raise InvalidStateError(
+                        f"Run {run_id!r} belongs to a deleted experiment; restore the experiment"
+                    )
+            deleted_time = now_ms() if stage is LifecycleStage.DELETED else None
+            conn.execute(
+                sa.update(schema.runs)
+                .where(R.run_uuid == run_id)
+                .values(lifecycle_stage=stage.value, deleted_time=deleted_time)
+            )
+
+    def delete_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, LifecycleStage.DELETED)
+
+    def restore_run(self, run_id: str) -> None:
+        self._set_run_stage(run_id, LifecycleStage.ACTIVE)
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        T = schema.tags.c
+        with self._write() as conn:
+            self._check_run_writable(conn, run_id)
+            result = conn.execute(
+                sa.delete(schema.tags).where(T.run_uuid == run_id, T.key == key)
+            )
+            if result.rowcount == 0:
+                raise NotFoundError(f"Run {run_id!r} has no tag {key!r}")
+
+    def list_deleted_run_ids(self, *, older_than_ms: int | None = None) -> list[str]:
+        query = sa.select(R.run_uuid).where(R.lifecycle_stage == LifecycleStage.DELETED.value)
+        if older_than_ms is not None:
+            query = query.where(sa.func.coalesce(R.deleted_time, 0) <= older_than_ms)
+        with self._read() as conn:
+            return list(conn.execute(query.order_by(R.run_uuid)).scalars())
+
+    def purge_runs(self, run_ids: Sequence[str]) -> None:
+        run_ids = list(run_ids)
+        with self._write() as conn:
+            live = conn.execute(
+                sa.select(R.run_uuid).where(
+                    R.run_uuid.in_(run_ids), R.lifecycle_stage != LifecycleStage.DELETED.value
+                )
+            ).first()
+            if live is not None:
+                raise InvalidStateError(
+                    f"Run {live[0]!r} is not deleted; delete it before purging it"
+                )
+            for table in (schema.metrics, schema.latest_metrics, schema.params, schema.tags):
+                conn.execute(sa.delete(table).where(table.c.run_uuid.in_(run_ids)))
+            conn.execute(sa.delete(schema.runs).where(R.run_uuid.in_(run_ids)))

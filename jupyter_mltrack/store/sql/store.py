@@ -1,0 +1,64 @@
+"""SqlStore: the tracking store on SQLite, PostgreSQL or MySQL/MariaDB through SQLAlchemy."""
+
+from __future__ import annotations
+
+import os
+import re
+
+from sqlalchemy.engine import make_url
+
+from jupyter_mltrack.store.base import TrackingStore
+from jupyter_mltrack.store.sql.bootstrap import ensure_schema
+from jupyter_mltrack.store.sql.engine import create_engine, normalize_db_uri, sqlite_path
+from jupyter_mltrack.store.sql.experiments import ExperimentsMixin
+from jupyter_mltrack.store.sql.reads import ReadsMixin
+from jupyter_mltrack.store.sql.runs import RunsMixin
+from jupyter_mltrack.store.sql.writes import WritesMixin
+
+ARTIFACT_ROOT_ENV = "MLTRACK_ARTIFACT_ROOT"
+
+
+def default_artifact_root_for(uri: str) -> str:
+    """Return where artifacts of a store go unless an experiment says otherwise.
+
+    ``MLTRACK_ARTIFACT_ROOT`` wins; a SQLite file keeps them in an ``artifacts`` folder beside
+    the database (so ``./mltrack/`` holds the whole embedded store); server databases use
+    ``./mltrack/artifacts`` under the working directory.
+    """
+    configured = os.environ.get(ARTIFACT_ROOT_ENV)
+    if configured:
+        return configured if "://" in configured else os.path.abspath(configured)
+    path = sqlite_path(uri) if uri.startswith("sqlite") else None
+    if path is not None:
+        return os.path.join(os.path.dirname(os.path.abspath(path)), "artifacts")
+    return os.path.abspath(os.path.join("mltrack", "artifacts"))
+
+
+def mask_password(uri: str) -> str:
+    """Hide the password of a database URI for messages and ``store.uri``."""
+    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", uri)
+
+
+class SqlStore(ExperimentsMixin, RunsMixin, WritesMixin, ReadsMixin, TrackingStore):
+    """A tracking store in a SQL database; the schema is created or migrated on open.
+
+    Example:
+        >>> store = SqlStore("sqlite:///mltrack/mltrack.db")  # doctest: +SKIP
+        >>> store.get_experiment("0").name  # doctest: +SKIP
+        'Default'
+    """
+
+    def __init__(self, uri: str, *, default_artifact_root: str | None = None) -> None:
+        uri = normalize_db_uri(uri)
+        self.uri = mask_password(uri)
+        self.dialect = make_url(uri).get_backend_name()
+        self.default_artifact_root = default_artifact_root or default_artifact_root_for(uri)
+        self.engine = create_engine(uri)
+        ensure_schema(self.engine, self.default_artifact_root)
+
+    def close(self) -> None:
+        """Dispose of the connection pool."""
+        self.engine.dispose()
+
+    def __repr__(self) -> str:
+        return f"SqlStore({self.uri!r})"

@@ -1,0 +1,206 @@
+"""The background metric writer behind the fluent ``log_metric``.
+
+The hot path (:meth:`MetricBatcher.add`) appends one tuple to a ``collections.deque`` and, at most,
+sets an event: no lock, no entity object, no store call. One daemon thread writes the buffered points
+grouped per run with ``TrackingStore.log_metric_points``.
+
+When data is written:
+
+- ``interval`` seconds (0.5 s) after the first point of an idle period, so at most about a second of
+  data is at risk;
+- as soon as ``threshold`` points (10,000) are pending;
+- on :meth:`MetricBatcher.flush` (``flush()``, ``end_run``, param/tag writes, interpreter exit).
+
+Back-pressure: when ``max_pending`` points (100,000, about 20 MB) are waiting, the logging thread
+writes them itself (waiting for the writer if it is mid-write), so memory stays bounded however
+fast the caller logs.
+
+Every write pops and writes under one lock, so ``flush()`` returns only when every point appended
+before it is stored. A failed write is kept and raised as :class:`StoreError` (chained to the cause)
+at the next fluent call, ``flush()`` or ``end_run``; the points of that write are dropped, never
+silently. After ``os.fork`` the child starts with an empty buffer and no thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections import deque
+from typing import TYPE_CHECKING
+
+from jupyter_mltrack.errors import StoreError
+
+if TYPE_CHECKING:
+    from jupyter_mltrack.store.base import MetricPoint, TrackingStore
+
+__all__ = ["BATCHER", "MetricBatcher"]
+
+logger = logging.getLogger(__name__)
+
+# (store, run_id, key, value, timestamp, step)
+_Item = tuple["TrackingStore", str, str, float, int, int]
+
+
+class MetricBatcher:
+    """A bounded, per-process buffer of metric points and the thread that writes it."""
+
+    def __init__(
+        self,
+        *,
+        interval: float = 0.5,
+        threshold: int = 10_000,
+        max_pending: int = 100_000,
+        chunk: int = 10_000,
+    ) -> None:
+        self.interval = interval
+        self.threshold = threshold
+        self.max_pending = max_pending
+        self.chunk = chunk
+        #: The first unreported write failure; the fluent API checks it on every call.
+        self.error: StoreError | None = None
+        self._init_state()
+        self._fork_hook_registered = False
+
+    def _init_state(self) -> None:
+        self._queue: deque[_Item] = deque()
+        self._write_lock = threading.Lock()
+        self._error_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._idle = True
+        self._closed = False
+        self.error = None
+
+    # -- producer side ------------------------------------------------------------------------
+    def add(
+        self, store: TrackingStore, run_id: str, key: str, value: float, timestamp: int, step: int
+    ) -> None:
+        """Buffer one point; the caller has validated it."""
+        queue = self._queue
+        queue.append((store, run_id, key, value, timestamp, step))
+        # Append before reading _idle: the writer sets _idle before its final emptiness check,
+        # so one of the two always sees the other.
+        if self._idle or len(queue) >= self.threshold:
+            self._signal()
+
+    def _signal(self) -> None:
+        if len(self._queue) >= self.max_pending or self._closed:
+            self.flush()
+            return
+        thread = self._thread
+        if thread is None or not thread.is_alive():
+            self._start()
+        self._idle = False
+        self._wake.set()
+
+    def pending(self) -> int:
+        """Return how many points wait to be written."""
+        return len(self._queue)
+
+    # -- writing ------------------------------------------------------------------------------
+    def flush(self) -> None:
+        """Write every point buffered before this call; errors are kept in :attr:`error`."""
+        with self._write_lock:
+            remaining = len(self._queue)
+            popleft = self._queue.popleft
+            while remaining > 0:
+                take = min(remaining, self.chunk)
+                remaining -= take
+                try:
+                    items = [popleft() for _ in range(take)]
+                except IndexError:  # the buffer was reset by a fork hook; nothing left
+                    return
+                self._write(items)
+
+    def _write(self, items: list[_Item]) -> None:
+        groups: dict[tuple[int, str], tuple[TrackingStore, list[MetricPoint]]] = {}
+        for store, run_id, key, value, timestamp, step in items:
+            group = groups.get((id(store), run_id))
+            if group is None:
+                group = groups[(id(store), run_id)] = (store, [])
+            group[1].append((key, value, timestamp, step))
+        for (_, run_id), (store, points) in groups.items():
+            try:
+                store.log_metric_points(run_id, points)
+            except Exception as exc:
+                self._record(store, run_id, len(points), exc)
+
+    def _record(self, store: TrackingStore, run_id: str, count: int, exc: Exception) -> None:
+        where = getattr(store, "uri", "") or type(store).__name__
+        error = StoreError(
+            f"The background metric writer could not store {count} metric point(s) of run "
+            f"{run_id!r} in {where}: {exc}. Those points were dropped; fix the cause and log them "
+            "again, or pass synchronous=True to log_metric to see errors at the call."
+        )
+        error.__cause__ = exc
+        with self._error_lock:
+            if self.error is None:
+                self.error = error
+                return
+        # One error is reported at a time; later ones must still leave a trace.
+        logger.error("%s", error, exc_info=exc)
+
+    def take_error(self) -> StoreError | None:
+        """Return and clear the pending write failure, if any."""
+        with self._error_lock:
+            error, self.error = self.error, None
+        return error
+
+    def raise_error(self) -> None:
+        """Raise the pending write failure as :class:`StoreError`, if there is one."""
+        error = self.take_error()
+        if error is not None:
+            raise error
+
+    # -- the writer thread --------------------------------------------------------------------
+    def _start(self) -> None:
+        with self._error_lock:
+            if self._thread is not None and self._thread.is_alive():
+                return
+            if not self._fork_hook_registered:
+                os.register_at_fork(after_in_child=self._after_fork)
+                self._fork_hook_registered = True
+            self._closed = False
+            self._thread = threading.Thread(
+                target=self._run, name="mltrack-metric-writer", daemon=True
+            )
+            self._thread.start()
+
+    def _run(self) -> None:
+        wake, queue = self._wake, self._queue
+        while not self._closed:
+            self._idle = True
+            if not queue:
+                wake.wait()
+            self._idle = False
+            wake.clear()
+            if self._closed:
+                break
+            # Gather for up to `interval`; the producer cuts this short at `threshold`.
+            if len(queue) < self.threshold:
+                wake.wait(self.interval)
+                wake.clear()
+            try:
+                self.flush()
+            except Exception:  # pragma: no cover - _write records store errors itself
+                logger.exception("The background metric writer failed")
+
+    def close(self, *, timeout: float = 5.0) -> None:
+        """Write what is pending and stop the thread (points added later are written inline)."""
+        self._closed = True
+        self._wake.set()
+        thread = self._thread
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+        self._thread = None
+        self.flush()
+
+    def _after_fork(self) -> None:
+        # The parent's points are the parent's to write; its lock may be held by a thread that
+        # does not exist here.
+        self._init_state()
+
+
+#: The process-wide batcher used by the fluent API.
+BATCHER = MetricBatcher()
