@@ -15,6 +15,9 @@ from specs import MlflowMode, Workload
 
 Figure = dict[str, Any]  # {"value", "samples", "size", "extra", "measured_at"} or {"error"}
 
+#: Counts both children report about the data they stored or read back; they must agree.
+COUNT_KEYS = ("rows", "points", "stored", "stored_m0")
+
 
 def row_id(workload: Workload, mode: MlflowMode | None) -> str:
     """Return the stable key of a row: the workload name, plus ``/mode`` where MLflow has modes."""
@@ -49,7 +52,20 @@ def make_row(
         "mlflow_issue_figure": mode.issue_figure if mode else None,
         "ratio": ratio,
         "meets_target": workload.meets(mine) if mine is not None else None,
+        "count_mismatches": count_mismatches(mltrack, mlflow),
     }
+
+
+def count_mismatches(mltrack: Figure | None, mlflow: Figure | None) -> list[str]:
+    """Return the data counts (rows found, points stored) on which the two tools disagree."""
+    if _value(mltrack) is None or _value(mlflow) is None:
+        return []
+    mine, theirs = (mltrack or {}).get("extra", {}), (mlflow or {}).get("extra", {})
+    return [
+        f"{key}: jupyter_mltrack {mine[key]} vs MLflow {theirs[key]}"
+        for key in COUNT_KEYS
+        if key in mine and key in theirs and mine[key] != theirs[key]
+    ]
 
 
 def load_rows(path: Path) -> dict[str, dict[str, Any]]:
@@ -89,6 +105,10 @@ def to_markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         "|---|---:|---:|---:|---:|:---:|",
     ]
     lines += [_markdown_row(row) for row in rows]
+    mismatches = [(row["title"], m) for row in rows for m in row.get("count_mismatches", [])]
+    if mismatches:
+        lines += ["", "**The tools stored or returned different data** (a correctness bug):", ""]
+        lines += [f"- {title}: {mismatch}" for title, mismatch in mismatches]
     return "\n".join(lines) + "\n"
 
 

@@ -16,14 +16,13 @@ import argparse
 import re
 import sys
 import time
-from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 from environments import REPO_ROOT, Tool, machine_info, mlflow_tool, mltrack_tool
 from report import Figure, load_rows, make_row, row_id, write_results
-from runner import ChildFailed, Measurement, measure, warm_up
+from runner import ChildFailed, measure, warm_up
 from specs import WORKLOADS, Workload, get_workload
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -77,19 +76,21 @@ def _measure_all(
         size = workload.quick_size if quick else workload.size
         print(f"[{n}/{len(workloads)}] {workload.describe(size)}", file=sys.stderr, flush=True)
         if mltrack is not None:
-            fresh["jupyter_mltrack", workload.name] = _figure(
-                lambda w=workload, s=size: measure(mltrack, w, s)
-            )
-        for mode in workload.mlflow_modes if mlflow is not None else ():
-            figure = _figure(lambda w=workload, s=size, m=mode: measure(mlflow, w, s, env=m.env))
+            fresh["jupyter_mltrack", workload.name] = _figure(mltrack, workload, size)
+        if mlflow is None:
+            continue
+        for mode in workload.mlflow_modes:
+            figure = _figure(mlflow, workload, size, env=mode.env)
             fresh["mlflow", row_id(workload, mode)] = {**figure, "version": mlflow.version}
     return fresh
 
 
-def _figure(run: Callable[[], Measurement]) -> Figure:
-    """Run a measurement; turn a failed child into an ``error`` figure instead of stopping."""
+def _figure(
+    tool: Tool, workload: Workload, size: int, *, env: dict[str, str] | None = None
+) -> Figure:
+    """Measure; turn a failed child into an ``error`` figure instead of stopping the suite."""
     try:
-        measurement = run()
+        measurement = measure(tool, workload, size, env=env)
     except ChildFailed as exc:
         print(f"    FAILED: {exc}", file=sys.stderr, flush=True)
         return {"error": exc.reason}

@@ -13,7 +13,7 @@ import time
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Mapping
     from typing import Any
 
     Workload = Callable[[int], None]
@@ -27,7 +27,7 @@ SEARCH_ORDER_BY = ["metrics.m1 DESC"]
 SEARCH_MAX_RESULTS = 100_000
 
 
-def main(workloads: dict[str, Workload]) -> None:
+def main(workloads: Mapping[str, Workload]) -> None:
     """Run the workload named by ``argv[1]`` with the size in ``argv[2]`` (no argparse: it is
     slow to import and would pre-load modules the import-time workload should pay for)."""
     name, size = sys.argv[1], int(sys.argv[2])

@@ -43,9 +43,7 @@ def build_frame(
         name: [row[i] for row in infos] for i, name in enumerate(BASE_COLUMNS)
     }
     for field in ("start_time", "end_time"):
-        millis = np.array(
-            [math.nan if v is None else v for v in columns[field]], dtype="float64"
-        )
+        millis = np.array([math.nan if v is None else v for v in columns[field]], dtype="float64")
         columns[field] = pd.to_datetime(millis, unit="ms", utc=True)
     nan = math.nan
     for key in sorted(metrics):
@@ -77,8 +75,11 @@ def runs_to_frame(runs: Sequence[Run]) -> pd.DataFrame:
                 info.run_name,
             )
         )
-        for target, values in ((metrics, run.data.metrics), (params, run.data.params),
-                               (tags, run.data.tags)):
+        for target, values in (
+            (metrics, run.data.metrics),
+            (params, run.data.params),
+            (tags, run.data.tags),
+        ):
             for key, value in values.items():
                 target.setdefault(key, {})[info.run_id] = value  # type: ignore[index]
     return build_frame(infos, metrics, params, tags)

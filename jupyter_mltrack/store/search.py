@@ -112,7 +112,6 @@ _WORD = re.compile(r"[A-Za-z_]\w*")
 _BARE_KEY = re.compile(r"[\w.\-/]+")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _SYMBOL_OP = re.compile(r"!=|<=|>=|=|<|>")
-_INT64_MAX = 2**63 - 1
 
 
 class _Parser:
@@ -122,7 +121,9 @@ class _Parser:
         self.text, self.language, self.label, self.pos = text, language, label, 0
 
     # -- errors ---------------------------------------------------------------------------------
-    def error(self, message: str, pos: int | None = None, *, hint: str = "") -> InvalidParameterError:
+    def error(
+        self, message: str, pos: int | None = None, *, hint: str = ""
+    ) -> InvalidParameterError:
         """Build ``<label>: <message> at column <n> (found <token>)[; <hint>]``."""
         at = self.pos if pos is None else pos
         rest = self.text[at:]
@@ -139,6 +140,12 @@ class _Parser:
         return self.error(f"expected {what}", hint=hint)
 
     # -- lexing helpers -------------------------------------------------------------------------
+    def identifier_hint(self) -> str:
+        first: dict[Entity, str] = {}
+        for name, entity in self.language.prefixes.items():
+            first.setdefault(entity, name)
+        return "write " + ", ".join(f"{name}.<key>" for name in first.values())
+
     def skip_ws(self) -> None:
         while self.pos < len(self.text) and self.text[self.pos].isspace():
             self.pos += 1
@@ -185,17 +192,17 @@ class _Parser:
         raise self.error("unterminated string", start)
 
     # -- grammar --------------------------------------------------------------------------------
-    def identifier(self) -> tuple[Entity, str, int]:
-        """Read ``prefix.key`` or a bare attribute; return (entity, canonical key, key column)."""
+    def identifier(self) -> tuple[Entity, str]:
+        """Read ``prefix.key`` or a bare attribute name; return (entity, canonical key)."""
         start = self.pos
         word = self.match(_WORD)
         if word is None:
-            raise self.expected("an identifier such as metrics.acc, params.x or attributes.status")
+            raise self.expected("an identifier", hint=self.identifier_hint())
         prefix = self.language.prefixes.get(word.lower())
         if self.text.startswith(".", self.pos):
             if prefix is None:
-                valid = ", ".join(sorted(self.language.prefixes))
-                raise self.error(f"unknown entity type {word!r} (use one of {valid})", start)
+                hint = self.identifier_hint()
+                raise self.error(f"unknown entity type {word!r}", start, hint=hint)
             self.pos += 1
             key_pos = self.pos
             key = self.key()
@@ -203,7 +210,7 @@ class _Parser:
             raise self.expected(f"'.' and a key after {word!r}")
         else:
             prefix, key, key_pos = "attribute", word, start
-        return (*self.resolve(prefix, key, key_pos), key_pos)
+        return self.resolve(prefix, key, key_pos)
 
     def key(self) -> str:
         if self.text[self.pos : self.pos + 1] in ("`", '"'):
@@ -221,7 +228,7 @@ class _Parser:
         canonical = self.language.attributes.get(key)
         if canonical is None:
             valid = ", ".join(sorted(set(self.language.attributes.values())))
-            raise self.error(f"unknown attribute {key!r} (use one of {valid})", pos)
+            raise self.error(f"unknown attribute {key!r}", pos, hint=f"valid attributes: {valid}")
         return entity, canonical
 
     def is_numeric(self, entity: Entity, key: str) -> bool:
@@ -240,15 +247,14 @@ class _Parser:
                 raise self.expected(f"{tail} after {op}")
             op += " " + tail
         if op is None:
-            raise self.expected("a comparator (=, !=, <, <=, >, >=, LIKE, ILIKE, IN, NOT IN)")
-        allowed = NUMERIC_OPS if self.is_numeric(entity, key) else STRING_OPS
+            raise self.expected("a comparator", hint="use =, !=, <, <=, >, >=, LIKE, ILIKE, IN")
+        allowed: tuple[str, ...] = NUMERIC_OPS if self.is_numeric(entity, key) else STRING_OPS
         if entity in ("param", "tag"):
             allowed += NULL_OPS
         if op not in allowed:
+            hint = f"use one of {', '.join(allowed)}"
             raise self.error(
-                f"comparator {op} is not supported for {entity} {key!r}; "
-                f"use one of {', '.join(allowed)}",
-                start,
+                f"comparator {op} is not supported for {entity} {key!r}", start, hint=hint
             )
         return op
 
@@ -280,8 +286,8 @@ class _Parser:
             raise self.error("number out of range", start)
         if as_float or not text.lstrip("+-").isdigit() or len(text) > 19:
             return value
-        integer = int(text)
-        return integer if -_INT64_MAX - 1 <= integer <= _INT64_MAX else value
+        integer = int(text)  # exact for timestamps beyond 2**53; SQL binds int64 only
+        return integer if -(2**63) <= integer < 2**63 else value
 
     def string_list(self) -> tuple[str, ...]:
         if not self.text.startswith("(", self.pos):
@@ -305,7 +311,7 @@ class _Parser:
             self.skip_ws()
 
     def comparison(self) -> Comparison:
-        entity, key, _ = self.identifier()
+        entity, key = self.identifier()
         self.skip_ws()
         op = self.comparator(entity, key)
         self.skip_ws()
@@ -322,7 +328,8 @@ class _Parser:
                 return tuple(found)
             start = self.pos
             if self.keyword("OR"):
-                raise self.error("only AND is supported to combine conditions, not OR", start)
+                hint = "only AND can combine conditions; run one search per alternative"
+                raise self.error("OR is not supported", start, hint=hint)
             if not self.keyword("AND"):
                 raise self.expected("AND or the end of the filter")
             self.skip_ws()
@@ -330,7 +337,7 @@ class _Parser:
 
     def order_clause(self) -> OrderBy:
         self.skip_ws()
-        entity, key, _ = self.identifier()
+        entity, key = self.identifier()
         self.skip_ws()
         direction = self.keyword("ASC", "DESC")
         self.skip_ws()
@@ -414,7 +421,9 @@ def decode_page_token(token: str | None) -> int:
     try:
         offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
     except (binascii.Error, ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise InvalidParameterError(f"Invalid page_token {token!r}: it is not ours") from exc
+        raise InvalidParameterError(
+            f"Invalid page_token {token!r}: pass the token returned by the previous page"
+        ) from exc
     if type(offset) is not int or offset < 0:
         raise InvalidParameterError(f"Invalid page_token {token!r}: bad offset {offset!r}")
     return offset

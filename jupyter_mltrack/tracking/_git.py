@@ -40,13 +40,14 @@ class _Repo(NamedTuple):
 @dataclass(slots=True)
 class _RepoState:
     ref: str | None
-    signature: tuple[int, ...]
+    signature: tuple[tuple[int, int, int], ...]
     tags: dict[str, str]
     dirty_checked: float
 
 
 _REPO_OF_DIR: dict[str, _Repo | None] = {}
 _REPOS: dict[str, _RepoState] = {}
+_SLOW_REPOS: set[str] = set()  # git status timed out there once; never block on it again
 
 
 def _read(path: str) -> str | None:
@@ -112,19 +113,22 @@ def _remote_url(repo: _Repo) -> str | None:
     return re.sub(r"^(https?://)[^/@]*@", r"\1", url) if url else None
 
 
-def _mtime(path: str) -> int:
+def _stamp(path: str) -> tuple[int, int, int]:
+    # git replaces these files by renaming a lock file, so the inode changes even where mtime
+    # granularity is coarse.
     try:
-        return os.stat(path).st_mtime_ns
+        st = os.stat(path)
     except OSError:
-        return -1
+        return (-1, -1, -1)
+    return (st.st_mtime_ns, st.st_ino, st.st_size)
 
 
-def _signature(repo: _Repo, ref: str | None) -> tuple[int, ...]:
-    """Modification times of every file whose change means commit, branch or index changed."""
+def _signature(repo: _Repo, ref: str | None) -> tuple[tuple[int, int, int], ...]:
+    """Stamp every file whose change means the commit, the branch or the index changed."""
     names = [(repo.git_dir, "HEAD"), (repo.git_dir, "index"), (repo.common_dir, "packed-refs")]
     if ref:
         names.append((repo.common_dir, ref))
-    return tuple(_mtime(os.path.join(folder, name)) for folder, name in names)
+    return tuple(_stamp(os.path.join(folder, name)) for folder, name in names)
 
 
 @functools.cache
@@ -135,7 +139,7 @@ def _git_executable() -> str | None:
 def _git_status_dirty(root: str) -> bool | None:
     """Return whether tracked files differ from HEAD, or None if git cannot tell."""
     git = _git_executable()
-    if git is None:
+    if git is None or root in _SLOW_REPOS:
         return None
     try:
         proc = subprocess.run(
@@ -146,6 +150,15 @@ def _git_status_dirty(root: str) -> bool | None:
             env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},  # never rewrite the index
             check=False,
         )
+    except subprocess.TimeoutExpired:
+        _SLOW_REPOS.add(root)
+        logger.warning(
+            "git status took over %ss in %s; runs from it get no %s tag",
+            GIT_TIMEOUT_SECONDS,
+            root,
+            t.GIT_DIRTY,
+        )
+        return None
     except (OSError, subprocess.SubprocessError):
         logger.debug("git status failed in %s", root, exc_info=True)
         return None
@@ -194,3 +207,4 @@ def clear_cache() -> None:
     """Forget every cached repository location and state."""
     _REPO_OF_DIR.clear()
     _REPOS.clear()
+    _SLOW_REPOS.clear()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 from collections.abc import Iterator
 from contextvars import ContextVar
@@ -204,6 +205,15 @@ def live_runs() -> list[ActiveRun]:
     """Return every run the fluent API started in this process and has not ended yet."""
     with _live_lock:
         return list(_live.values())
+
+
+def _forget_all_live() -> None:
+    # A forked child may log to the parent's runs but must never end them at its exit.
+    with _live_lock:
+        _live.clear()
+
+
+os.register_at_fork(after_in_child=_forget_all_live)
 
 
 def _reset() -> None:

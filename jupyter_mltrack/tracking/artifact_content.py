@@ -184,7 +184,7 @@ def _plotly_bytes(figure: Any, artifact_file: str) -> bytes:
         return text.encode("utf-8")
     if importlib.util.find_spec("kaleido") is None:
         raise MissingDependencyError(
-            "kaleido", extra="plots", feature=f"saving plotly figures as .{fmt}"
+            "kaleido", extra="images", feature=f"saving plotly figures as .{fmt}"
         )
     image: bytes = figure.to_image(format=fmt)
     return image

@@ -1,8 +1,8 @@
 """The background metric writer behind the fluent ``log_metric``.
 
-The hot path (:meth:`MetricBatcher.add`) appends one tuple to a ``collections.deque`` and, at most,
-sets an event: no lock, no entity object, no store call. One daemon thread writes the buffered points
-grouped per run with ``TrackingStore.log_metric_points``.
+The hot path (:meth:`MetricBatcher.add`) appends one tuple to a ``collections.deque`` and, at
+most, sets an event: no lock, no entity object, no store call. One daemon thread writes the
+buffered points grouped per run with ``TrackingStore.log_metric_points``.
 
 When data is written:
 
@@ -194,7 +194,12 @@ class MetricBatcher:
         if thread is not None and thread is not threading.current_thread():
             thread.join(timeout)
         self._thread = None
+        self._idle = True  # from now on every add() writes inline
         self.flush()
+
+    def reopen(self) -> None:
+        """Undo :meth:`close`: buffer again and write in the background (tests)."""
+        self._closed = False
 
     def _after_fork(self) -> None:
         # The parent's points are the parent's to write; its lock may be held by a thread that

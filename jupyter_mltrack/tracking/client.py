@@ -87,7 +87,7 @@ class TrackingClient(ArtifactMethods):
         """Create an experiment and return its id.
 
         Example:
-            >>> exp_id = client.create_experiment("churn", tags={"team": "growth"})  # doctest: +SKIP
+            >>> exp_id = client.create_experiment("churn")  # doctest: +SKIP
         """
         name = validate_name("Experiment", name)
         return self.store.create_experiment(name, artifact_location, validate_tags(tags))
@@ -121,7 +121,7 @@ class TrackingClient(ArtifactMethods):
         """Return one page of experiments; pass ``page.token`` back for the next page.
 
         Example:
-            >>> page = client.search_experiments(filter_string="name LIKE 'churn%'")  # doctest: +SKIP
+            >>> page = client.search_experiments(filter_string="name LIKE 'c%'")  # doctest: +SKIP
         """
         return self.store.search_experiments(
             view_type=ViewType.parse(view_type),
@@ -219,9 +219,8 @@ class TrackingClient(ArtifactMethods):
         parsed = None if status is None else RunStatus.parse(status)
         if name is not None:
             name = validate_name("Run", name)
+        # The store keeps the mltrack.runName tag in step with the name.
         self.store.update_run_info(run_id, status=parsed, run_name=name)
-        if name is not None:
-            self.store.log_batch(run_id, tags=[RunTag(key=t.RUN_NAME, value=name)])
 
     def set_terminated(
         self,
@@ -273,7 +272,7 @@ class TrackingClient(ArtifactMethods):
         """Return one page of runs matching a filter; ``page.token`` fetches the next page.
 
         Example:
-            >>> page = client.search_runs(["0"], "metrics.acc > 0.9", max_results=10)  # doctest: +SKIP
+            >>> page = client.search_runs(["0"], "metrics.acc > 0.9")  # doctest: +SKIP
             >>> next_page = client.search_runs(["0"], page_token=page.token)  # doctest: +SKIP
         """
         ids = [experiment_ids] if isinstance(experiment_ids, str) else list(experiment_ids)
@@ -423,4 +422,3 @@ def _unique_params(params: Sequence[Param]) -> list[Param]:
                 f"{seen[key]!r} and {value!r}; a param has one value per run"
             )
     return [Param(key=k, value=v) for k, v in seen.items()]
-

@@ -52,9 +52,7 @@ class ArtifactMethods:
         """
         return self._repo(run_id, write=False).list_artifacts(path)
 
-    def download_artifacts(
-        self, run_id: str, path: str, dst_path: PathLike | None = None
-    ) -> str:
+    def download_artifacts(self, run_id: str, path: str, dst_path: PathLike | None = None) -> str:
         """Download an artifact file or directory and return its local path.
 
         Example:

@@ -80,7 +80,7 @@ def test_filesystem_with_real_folders_gets_parents_created(tmp_path: Path) -> No
 
 
 def test_unknown_scheme_is_invalid() -> None:
-    with pytest.raises(InvalidParameterError, match="scheme 'nosuchfs'.*register_artifact"):
+    with pytest.raises(InvalidParameterError, match=r"scheme 'nosuchfs'.*register_artifact"):
         FsspecArtifactRepository("nosuchfs://bucket/x")
 
 

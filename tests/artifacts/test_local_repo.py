@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import fsspec
@@ -76,7 +76,7 @@ def test_write_bytes_needs_a_file_name(repo: ArtifactRepository) -> None:
 
 
 def test_read_bytes_of_missing_file_names_it(repo: ArtifactRepository) -> None:
-    with pytest.raises(NotFoundError, match="'nope/x.txt' does not exist"):
+    with pytest.raises(NotFoundError, match=r"'nope/x\.txt' does not exist"):
         repo.read_bytes("nope/x.txt")
 
 
@@ -182,7 +182,7 @@ def test_download_without_dst_gives_a_readable_path(repo: ArtifactRepository) ->
 
 
 def test_download_missing_artifact_names_it(repo: ArtifactRepository, tmp_path: Path) -> None:
-    with pytest.raises(NotFoundError, match="'missing/x.txt' does not exist"):
+    with pytest.raises(NotFoundError, match=r"'missing/x\.txt' does not exist"):
         repo.download_artifacts("missing/x.txt", tmp_path / "dl")
 
 
@@ -210,7 +210,7 @@ def test_every_path_argument_refuses_escapes(
 ) -> None:
     local = tmp_path / "f.txt"
     local.write_text("x")
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: repo.write_bytes(bad, b"x"),
         lambda: repo.read_bytes(bad),
         lambda: repo.log_artifact(local, bad),

@@ -17,9 +17,9 @@ from jupyter_mltrack.artifacts import (
     LocalArtifactRepository,
     get_artifact_repository,
     register_artifact_repository,
+    registry,
     resolve_uri,
 )
-from jupyter_mltrack.artifacts import registry
 from jupyter_mltrack.errors import InvalidParameterError
 
 PLUGIN_MODULE = "mltrack_fake_artifact_plugin"
@@ -88,7 +88,7 @@ def test_builtin_repository_by_scheme(uri: str, kind: type[ArtifactRepository]) 
 
 
 def test_unknown_scheme_is_invalid_with_a_clear_message() -> None:
-    with pytest.raises(InvalidParameterError, match="No artifact repository handles.*'nosuchfs'"):
+    with pytest.raises(InvalidParameterError, match=r"No artifact repository handles.*'nosuchfs'"):
         get_artifact_repository("nosuchfs://somewhere/x")
 
 

@@ -80,9 +80,7 @@ def test_deleted_run_refuses_data_and_is_hidden(store):
     with pytest.raises(InvalidStateError):
         store.log_metric_points(run_id, [("m", 1.0, 1, 0)])
     assert store.search_runs(["0"]) == []
-    assert [r.info.run_id for r in store.search_runs(["0"], run_view_type=ViewType.ALL)] == [
-        run_id
-    ]
+    assert [r.info.run_id for r in store.search_runs(["0"], run_view_type=ViewType.ALL)] == [run_id]
     deleted = store.search_runs(["0"], run_view_type=ViewType.DELETED_ONLY)
     assert [r.info.run_id for r in deleted] == [run_id]
     store.restore_run(run_id)

@@ -393,3 +393,22 @@ def test_without_git_executable_dirty_is_omitted(
     tags = context.git_tags(str(repo / "src" / "train.py"))
     assert t.GIT_DIRTY not in tags
     assert tags[t.GIT_BRANCH] == "main"
+
+
+@needs_git
+def test_slow_git_status_is_not_retried(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    calls: list[list[str]] = []
+
+    def slow_run(args: list[str], **kwargs: object) -> None:
+        calls.append(args)
+        raise subprocess.TimeoutExpired(args, 2.0)
+
+    monkeypatch.setattr(subprocess, "run", slow_run)
+    monkeypatch.setattr(_git, "GIT_DIRTY_TTL_SECONDS", 0.0)
+    source = str(repo / "src" / "train.py")
+    assert t.GIT_DIRTY not in context.git_tags(source)
+    assert t.GIT_COMMIT in context.git_tags(source)
+    assert len(calls) == 1
+    assert "git status took over" in caplog.text

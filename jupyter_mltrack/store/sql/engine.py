@@ -36,7 +36,7 @@ def normalize_db_uri(uri: str) -> str:
         return uri
     dialect = "postgresql" if match.group(1) == "postgres" else match.group(1)
     driver = match.group(2) or "+" + _DRIVERS[dialect][0]
-    return f"{dialect}{driver}://{uri[match.end():]}"
+    return f"{dialect}{driver}://{uri[match.end() :]}"
 
 
 def sqlite_path(uri: str) -> str | None:
@@ -55,7 +55,9 @@ def _check_driver(uri: str) -> None:
         __import__(module)
     except ImportError:
         extra = _DRIVERS.get(url.get_backend_name(), ("", "", "postgres"))[2]
-        raise MissingDependencyError(module, extra=extra, feature=f"{url.drivername} stores") from None
+        raise MissingDependencyError(
+            module, extra=extra, feature=f"{url.drivername} stores"
+        ) from None
 
 
 def create_engine(uri: str) -> Engine:

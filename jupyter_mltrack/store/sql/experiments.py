@@ -43,9 +43,11 @@ class ExperimentsMixin(SqlBase):
         with self._write() as conn:
             taken = conn.execute(sa.select(E.lifecycle_stage).where(E.name == name)).first()
             if taken is not None:
-                hint = " (it is deleted; restore it or choose another name)" if (
-                    taken[0] == LifecycleStage.DELETED.value
-                ) else ""
+                hint = (
+                    " (it is deleted; restore it or choose another name)"
+                    if (taken[0] == LifecycleStage.DELETED.value)
+                    else ""
+                )
                 raise AlreadyExistsError(f"Experiment {name!r} already exists{hint}")
             now = now_ms()
             result = conn.execute(
@@ -86,9 +88,9 @@ class ExperimentsMixin(SqlBase):
     def get_experiment(self, experiment_id: str) -> Experiment:
         exp_id = parse_experiment_id(experiment_id)
         with self._read() as conn:
-            experiments = self._load_experiments(conn, schema.experiments.select().where(
-                E.experiment_id == exp_id
-            ))
+            experiments = self._load_experiments(
+                conn, schema.experiments.select().where(E.experiment_id == exp_id)
+            )
         if not experiments:
             raise ExperimentNotFound(
                 f"Experiment with id {experiment_id!r} not found", experiment_id=str(experiment_id)
@@ -153,7 +155,9 @@ class ExperimentsMixin(SqlBase):
         exp = self.get_experiment(experiment_id)
         if exp.lifecycle_stage is stage:
             verb = "deleted" if stage is LifecycleStage.DELETED else "active"
-            raise InvalidParameterError(f"Experiment {exp.name!r} ({experiment_id}) is already {verb}")
+            raise InvalidParameterError(
+                f"Experiment {exp.name!r} ({experiment_id}) is already {verb}"
+            )
         now = now_ms()
         exp_id = int(exp.experiment_id)
         from_stage = (

@@ -61,9 +61,10 @@ class ReadsMixin(SqlBase):
     """get_metric_history, search_runs and the columnar search_runs_frame."""
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
+        series = sa.select(LM.series_id).where(LM.run_uuid == run_id, LM.key == key)
         query = (
             sa.select(M.value, M.kind, M.timestamp, M.step)
-            .where(M.run_uuid == run_id, M.key == key)
+            .where(M.series_id == series.scalar_subquery())
             .order_by(M.step, M.timestamp)
         )
         with self._read() as conn:

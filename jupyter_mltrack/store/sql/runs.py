@@ -162,9 +162,7 @@ class RunsMixin(SqlBase):
         T = schema.tags.c
         with self._write() as conn:
             self._check_run_writable(conn, run_id)
-            result = conn.execute(
-                sa.delete(schema.tags).where(T.run_uuid == run_id, T.key == key)
-            )
+            result = conn.execute(sa.delete(schema.tags).where(T.run_uuid == run_id, T.key == key))
             if result.rowcount == 0:
                 raise NotFoundError(f"Run {run_id!r} has no tag {key!r}")
 
@@ -187,6 +185,14 @@ class RunsMixin(SqlBase):
                 raise InvalidStateError(
                     f"Run {live[0]!r} is not deleted; delete it before purging it"
                 )
-            for table in (schema.metrics, schema.latest_metrics, schema.params, schema.tags):
+            series = sa.select(schema.latest_metrics.c.series_id).where(
+                schema.latest_metrics.c.run_uuid.in_(run_ids)
+            )
+            if conn.dialect.name in ("mysql", "mariadb"):
+                # MySQL cannot delete from a table with a subquery over another in some plans;
+                # materialise the ids first.
+                series = list(conn.execute(series).scalars())  # type: ignore[assignment]
+            conn.execute(sa.delete(schema.metrics).where(schema.metrics.c.series_id.in_(series)))
+            for table in (schema.latest_metrics, schema.params, schema.tags):
                 conn.execute(sa.delete(table).where(table.c.run_uuid.in_(run_ids)))
             conn.execute(sa.delete(schema.runs).where(R.run_uuid.in_(run_ids)))

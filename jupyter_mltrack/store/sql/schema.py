@@ -22,6 +22,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    UniqueConstraint,
 )
 
 #: The alembic revision this schema corresponds to; bump with every migration.
@@ -62,9 +63,7 @@ runs = Table(
     metadata,
     Column("run_uuid", String(32), primary_key=True),
     Column("name", String(500), nullable=False),
-    Column(
-        "experiment_id", Integer, ForeignKey("experiments.experiment_id"), nullable=False
-    ),
+    Column("experiment_id", Integer, ForeignKey("experiments.experiment_id"), nullable=False),
     Column("user_id", String(256), nullable=False, default=""),
     Column("status", String(20), nullable=False),
     Column("start_time", BigInteger, nullable=False),
@@ -93,32 +92,34 @@ tags = Table(
     PrimaryKeyConstraint("run_uuid", "key", name="tag_pk"),
 )
 
-# The full history: every logged point, duplicates included.
-metrics = Table(
-    "metrics",
-    metadata,
-    Column("run_uuid", String(32), nullable=False),
-    Column("key", String(250), nullable=False),
-    Column("value", Float(precision=53), nullable=False),
-    Column("kind", SmallInteger, nullable=False, default=KIND_FINITE),
-    Column("timestamp", BigInteger, nullable=False),
-    Column("step", BigInteger, nullable=False, default=0),
-    Index("ix_metrics_run_key_step", "run_uuid", "key", "step", "timestamp"),
-)
-
-# One row per (run, key): the point with the highest (step, timestamp), kept on write so that
-# search and get_run never read the history table.
+# One row per (run, metric key): the series id that history rows point to, plus the point with
+# the highest (step, timestamp), kept on write so search and get_run never read the history.
 latest_metrics = Table(
     "latest_metrics",
     metadata,
+    Column("series_id", Integer, primary_key=True, autoincrement=True),
     Column("run_uuid", String(32), ForeignKey("runs.run_uuid"), nullable=False),
     Column("key", String(250), nullable=False),
     Column("value", Float(precision=53), nullable=False),
     Column("kind", SmallInteger, nullable=False, default=KIND_FINITE),
     Column("timestamp", BigInteger, nullable=False),
     Column("step", BigInteger, nullable=False),
-    PrimaryKeyConstraint("run_uuid", "key", name="latest_metric_pk"),
+    UniqueConstraint("run_uuid", "key", name="latest_metric_run_key"),
     Index("ix_latest_metrics_key_value", "key", "value"),
+)
+
+# The full history: every logged point, duplicates included. Rows carry the integer series id
+# instead of (run id, key), which makes them and their index about a third of the size: inserts
+# and history reads are correspondingly faster.
+metrics = Table(
+    "metrics",
+    metadata,
+    Column("series_id", Integer, nullable=False),
+    Column("step", BigInteger, nullable=False, default=0),
+    Column("timestamp", BigInteger, nullable=False),
+    Column("value", Float(precision=53), nullable=False),
+    Column("kind", SmallInteger, nullable=False, default=KIND_FINITE),
+    Index("ix_metrics_series_step", "series_id", "step", "timestamp"),
 )
 
 

@@ -18,7 +18,7 @@ from jupyter_mltrack.store.sql import schema
 from jupyter_mltrack.store.sql._base import SqlBase
 from jupyter_mltrack.store.sql.dialect import insert_tuples, upsert
 
-_METRIC_COLUMNS = ("run_uuid", "key", "value", "kind", "timestamp", "step")
+_METRIC_COLUMNS = ("series_id", "step", "timestamp", "value", "kind")
 _MAX = schema.DOUBLE_MAX
 LM = schema.latest_metrics.c
 P = schema.params.c
@@ -86,48 +86,79 @@ def _param_conflict(run_id: str, key: str, old: str, new: str) -> InvalidParamet
 
 def write_metric_points(conn: sa.Connection, run_id: str, points: Sequence[MetricPoint]) -> None:
     """Append points to the history and refresh the run's latest values, in ``conn``'s txn."""
+    latest: dict[str, tuple[int, int, float]] = {}
+    for key, value, timestamp, step in points:
+        best = latest.get(key)
+        # ">=" so that on a (step, timestamp) tie the point logged last is the latest.
+        if best is None or (step, timestamp) >= best[:2]:
+            latest[key] = (step, timestamp, value)
+    series = _series_ids(conn, run_id, latest)
     rows = []
     append = rows.append
     isfinite = math.isfinite
-    latest: dict[str, tuple[int, int, float]] = {}
     for key, value, timestamp, step in points:
+        series_id = series[key]
         if isfinite(value):
-            append((run_id, key, value, 0, timestamp, step))
+            append((series_id, step, timestamp, value, 0))
         elif value != value:
-            append((run_id, key, 0.0, 1, timestamp, step))
+            append((series_id, step, timestamp, 0.0, 1))
+        elif value > 0:
+            append((series_id, step, timestamp, _MAX, 2))
         else:
-            append((run_id, key, _MAX if value > 0 else -_MAX, 2 if value > 0 else 3, timestamp, step))
-        best = latest.get(key)
-        if best is None or (step, timestamp) >= best[:2]:
-            latest[key] = (step, timestamp, value)
+            append((series_id, step, timestamp, -_MAX, 3))
     insert_tuples(conn, schema.metrics, _METRIC_COLUMNS, rows)
-    _update_latest(conn, run_id, latest)
 
 
-def _update_latest(
+def _series_ids(
     conn: sa.Connection, run_id: str, latest: dict[str, tuple[int, int, float]]
-) -> None:
-    stored = {
-        key: (step, timestamp)
-        for key, step, timestamp in conn.execute(
-            sa.select(LM.key, LM.step, LM.timestamp).where(
-                LM.run_uuid == run_id, LM.key.in_(list(latest))
-            )
-        )
-    }
-    rows = []
-    for key, (step, timestamp, value) in latest.items():
-        old = stored.get(key)
-        if old is None or (step, timestamp) >= old:
+) -> dict[str, int]:
+    """Return the series id of each key, creating series and moving latest values forward."""
+    query = sa.select(LM.series_id, LM.key, LM.step, LM.timestamp).where(
+        LM.run_uuid == run_id, LM.key.in_(list(latest))
+    )
+    stored = {key: (series_id, (step, ts)) for series_id, key, step, ts in conn.execute(query)}
+    updates = []
+    for key, (series_id, old) in stored.items():
+        step, timestamp, value = latest[key]
+        if (step, timestamp) >= old:
             stored_value, kind = schema.encode_metric_value(value)
-            rows.append(
-                {
-                    "run_uuid": run_id,
-                    "key": key,
-                    "value": stored_value,
-                    "kind": kind,
-                    "timestamp": timestamp,
-                    "step": step,
-                }
+            updates.append(
+                {"sid": series_id, "v": stored_value, "k": kind, "t": timestamp, "s": step}
             )
-    upsert(conn, schema.latest_metrics, rows, ["value", "kind", "timestamp", "step"])
+    if updates:
+        conn.execute(_UPDATE_LATEST, updates)
+    missing = [key for key in latest if key not in stored]
+    if missing:
+        conn.execute(
+            sa.insert(schema.latest_metrics), [_latest_row(run_id, k, latest[k]) for k in missing]
+        )
+        stored.update(
+            (key, (series_id, (0, 0)))
+            for series_id, key, _, _ in conn.execute(query.where(LM.key.in_(missing)))
+        )
+    return {key: value[0] for key, value in stored.items()}
+
+
+def _latest_row(run_id: str, key: str, point: tuple[int, int, float]) -> dict[str, object]:
+    step, timestamp, value = point
+    stored_value, kind = schema.encode_metric_value(value)
+    return {
+        "run_uuid": run_id,
+        "key": key,
+        "value": stored_value,
+        "kind": kind,
+        "timestamp": timestamp,
+        "step": step,
+    }
+
+
+_UPDATE_LATEST = (
+    sa.update(schema.latest_metrics)
+    .where(LM.series_id == sa.bindparam("sid"))
+    .values(
+        value=sa.bindparam("v"),
+        kind=sa.bindparam("k"),
+        timestamp=sa.bindparam("t"),
+        step=sa.bindparam("s"),
+    )
+)

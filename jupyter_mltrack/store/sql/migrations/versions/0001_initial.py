@@ -24,7 +24,12 @@ def upgrade() -> None:
     )
     op.create_table(
         "experiment_tags",
-        sa.Column("experiment_id", sa.Integer, sa.ForeignKey("experiments.experiment_id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "experiment_id",
+            sa.Integer,
+            sa.ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
+            nullable=False,
+        ),
         sa.Column("key", sa.String(250), nullable=False),
         sa.Column("value", sa.String(8000), nullable=False),
         sa.PrimaryKeyConstraint("experiment_id", "key", name="experiment_tag_pk"),
@@ -33,7 +38,9 @@ def upgrade() -> None:
         "runs",
         sa.Column("run_uuid", sa.String(32), primary_key=True),
         sa.Column("name", sa.String(500), nullable=False),
-        sa.Column("experiment_id", sa.Integer, sa.ForeignKey("experiments.experiment_id"), nullable=False),
+        sa.Column(
+            "experiment_id", sa.Integer, sa.ForeignKey("experiments.experiment_id"), nullable=False
+        ),
         sa.Column("user_id", sa.String(256), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("start_time", sa.BigInteger, nullable=False),
@@ -41,7 +48,9 @@ def upgrade() -> None:
         sa.Column("lifecycle_stage", sa.String(20), nullable=False),
         sa.Column("artifact_uri", sa.String(1000), nullable=False),
     )
-    op.create_index("ix_runs_experiment_start", "runs", ["experiment_id", "lifecycle_stage", "start_time"])
+    op.create_index(
+        "ix_runs_experiment_start", "runs", ["experiment_id", "lifecycle_stage", "start_time"]
+    )
     op.create_table(
         "params",
         sa.Column("run_uuid", sa.String(32), sa.ForeignKey("runs.run_uuid"), nullable=False),
@@ -57,22 +66,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("run_uuid", "key", name="tag_pk"),
     )
     op.create_table(
-        "metrics",
-        sa.Column("run_uuid", sa.String(32), nullable=False),
-        sa.Column("key", sa.String(250), nullable=False),
-        sa.Column("value", sa.Float(precision=53), nullable=False),
-        sa.Column("kind", sa.SmallInteger, nullable=False),
-        sa.Column("timestamp", sa.BigInteger, nullable=False),
-        sa.Column("step", sa.BigInteger, nullable=False),
-    )
-    op.create_index("ix_metrics_run_key_step", "metrics", ["run_uuid", "key", "step", "timestamp"])
-    op.create_table(
         "latest_metrics",
+        sa.Column("series_id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("run_uuid", sa.String(32), sa.ForeignKey("runs.run_uuid"), nullable=False),
         sa.Column("key", sa.String(250), nullable=False),
         sa.Column("value", sa.Float(precision=53), nullable=False),
         sa.Column("kind", sa.SmallInteger, nullable=False),
         sa.Column("timestamp", sa.BigInteger, nullable=False),
         sa.Column("step", sa.BigInteger, nullable=False),
-        sa.PrimaryKeyConstraint("run_uuid", "key", name="latest_metric_pk"),
+        sa.UniqueConstraint("run_uuid", "key", name="latest_metric_run_key"),
     )
+    op.create_table(
+        "metrics",
+        sa.Column("series_id", sa.Integer, nullable=False),
+        sa.Column("step", sa.BigInteger, nullable=False),
+        sa.Column("timestamp", sa.BigInteger, nullable=False),
+        sa.Column("value", sa.Float(precision=53), nullable=False),
+        sa.Column("kind", sa.SmallInteger, nullable=False),
+    )
+    op.create_index("ix_metrics_series_step", "metrics", ["series_id", "step", "timestamp"])

@@ -1,0 +1,56 @@
+"""Plain-text, JSON and CSV rendering for CLI output (no dependencies beyond the stdlib)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import datetime
+
+import click
+
+__all__ = ["echo_csv", "echo_json", "echo_table", "format_duration", "format_time"]
+
+
+def echo_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Print rows as left-aligned columns separated by two spaces, under a header line."""
+    widths = [len(h) for h in headers]
+    for row in rows:
+        widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
+    for row in [headers, *rows]:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def echo_json(data: object) -> None:
+    """Print ``data`` as indented JSON."""
+    click.echo(json.dumps(data, indent=2))
+
+
+def echo_csv(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """Print rows as CSV with a header line."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(headers)
+    writer.writerows(rows)
+    click.echo(buffer.getvalue(), nl=False)
+
+
+def format_time(ms: int | None) -> str:
+    """Return a millisecond timestamp as local ``YYYY-MM-DD HH:MM:SS`` ("" for None)."""
+    if ms is None:
+        return ""
+    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def format_duration(start_ms: int, end_ms: int | None) -> str:
+    """Return a run's duration as ``1h02m``, ``3m05s`` or ``4.2s`` ("" while it runs)."""
+    if end_ms is None:
+        return ""
+    seconds = max(end_ms - start_ms, 0) / 1000
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m{secs:02d}s"
+    return f"{minutes // 60}h{minutes % 60:02d}m"

@@ -1,0 +1,78 @@
+"""``mltrack gc``: permanently remove deleted runs and their artifacts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import click
+
+from jupyter_mltrack._time import now_ms
+from jupyter_mltrack.cli._common import CliState, parse_duration, pass_state
+from jupyter_mltrack.errors import InvalidStateError
+from jupyter_mltrack.store.base import TrackingStore
+
+__all__ = ["gc"]
+
+
+@click.command()
+@click.option(
+    "--older-than",
+    metavar="DURATION",
+    callback=parse_duration,
+    help="Only runs deleted at least this long ago, e.g. 30d, 12h, 1d12h, 90m (default: all).",
+)
+@click.option(
+    "--run-ids",
+    metavar="ID[,ID...]",
+    help="Only these runs (comma-separated); each must be deleted.",
+)
+@click.option("--dry-run", is_flag=True, help="Print what would be removed, remove nothing.")
+@pass_state
+def gc(state: CliState, older_than: int | None, run_ids: str | None, dry_run: bool) -> None:
+    """Purge deleted runs and their artifacts.
+
+    Removes the runs' artifacts, metrics, params and tags for good. Runs are deleted with
+    'mltrack runs delete' (or by deleting their experiment) and stay restorable until gc
+    removes them.
+    """
+    store = state.client.store
+    cutoff = None if older_than is None else now_ms() - older_than
+    targets = _select(store, cutoff, run_ids)
+    for run_id in targets:
+        _remove(store, run_id, dry_run=dry_run)
+    verb = "Would remove" if dry_run else "Removed"
+    click.echo(f"{verb} {len(targets)} deleted run{'' if len(targets) == 1 else 's'}.")
+
+
+def _select(store: TrackingStore, cutoff: int | None, run_ids: str | None) -> list[str]:
+    """Return the runs to remove; refuse requested runs that are not (old enough and) deleted."""
+    deleted = store.list_deleted_run_ids(older_than_ms=cutoff)
+    if run_ids is None:
+        return deleted
+    wanted = list(dict.fromkeys(i.strip() for i in run_ids.split(",") if i.strip()))
+    eligible = set(deleted)
+    refused = [run_id for run_id in wanted if run_id not in eligible]
+    for run_id in refused:
+        store.get_run(run_id)  # raises RunNotFound for unknown ids
+    if refused:
+        why = "deleted" if cutoff is None else "deleted long enough ago for --older-than"
+        raise InvalidStateError(
+            f"Run(s) {_names(refused)} not {why}; delete runs with 'mltrack runs delete' first"
+        )
+    return wanted
+
+
+def _names(run_ids: Sequence[str]) -> str:
+    return ", ".join(repr(i) for i in run_ids) + (" is" if len(run_ids) == 1 else " are")
+
+
+def _remove(store: TrackingStore, run_id: str, *, dry_run: bool) -> None:
+    from jupyter_mltrack.artifacts import get_artifact_repository
+
+    artifact_uri = store.get_run(run_id).info.artifact_uri
+    if dry_run:
+        click.echo(f"Would remove run {run_id} and its artifacts at {artifact_uri}")
+        return
+    get_artifact_repository(artifact_uri).delete_artifacts()
+    store.purge_runs([run_id])
+    click.echo(f"Removed run {run_id} and its artifacts at {artifact_uri}")

@@ -1,0 +1,114 @@
+"""Tests of ``mltrack gc``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from jupyter_mltrack import TrackingClient
+from jupyter_mltrack.errors import RunNotFound
+
+
+@pytest.fixture
+def uri(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path}/t.db"
+
+
+def cli(uri: str, *args: str) -> Result:
+    from jupyter_mltrack.cli.main import main
+
+    return CliRunner().invoke(main, ["--tracking-uri", uri, *args], catch_exceptions=False)
+
+
+def make_run(uri: str, *, deleted: bool) -> tuple[str, Path]:
+    """Create a run with one artifact; return its id and artifact folder."""
+    client = TrackingClient(uri)
+    run = client.create_run("0")
+    root = Path(run.info.artifact_uri.removeprefix("file://"))
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "model.txt").write_text("weights")
+    if deleted:
+        client.delete_run(run.info.run_id)
+    return run.info.run_id, root
+
+
+def exists(uri: str, run_id: str) -> bool:
+    try:
+        TrackingClient(uri).get_run(run_id)
+    except RunNotFound:
+        return False
+    return True
+
+
+def test_gc_purges_deleted_runs_and_their_artifacts(uri: str) -> None:
+    gone, gone_root = make_run(uri, deleted=True)
+    kept, kept_root = make_run(uri, deleted=False)
+    result = cli(uri, "gc")
+    assert result.exit_code == 0, result.output
+    assert f"Removed run {gone}" in result.stdout
+    assert result.stdout.endswith("Removed 1 deleted run.\n")
+    assert not exists(uri, gone) and not gone_root.exists()
+    assert exists(uri, kept) and (kept_root / "model.txt").exists()
+
+
+def test_dry_run_removes_nothing(uri: str) -> None:
+    run_id, root = make_run(uri, deleted=True)
+    result = cli(uri, "gc", "--dry-run")
+    assert f"Would remove run {run_id}" in result.stdout
+    assert result.stdout.endswith("Would remove 1 deleted run.\n")
+    assert exists(uri, run_id) and root.exists()
+
+
+def test_older_than_spares_recently_deleted_runs(uri: str) -> None:
+    run_id, root = make_run(uri, deleted=True)
+    assert cli(uri, "gc", "--older-than", "30d").stdout == "Removed 0 deleted runs.\n"
+    assert exists(uri, run_id)
+    assert cli(uri, "gc", "--older-than", "0s").stdout.endswith("Removed 1 deleted run.\n")
+    assert not exists(uri, run_id)
+
+
+def test_run_ids_limit_what_is_removed(uri: str) -> None:
+    first, _ = make_run(uri, deleted=True)
+    second, _ = make_run(uri, deleted=True)
+    result = cli(uri, "gc", "--run-ids", f"{first}, {first}")
+    assert result.stdout.endswith("Removed 1 deleted run.\n")
+    assert not exists(uri, first) and exists(uri, second)
+
+
+def test_run_ids_refuse_active_runs_before_touching_anything(uri: str) -> None:
+    deleted, deleted_root = make_run(uri, deleted=True)
+    active, _ = make_run(uri, deleted=False)
+    result = cli(uri, "gc", "--run-ids", f"{deleted},{active}")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"Error: Run(s) '{active}' is not deleted; delete runs with 'mltrack runs delete' first\n"
+    )
+    assert exists(uri, deleted) and deleted_root.exists()
+
+
+def test_run_ids_unknown_run_is_an_error(uri: str) -> None:
+    result = cli(uri, "gc", "--run-ids", "f" * 32)
+    assert result.exit_code == 1
+    assert "not found" in result.stderr
+
+
+@pytest.mark.parametrize("bad", ["3x", "d", "10", "-1d", "1.5h"])
+def test_bad_duration_is_a_usage_error(uri: str, bad: str) -> None:
+    result = cli(uri, "gc", "--older-than", bad)
+    assert result.exit_code == 2
+    assert "is not a duration" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "ms"),
+    [("45s", 45_000), ("90m", 5_400_000), ("1d12h", 129_600_000), ("2w", 1_209_600_000)],
+)
+def test_durations(text: str, ms: int) -> None:
+    import click
+
+    from jupyter_mltrack.cli._common import parse_duration
+
+    ctx = click.Context(click.Command("x"))
+    assert parse_duration(ctx, click.Option(["--d"]), text) == ms
