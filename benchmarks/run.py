@@ -20,7 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from environments import REPO_ROOT, Tool, machine_info, mlflow_tool, mltrack_tool
+from environments import MLFLOW_VENV, REPO_ROOT, Tool, machine_info, mlflow_tool, mltrack_tool
 from report import Figure, load_rows, make_row, row_id, write_results
 from runner import ChildFailed, measure, warm_up
 from specs import WORKLOADS, Workload, get_workload
@@ -41,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
             warm_up(tool, module)
     fresh = _measure_all(selected, mltrack, mlflow, quick=args.quick)
     rows = _merge_rows(fresh, previous, quick=args.quick)
-    meta = _meta(args, mlflow, [mltrack or mltrack_tool(), *([mlflow] if mlflow else [])], previous)
+    meta = _meta(args, mlflow, _described_tools(mltrack, mlflow), previous)
     print(write_results(rows, meta, stem))
     return 1 if any("error" in figure for figure in fresh.values()) else 0
 
@@ -53,8 +53,9 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--only",
         action="append",
         default=[],
+        choices=[w.name for w in WORKLOADS],
         metavar="NAME",
-        help="run only this workload (repeatable): " + ", ".join(w.name for w in WORKLOADS),
+        help="run only this workload (repeatable): %(choices)s",
     )
     parser.add_argument(
         "--skip-mlflow", action="store_true", help="reuse MLflow's figures from the last results"
@@ -125,6 +126,13 @@ def _same_size(figure: Figure | None, size: int) -> Figure | None:
     if figure is None or "error" in figure or figure.get("size") != size:
         return None
     return figure
+
+
+def _described_tools(mltrack: Tool | None, mlflow: Tool | None) -> list[Tool]:
+    """Return both tools for the machine description, even the one whose run was skipped."""
+    if mlflow is None and MLFLOW_VENV.exists():
+        mlflow = mlflow_tool(create=False)
+    return [mltrack or mltrack_tool(), *([mlflow] if mlflow else [])]
 
 
 def _meta(

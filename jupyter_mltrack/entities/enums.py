@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Self
 
 from jupyter_mltrack.errors import InvalidParameterError
 
 
-class _ParseableEnum(str, Enum):
+class _ParseableEnum(StrEnum):
     @classmethod
     def parse(cls, value: object) -> Self:
         """Return the member named ``value`` (case-insensitive), or raise InvalidParameterError."""
@@ -21,9 +21,6 @@ class _ParseableEnum(str, Enum):
             raise InvalidParameterError(
                 f"Invalid {cls.__name__} {value!r}; expected one of: {allowed}"
             ) from None
-
-    def __str__(self) -> str:
-        return str(self.value)
 
 
 class RunStatus(_ParseableEnum):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -86,11 +86,12 @@ class FileInfo:
 
 
 _new = object.__new__
-_set_key = Metric.key.__set__  # type: ignore[attr-defined]
-_set_value = Metric.value.__set__  # type: ignore[attr-defined]
-_set_timestamp = Metric.timestamp.__set__  # type: ignore[attr-defined]
-_set_step = Metric.step.__set__  # type: ignore[attr-defined]
-_set_run_id = Metric.run_id.__set__  # type: ignore[attr-defined]
+_slots: dict[str, Any] = dict(vars(Metric))  # the slot descriptors, keyed by field name
+_set_key = _slots["key"].__set__
+_set_value = _slots["value"].__set__
+_set_timestamp = _slots["timestamp"].__set__
+_set_step = _slots["step"].__set__
+_set_run_id = _slots["run_id"].__set__
 
 
 def metrics_from_points(

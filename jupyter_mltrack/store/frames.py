@@ -51,17 +51,17 @@ def build_frame(
         columns[f"metrics.{key}"] = np.array([values.get(r, nan) for r in run_ids], "float64")
     for prefix, group in (("params", params), ("tags", tags)):
         for key in sorted(group):
-            values = group[key]
-            columns[f"{prefix}.{key}"] = [values.get(r) for r in run_ids]
+            texts = group[key]
+            columns[f"{prefix}.{key}"] = [texts.get(r) for r in run_ids]
     return pd.DataFrame(columns, columns=list(columns))
 
 
 def runs_to_frame(runs: Sequence[Run]) -> pd.DataFrame:
     """Build the DataFrame from Run entities (used by stores without a columnar path)."""
     infos: list[InfoRow] = []
-    metrics: dict[str, dict[str, float]] = {}
-    params: dict[str, dict[str, str]] = {}
-    tags: dict[str, dict[str, str]] = {}
+    metrics: dict[str, dict[str, Any]] = {}
+    params: dict[str, dict[str, Any]] = {}
+    tags: dict[str, dict[str, Any]] = {}
     for run in runs:
         info = run.info
         infos.append(
@@ -75,11 +75,12 @@ def runs_to_frame(runs: Sequence[Run]) -> pd.DataFrame:
                 info.run_name,
             )
         )
-        for target, values in (
+        groups: tuple[tuple[dict[str, dict[str, Any]], Mapping[str, Any]], ...] = (
             (metrics, run.data.metrics),
             (params, run.data.params),
             (tags, run.data.tags),
-        ):
+        )
+        for target, values in groups:
             for key, value in values.items():
-                target.setdefault(key, {})[info.run_id] = value  # type: ignore[index]
+                target.setdefault(key, {})[info.run_id] = value
     return build_frame(infos, metrics, params, tags)

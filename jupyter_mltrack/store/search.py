@@ -33,6 +33,9 @@ from typing import Literal, TypeAlias
 from jupyter_mltrack.errors import InvalidParameterError
 
 __all__ = [
+    "NULL_OPS",
+    "NUMERIC_OPS",
+    "STRING_OPS",
     "Comparison",
     "Entity",
     "OrderBy",
@@ -139,12 +142,13 @@ class _Parser:
     def expected(self, what: str, *, hint: str = "") -> InvalidParameterError:
         return self.error(f"expected {what}", hint=hint)
 
-    # -- lexing helpers -------------------------------------------------------------------------
     def identifier_hint(self) -> str:
         first: dict[Entity, str] = {}
         for name, entity in self.language.prefixes.items():
             first.setdefault(entity, name)
         return "write " + ", ".join(f"{name}.<key>" for name in first.values())
+
+    # -- lexing helpers -------------------------------------------------------------------------
 
     def skip_ws(self) -> None:
         while self.pos < len(self.text) and self.text[self.pos].isspace():
@@ -284,7 +288,8 @@ class _Parser:
         value = float(text)
         if value in (float("inf"), float("-inf")):
             raise self.error("number out of range", start)
-        if as_float or not text.lstrip("+-").isdigit() or len(text) > 19:
+        digits = text.lstrip("+-")
+        if as_float or not digits.isdigit() or len(digits) > 19:
             return value
         integer = int(text)  # exact for timestamps beyond 2**53; SQL binds int64 only
         return integer if -(2**63) <= integer < 2**63 else value
@@ -365,13 +370,9 @@ def parse_filter(text: str | None) -> tuple[Comparison, ...]:
 
 @functools.lru_cache(maxsize=512)
 def parse_experiment_filter(text: str | None) -> tuple[Comparison, ...]:
-    """Parse an experiment ``filter_string`` (``name``, ``tags.*``, creation/update times).
+    """Parse an experiment filter such as ``"name LIKE 'exp%' and tags.team = 'a'"``.
 
-    Args:
-        text: The filter, e.g. ``"name LIKE 'exp%' and tags.team = 'a'"``.
-
-    Returns:
-        The comparisons, all of which must hold.
+    Attributes are ``name``, ``experiment_id``, ``creation_time`` and ``last_update_time``.
 
     Raises:
         InvalidParameterError: The filter is malformed; the message gives the 1-based column.

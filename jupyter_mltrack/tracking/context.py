@@ -13,8 +13,9 @@ in (:meth:`RunContextProvider.source_path`). :func:`resolve_context_tags` works 
 
 A provider that raises is logged and skipped: context capture never breaks ``start_run``.
 Built-ins (priority :data:`BUILTIN_PRIORITY`): ``user``, ``source``, ``git``, ``python``,
-``hostname``. Packages add providers through the entry-point group :data:`ENTRY_POINT_GROUP`
-(a class, factory or instance; an optional ``priority`` attribute), loaded on the first resolve.
+``hostname``; ``unregister_context_provider("git")`` turns git capture off. Packages add
+providers through the entry-point group :data:`ENTRY_POINT_GROUP` (a class, factory or instance;
+an optional ``priority`` attribute), loaded on the first resolve, never at import.
 
 The notebook layer registers its provider when the extension loads::
 
@@ -39,16 +40,14 @@ import os
 import platform
 import socket
 import sys
-import sysconfig
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from types import ModuleType
 
 from jupyter_mltrack.entities import SourceType
-from jupyter_mltrack.tracking import _git
+from jupyter_mltrack.tracking import _git, _source
 from jupyter_mltrack.tracking import tags as t
 from jupyter_mltrack.tracking._git import git_tags
 
@@ -237,8 +236,7 @@ def resolve_context_tags(user_tags: Mapping[str, str] | None = None) -> dict[str
 def clear_context_cache() -> None:
     """Forget cached git and source facts (they are otherwise kept for the process lifetime)."""
     _git.clear_cache()
-    _classify_main_file.cache_clear()
-    _existing_file.cache_clear()
+    _source.clear_cache()
 
 
 # -- user, python, hostname -----------------------------------------------------------------------
@@ -279,56 +277,14 @@ class _ConstantProvider(RunContextProvider):
 
 
 # -- source name and type -------------------------------------------------------------------------
-# Programs that run other people's code: as __main__ they say nothing about the user's source.
-# fmt: off
-_LAUNCHERS = frozenset({
-    "pytest", "py.test", "_pytest", "ipykernel_launcher", "ipykernel", "IPython", "ipython",
-    "jupyter", "papermill", "pydevd", "debugpy", "coverage", "runpy", "unittest", "mltrack",
-})
-# fmt: on
-
-
-@functools.cache
-def _installed_roots() -> tuple[str, ...]:
-    names = ("stdlib", "platstdlib", "purelib", "platlib", "scripts")
-    paths = sysconfig.get_paths()
-    return tuple({os.path.realpath(paths[n]) + os.sep for n in names if n in paths})
-
-
-@functools.lru_cache(maxsize=64)
-def _classify_main_file(file: str, module: str | None) -> tuple[str, str | None]:
-    path = os.path.realpath(file)
-    stem = os.path.splitext(os.path.basename(path))[0]
-    launcher = module.removesuffix(".__main__") if module else stem
-    if launcher.split(".")[0] in _LAUNCHERS or stem in _LAUNCHERS:
-        return launcher, None
-    if path.startswith(_installed_roots()):  # console scripts, stdlib, site-packages
-        return launcher, None
-    return path, path
-
-
-def _detect_source(main: ModuleType | None) -> tuple[str, str | None]:
-    """Return (source name, source file or None) of the program run as ``__main__``."""
-    file = getattr(main, "__file__", None)
-    if isinstance(file, str) and file:
-        spec = getattr(main, "__spec__", None)
-        return _classify_main_file(file, getattr(spec, "name", None))
-    interactive = hasattr(sys, "ps1") or sys.flags.interactive or "IPython" in sys.modules
-    return ("<interactive>" if interactive else "<stdin>"), None
-
-
-@functools.lru_cache(maxsize=64)
-def _existing_file(name: str) -> str | None:
-    return os.path.realpath(name) if os.path.isfile(name) else None
-
-
 class _SourceProvider(RunContextProvider):
     def in_context(self) -> bool:
         return True
 
     def tags(self) -> dict[str, str]:
         name = (
-            os.environ.get("MLTRACK_SOURCE_NAME") or _detect_source(sys.modules.get("__main__"))[0]
+            os.environ.get("MLTRACK_SOURCE_NAME")
+            or _source.detect_source(sys.modules.get("__main__"))[0]
         )
         kind = os.environ.get("MLTRACK_SOURCE_TYPE")
         try:
@@ -341,8 +297,8 @@ class _SourceProvider(RunContextProvider):
     def source_path(self) -> str | None:
         env = os.environ.get("MLTRACK_SOURCE_NAME")
         if env:
-            return _existing_file(env)
-        return _detect_source(sys.modules.get("__main__"))[1]
+            return _source.existing_file(env)
+        return _source.detect_source(sys.modules.get("__main__"))[1]
 
 
 class _GitProvider(RunContextProvider):

@@ -2,33 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from jupyter_mltrack import TrackingClient
 from jupyter_mltrack.errors import RunNotFound
 
-
-@pytest.fixture
-def uri(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path}/t.db"
-
-
-def cli(uri: str, *args: str) -> Result:
-    from jupyter_mltrack.cli.main import main
-
-    return CliRunner().invoke(main, ["--tracking-uri", uri, *args], catch_exceptions=False)
+Cli = Callable[..., Result]
 
 
 def make_run(uri: str, *, deleted: bool) -> tuple[str, Path]:
     """Create a run with one artifact; return its id and artifact folder."""
     client = TrackingClient(uri)
     run = client.create_run("0")
+    client.log_text(run.info.run_id, "weights", "model.txt")
     root = Path(run.info.artifact_uri.removeprefix("file://"))
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "model.txt").write_text("weights")
+    assert (root / "model.txt").read_text() == "weights"
     if deleted:
         client.delete_run(run.info.run_id)
     return run.info.run_id, root
@@ -42,10 +34,10 @@ def exists(uri: str, run_id: str) -> bool:
     return True
 
 
-def test_gc_purges_deleted_runs_and_their_artifacts(uri: str) -> None:
+def test_gc_purges_deleted_runs_and_their_artifacts(cli: Cli, uri: str) -> None:
     gone, gone_root = make_run(uri, deleted=True)
     kept, kept_root = make_run(uri, deleted=False)
-    result = cli(uri, "gc")
+    result = cli("gc")
     assert result.exit_code == 0, result.output
     assert f"Removed run {gone}" in result.stdout
     assert result.stdout.endswith("Removed 1 deleted run.\n")
@@ -53,34 +45,34 @@ def test_gc_purges_deleted_runs_and_their_artifacts(uri: str) -> None:
     assert exists(uri, kept) and (kept_root / "model.txt").exists()
 
 
-def test_dry_run_removes_nothing(uri: str) -> None:
+def test_dry_run_removes_nothing(cli: Cli, uri: str) -> None:
     run_id, root = make_run(uri, deleted=True)
-    result = cli(uri, "gc", "--dry-run")
+    result = cli("gc", "--dry-run")
     assert f"Would remove run {run_id}" in result.stdout
     assert result.stdout.endswith("Would remove 1 deleted run.\n")
     assert exists(uri, run_id) and root.exists()
 
 
-def test_older_than_spares_recently_deleted_runs(uri: str) -> None:
-    run_id, root = make_run(uri, deleted=True)
-    assert cli(uri, "gc", "--older-than", "30d").stdout == "Removed 0 deleted runs.\n"
+def test_older_than_spares_recently_deleted_runs(cli: Cli, uri: str) -> None:
+    run_id, _ = make_run(uri, deleted=True)
+    assert cli("gc", "--older-than", "30d").stdout == "Removed 0 deleted runs.\n"
     assert exists(uri, run_id)
-    assert cli(uri, "gc", "--older-than", "0s").stdout.endswith("Removed 1 deleted run.\n")
+    assert cli("gc", "--older-than", "0s").stdout.endswith("Removed 1 deleted run.\n")
     assert not exists(uri, run_id)
 
 
-def test_run_ids_limit_what_is_removed(uri: str) -> None:
+def test_run_ids_limit_what_is_removed(cli: Cli, uri: str) -> None:
     first, _ = make_run(uri, deleted=True)
     second, _ = make_run(uri, deleted=True)
-    result = cli(uri, "gc", "--run-ids", f"{first}, {first}")
+    result = cli("gc", "--run-ids", f"{first}, {first}")
     assert result.stdout.endswith("Removed 1 deleted run.\n")
     assert not exists(uri, first) and exists(uri, second)
 
 
-def test_run_ids_refuse_active_runs_before_touching_anything(uri: str) -> None:
+def test_run_ids_refuse_active_runs_before_touching_anything(cli: Cli, uri: str) -> None:
     deleted, deleted_root = make_run(uri, deleted=True)
     active, _ = make_run(uri, deleted=False)
-    result = cli(uri, "gc", "--run-ids", f"{deleted},{active}")
+    result = cli("gc", "--run-ids", f"{deleted},{active}")
     assert result.exit_code == 1
     assert result.stderr == (
         f"Error: Run(s) '{active}' is not deleted; delete runs with 'mltrack runs delete' first\n"
@@ -88,15 +80,15 @@ def test_run_ids_refuse_active_runs_before_touching_anything(uri: str) -> None:
     assert exists(uri, deleted) and deleted_root.exists()
 
 
-def test_run_ids_unknown_run_is_an_error(uri: str) -> None:
-    result = cli(uri, "gc", "--run-ids", "f" * 32)
+def test_run_ids_unknown_run_is_an_error(cli: Cli, uri: str) -> None:
+    result = cli("gc", "--run-ids", "f" * 32)
     assert result.exit_code == 1
     assert "not found" in result.stderr
 
 
 @pytest.mark.parametrize("bad", ["3x", "d", "10", "-1d", "1.5h"])
-def test_bad_duration_is_a_usage_error(uri: str, bad: str) -> None:
-    result = cli(uri, "gc", "--older-than", bad)
+def test_bad_duration_is_a_usage_error(cli: Cli, uri: str, bad: str) -> None:
+    result = cli("gc", "--older-than", bad)
     assert result.exit_code == 2
     assert "is not a duration" in result.stderr
 

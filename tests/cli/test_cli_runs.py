@@ -5,22 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from jupyter_mltrack import TrackingClient
-from jupyter_mltrack.cli.main import main
 
-
-@pytest.fixture
-def uri(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path}/t.db"
-
-
-def cli(uri: str, *args: str) -> Result:
-    return CliRunner().invoke(main, ["--tracking-uri", uri, *args], catch_exceptions=False)
+Cli = Callable[..., Result]
 
 
 def make_run(uri: str, experiment_id: str = "0", *, acc: float = 0.5, name: str = "r") -> str:
@@ -32,34 +24,34 @@ def make_run(uri: str, experiment_id: str = "0", *, acc: float = 0.5, name: str 
     return run_id
 
 
-def test_list_table_shows_runs_of_every_experiment(uri: str) -> None:
+def test_list_table_shows_runs_of_every_experiment(cli: Cli, uri: str) -> None:
     other = TrackingClient(uri).create_experiment("other")
     first, second = make_run(uri, name="first"), make_run(uri, other, name="second")
-    lines = cli(uri, "runs", "list").stdout.splitlines()
+    lines = cli("runs", "list").stdout.splitlines()
     assert lines[0].split() == ["RUN", "ID", "EXPERIMENT", "NAME", "STATUS", "START", "DURATION"]
     assert {line.split()[0] for line in lines[1:]} == {first, second}
 
 
-def test_list_filters_orders_and_limits(uri: str) -> None:
+def test_list_filters_orders_and_limits(cli: Cli, uri: str) -> None:
     ids = [make_run(uri, acc=a) for a in (0.1, 0.9, 0.5)]
-    out = cli(uri, "runs", "list", "--filter", "metrics.acc > 0.3", "--order-by", "metrics.acc")
+    out = cli("runs", "list", "--filter", "metrics.acc > 0.3", "--order-by", "metrics.acc")
     assert [line.split()[0] for line in out.stdout.splitlines()[1:]] == [ids[2], ids[1]]
-    limited = cli(uri, "runs", "list", "--max-results", "2", "--order-by", "metrics.acc DESC")
+    limited = cli("runs", "list", "--max-results", "2", "--order-by", "metrics.acc DESC")
     assert [line.split()[0] for line in limited.stdout.splitlines()[1:]] == [ids[1], ids[2]]
     assert "Showing the first 2 runs" in limited.stderr
 
 
-def test_list_by_experiment_name(uri: str) -> None:
+def test_list_by_experiment_name(cli: Cli, uri: str) -> None:
     other = TrackingClient(uri).create_experiment("other")
     make_run(uri)
     mine = make_run(uri, other)
-    data = json.loads(cli(uri, "runs", "list", "--experiment", "other", "--format", "json").stdout)
+    data = json.loads(cli("runs", "list", "--experiment", "other", "--format", "json").stdout)
     assert [r["info"]["run_id"] for r in data] == [mine]
 
 
-def test_list_csv_has_metric_param_and_tag_columns(uri: str) -> None:
+def test_list_csv_has_metric_param_and_tag_columns(cli: Cli, uri: str) -> None:
     run_id = make_run(uri, acc=0.75)
-    rows = list(csv.DictReader(io.StringIO(cli(uri, "runs", "list", "--format", "csv").stdout)))
+    rows = list(csv.DictReader(io.StringIO(cli("runs", "list", "--format", "csv").stdout)))
     assert len(rows) == 1
     assert rows[0]["run_id"] == run_id
     assert (rows[0]["metrics.acc"], rows[0]["params.model"], rows[0]["tags.team"]) == (
@@ -70,24 +62,24 @@ def test_list_csv_has_metric_param_and_tag_columns(uri: str) -> None:
     assert rows[0]["status"] == "FINISHED"
 
 
-def test_list_views_and_empty_message(uri: str) -> None:
+def test_list_views_and_empty_message(cli: Cli, uri: str) -> None:
     run_id = make_run(uri)
-    assert cli(uri, "runs", "list", "--view", "deleted").stdout == "No runs.\n"
-    cli(uri, "runs", "delete", run_id)
-    assert cli(uri, "runs", "list").stdout == "No runs.\n"
-    assert run_id in cli(uri, "runs", "list", "--view", "deleted").stdout
+    assert cli("runs", "list", "--view", "deleted").stdout == "No runs.\n"
+    cli("runs", "delete", run_id)
+    assert cli("runs", "list").stdout == "No runs.\n"
+    assert run_id in cli("runs", "list", "--view", "deleted").stdout
 
 
-def test_bad_filter_is_a_one_line_error(uri: str) -> None:
-    result = cli(uri, "runs", "list", "--filter", "metrics.acc >>> 1")
+def test_bad_filter_is_a_one_line_error(cli: Cli, uri: str) -> None:
+    result = cli("runs", "list", "--filter", "metrics.acc >>> 1")
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ")
     assert "Traceback" not in result.output
 
 
-def test_describe_text(uri: str) -> None:
+def test_describe_text(cli: Cli, uri: str) -> None:
     run_id = make_run(uri, acc=0.25, name="baseline")
-    out = cli(uri, "runs", "describe", run_id).stdout
+    out = cli("runs", "describe", run_id).stdout
     assert out.startswith(f"Run {run_id}\n")
     for expected in ("baseline", "Default (id 0)", "FINISHED", "Metrics (1)", "acc  0.25"):
         assert expected in out
@@ -95,24 +87,24 @@ def test_describe_text(uri: str) -> None:
     assert "team" in out
 
 
-def test_describe_json(uri: str) -> None:
+def test_describe_json(cli: Cli, uri: str) -> None:
     run_id = make_run(uri, acc=0.25)
-    data = json.loads(cli(uri, "runs", "describe", run_id, "--format", "json").stdout)
+    data = json.loads(cli("runs", "describe", run_id, "--format", "json").stdout)
     assert data["info"]["run_id"] == run_id
     assert data["data"]["metrics"] == [{"key": "acc", "value": 0.25}]
 
 
-def test_delete_and_restore(uri: str) -> None:
+def test_delete_and_restore(cli: Cli, uri: str) -> None:
     run_id = make_run(uri)
-    assert cli(uri, "runs", "delete", run_id).stdout == f"Deleted run {run_id}\n"
+    assert cli("runs", "delete", run_id).stdout == f"Deleted run {run_id}\n"
     assert TrackingClient(uri).get_run(run_id).info.lifecycle_stage.value == "deleted"
-    assert cli(uri, "runs", "restore", run_id).stdout == f"Restored run {run_id}\n"
+    assert cli("runs", "restore", run_id).stdout == f"Restored run {run_id}\n"
     assert TrackingClient(uri).get_run(run_id).info.lifecycle_stage.value == "active"
 
 
 @pytest.mark.parametrize("command", ["describe", "delete", "restore"])
-def test_unknown_run_is_a_one_line_error(uri: str, command: str) -> None:
-    result = cli(uri, "runs", command, "0" * 32)
+def test_unknown_run_is_a_one_line_error(cli: Cli, uri: str, command: str) -> None:
+    result = cli("runs", command, "0" * 32)
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: ") and "not found" in result.stderr
     assert len(result.stderr.splitlines()) == 1

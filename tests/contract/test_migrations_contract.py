@@ -10,7 +10,6 @@ from jupyter_mltrack.store.sql.engine import create_engine
 from jupyter_mltrack.store.sql.migrate import upgrade_to
 from jupyter_mltrack.store.sql.store import SqlStore
 
-
 OLD_RUN = "a" * 32
 
 

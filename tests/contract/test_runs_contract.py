@@ -104,7 +104,7 @@ def test_params_are_immutable(store):
     store.log_param(run_id, Param(key="lr", value="0.1"))  # same value: fine
     with pytest.raises(InvalidParameterError, match=r"'0\.1'.*'0\.2'"):
         store.log_param(run_id, Param(key="lr", value="0.2"))
-    with pytest.raises(InvalidParameterError, match="'a'.*'b'"):
+    with pytest.raises(InvalidParameterError, match=r"'a'.*'b'"):
         store.log_batch(run_id, params=[Param(key="x", value="a"), Param(key="x", value="b")])
     assert store.get_run(run_id).data.params == {"lr": "0.1"}
 
@@ -137,3 +137,10 @@ def test_purge_removes_deleted_runs_only(store):
         store.get_run(purge.info.run_id)
     assert store.list_deleted_run_ids() == []
     assert store.get_run(keep.info.run_id).data.metrics == {"m": 1.0}
+
+
+def test_repeated_and_empty_updates_are_fine(store):
+    run = make_run(store)
+    first = store.update_run_info(run.info.run_id, status=RunStatus.FINISHED, end_time=7)
+    again = store.update_run_info(run.info.run_id, status=RunStatus.FINISHED, end_time=7)
+    assert store.update_run_info(run.info.run_id) == first == again

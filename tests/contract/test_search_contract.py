@@ -105,7 +105,7 @@ def test_page_tokens_walk_every_run_once(populated):
 
 
 def test_search_spans_experiments_and_returns_data(populated):
-    store, exp_id, ids = populated
+    store, exp_id, _ = populated
     other = store.create_experiment("other")
     make_run(store, other, name="o1", metrics={"acc": 0.99})
     runs = store.search_runs([exp_id, other], "metrics.acc > 0.96 and metrics.acc < 2")

@@ -42,7 +42,7 @@ def test_store_is_cached_per_uri(tmp_path):
 
 
 def test_unknown_scheme_lists_supported_ones():
-    with pytest.raises(InvalidParameterError, match="supported schemes: .*sqlite"):
+    with pytest.raises(InvalidParameterError, match=r"supported schemes: .*sqlite"):
         registry.get_tracking_store("ftp://nowhere/x")
     with pytest.raises(InvalidParameterError, match="no scheme"):
         registry.get_tracking_store("just-a-name")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from jupyter_mltrack.tracking import _git, context
+from jupyter_mltrack.tracking import _git, _source, context
 from jupyter_mltrack.tracking import tags as t
 from jupyter_mltrack.tracking.context import (
     RunContextProvider,
@@ -227,11 +227,10 @@ def test_dash_c_has_no_source_file(tmp_path: Path) -> None:
 
 
 def test_launchers_are_not_the_users_source() -> None:
-    name, path = context._detect_source(sys.modules["__main__"])  # we run under pytest
+    _, path = _source.detect_source(sys.modules["__main__"])  # pytest is no user source
     assert path is None
-    assert "pytest" in name
-    installed = os.path.join(context._installed_roots()[0], "tool.py")
-    assert context._classify_main_file(installed, None) == ("tool", None)
+    installed = os.path.join(_source._installed_roots()[0], "tool.py")
+    assert _source._classify_main_file(installed, None) == ("tool", None)
 
 
 def test_env_overrides_source_name_and_type(monkeypatch: pytest.MonkeyPatch) -> None:

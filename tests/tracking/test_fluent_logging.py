@@ -39,9 +39,7 @@ def test_log_metric_steps_and_timestamps_after_flush() -> None:
         for step in range(5):
             mlt.log_metric("loss", 1.0 / (step + 1), step=step, timestamp=1000 + step)
         mlt.flush()
-        assert history(run.run_id, "loss") == [
-            (1.0 / (s + 1), s, 1000 + s) for s in range(5)
-        ]
+        assert history(run.run_id, "loss") == [(1.0 / (s + 1), s, 1000 + s) for s in range(5)]
 
 
 def test_log_metric_defaults_step_zero_and_now() -> None:
@@ -155,7 +153,9 @@ def test_tags_set_delete_and_run_name() -> None:
 
 def test_listener_receives_metrics_params_and_tags() -> None:
     events: list[tuple[str, str, tuple[Any, ...]]] = []
-    handle = add_logging_listener(lambda run_id, kind, payload: events.append((run_id, kind, payload)))
+    handle = add_logging_listener(
+        lambda run_id, kind, payload: events.append((run_id, kind, payload))
+    )
     with mlt.start_run() as run:
         mlt.log_metric("loss", 0.5, step=2, timestamp=99)
         mlt.log_metrics({"acc": 1}, step=3, timestamp=100)

@@ -15,7 +15,7 @@ from jupyter_mltrack.errors import (
     RunNotFound,
     StoreError,
 )
-from jupyter_mltrack.store.sql import schema
+from jupyter_mltrack.store.sql import raw, schema
 from jupyter_mltrack.store.sql.engine import WRITE_OPTION
 
 R = schema.runs.c
@@ -53,29 +53,34 @@ class SqlBase:
     engine: Engine
     default_artifact_root: str
 
+    @property
+    def _driver_errors(self) -> tuple[type[BaseException], ...]:
+        # Statements in raw.py raise the driver's own exceptions, not SQLAlchemy's wrappers.
+        return (sa.exc.DBAPIError, self.engine.dialect.loaded_dbapi.Error)
+
     @contextmanager
     def _read(self) -> Iterator[sa.Connection]:
         try:
             with self.engine.connect() as conn:
                 yield conn
-        except sa.exc.DBAPIError as exc:
-            raise StoreError(f"Database error: {exc.orig}") from exc
+        except self._driver_errors as exc:
+            raise StoreError(f"Database error: {getattr(exc, 'orig', exc)}") from exc
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
         try:
-            with self.engine.connect().execution_options(**{WRITE_OPTION: True}) as conn:
-                with conn.begin():
-                    yield conn
-        except sa.exc.DBAPIError as exc:
-            raise StoreError(f"Database error: {exc.orig}") from exc
+            write_options = {WRITE_OPTION: True}
+            with self.engine.connect().execution_options(**write_options) as conn, conn.begin():
+                yield conn
+        except self._driver_errors as exc:
+            raise StoreError(f"Database error: {getattr(exc, 'orig', exc)}") from exc
 
     @staticmethod
     def _run_state(conn: sa.Connection, run_id: str) -> tuple[str, str]:
         """Return ``(lifecycle_stage, status)`` of a run or raise RunNotFound."""
-        row = conn.execute(
-            sa.select(R.lifecycle_stage, R.status).where(R.run_uuid == run_id)
-        ).first()
+        row = raw.fetchone(
+            conn, "SELECT lifecycle_stage, status FROM runs WHERE run_uuid = ?", (run_id,)
+        )
         if row is None:
             raise RunNotFound(f"Run {run_id!r} not found", run_id=run_id)
         return row[0], row[1]

@@ -59,7 +59,9 @@ class ExperimentsMixin(SqlBase):
                     last_update_time=now,
                 )
             )
-            experiment_id = int(result.inserted_primary_key[0])
+            primary_key = result.inserted_primary_key
+            assert primary_key is not None  # an INSERT always reports its key
+            experiment_id = int(primary_key[0])
             if not artifact_location:
                 location = f"{self.default_artifact_root.rstrip('/')}/{experiment_id}"
                 conn.execute(

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from jupyter_mltrack.entities import Metric, PagedList, Run, RunData, ViewType, metrics_from_points
 from jupyter_mltrack.store.base import SEARCH_MAX_RESULTS_LIMIT
-from jupyter_mltrack.store.sql import schema
+from jupyter_mltrack.store.sql import raw, schema
 from jupyter_mltrack.store.sql._base import R, SqlBase, run_info_from_row
 from jupyter_mltrack.store.sql.experiments import _check_max_results
 
@@ -20,6 +20,11 @@ _CHUNK = 5000  # run ids per IN (...) list: far below every backend's bound-para
 LM = schema.latest_metrics.c
 M = schema.metrics.c
 _DECODE = schema.decode_metric_value
+_SELECT_HISTORY = (
+    "SELECT {value}, {timestamp}, step, kind FROM metrics WHERE series_id = "
+    "(SELECT series_id FROM latest_metrics WHERE run_uuid = ? AND {key} = ?) "
+    "ORDER BY step, {timestamp}"
+)
 
 
 def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
@@ -28,14 +33,14 @@ def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
 
 
 def _key_maps(
-    conn: sa.Connection, table: sa.Table, run_ids: Sequence[str], *, metric: bool = False
+    conn: sa.Connection, table: str, run_ids: Sequence[str], *, metric: bool = False
 ) -> dict[str, dict[str, Any]]:
     """Return ``{key: {run_id: value}}`` for the runs' rows of a params/tags/latest table."""
     out: dict[str, dict[str, Any]] = {}
-    c = table.c
-    columns = (c.run_uuid, c.key, c.value, c.kind) if metric else (c.run_uuid, c.key, c.value)
+    columns = "run_uuid, {key}, {value}, kind" if metric else "run_uuid, {key}, {value}"
     for chunk in _chunks(run_ids):
-        rows = conn.execute(sa.select(*columns).where(c.run_uuid.in_(chunk)))
+        query = f"SELECT {columns} FROM {table} WHERE run_uuid IN ({raw.marks(len(chunk))})"
+        rows = raw.fetchall(conn, query, chunk)
         if metric:
             for run_id, key, value, kind in rows:
                 out.setdefault(key, {})[run_id] = value if kind == 0 else _DECODE(value, kind)
@@ -50,7 +55,7 @@ def load_run_data(conn: sa.Connection, run_ids: Sequence[str]) -> dict[str, RunD
     per_run: dict[str, tuple[dict[str, float], dict[str, str], dict[str, str]]] = {
         r: ({}, {}, {}) for r in run_ids
     }
-    for index, table in enumerate((schema.latest_metrics, schema.params, schema.tags)):
+    for index, table in enumerate(("latest_metrics", "params", "tags")):
         for key, values in _key_maps(conn, table, run_ids, metric=index == 0).items():
             for run_id, value in values.items():
                 per_run[run_id][index][key] = value
@@ -61,23 +66,12 @@ class ReadsMixin(SqlBase):
     """get_metric_history, search_runs and the columnar search_runs_frame."""
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        series = sa.select(LM.series_id).where(LM.run_uuid == run_id, LM.key == key)
-        query = (
-            sa.select(M.value, M.kind, M.timestamp, M.step)
-            .where(M.series_id == series.scalar_subquery())
-            .order_by(M.step, M.timestamp)
-        )
         with self._read() as conn:
             self._run_state(conn, run_id)
-            rows = conn.execute(query).all()
-        return metrics_from_points(
-            key,
-            run_id,
-            (
-                (value if kind == 0 else _DECODE(value, kind), timestamp, step)
-                for value, kind, timestamp, step in rows
-            ),
-        )
+            rows = raw.fetchall(conn, _SELECT_HISTORY, (run_id, key))
+        decode = _DECODE
+        points = [(v if k == 0 else decode(v, k), t, s) for v, t, s, k in rows]
+        return metrics_from_points(key, run_id, points)
 
     def _search_query(
         self,
@@ -151,9 +145,9 @@ class ReadsMixin(SqlBase):
                 for row in conn.execute(query).mappings()
             ]
             run_ids = [row[0] for row in infos]
-            metrics = _key_maps(conn, schema.latest_metrics, run_ids, metric=True)
-            params = _key_maps(conn, schema.params, run_ids)
-            tags = _key_maps(conn, schema.tags, run_ids)
+            metrics = _key_maps(conn, "latest_metrics", run_ids, metric=True)
+            params = _key_maps(conn, "params", run_ids)
+            tags = _key_maps(conn, "tags", run_ids)
         return build_frame(infos, metrics, params, tags)
 
 

@@ -15,12 +15,22 @@ from jupyter_mltrack.errors import (
     NotFoundError,
     RunNotFound,
 )
-from jupyter_mltrack.store.sql import schema
-from jupyter_mltrack.store.sql._base import R, RUN_INFO_COLUMNS, SqlBase, run_info_from_row
+from jupyter_mltrack.store.sql import raw, schema
+from jupyter_mltrack.store.sql._base import RUN_INFO_COLUMNS, R, SqlBase, run_info_from_row
 from jupyter_mltrack.store.sql.experiments import parse_experiment_id
+from jupyter_mltrack.store.sql.writes import upsert_tags
 
 E = schema.experiments.c
 RUN_NAME_TAG = "mltrack.runName"
+_INSERT_RUN = (
+    "INSERT INTO runs (run_uuid, name, experiment_id, user_id, status, start_time, "
+    "lifecycle_stage, artifact_uri) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_INSERT_TAG = "INSERT INTO tags (run_uuid, {key}, {value}) VALUES (?, ?, ?)"
+_SELECT_INFO = (
+    "SELECT run_uuid, experiment_id, name, user_id, status, start_time, end_time, "
+    "artifact_uri, lifecycle_stage FROM runs WHERE run_uuid = ?"
+)
 
 
 class RunsMixin(SqlBase):
@@ -41,9 +51,12 @@ class RunsMixin(SqlBase):
         run_id = run_id or new_run_id()
         all_tags = {**tags, RUN_NAME_TAG: run_name}
         with self._write() as conn:
-            exp = conn.execute(
-                sa.select(E.lifecycle_stage, E.artifact_location).where(E.experiment_id == exp_id)
-            ).first()
+            exp = raw.fetchone(
+                conn,
+                "SELECT lifecycle_stage, artifact_location FROM experiments "
+                "WHERE experiment_id = ?",
+                (exp_id,),
+            )
             if exp is None:
                 raise ExperimentNotFound(
                     f"Experiment with id {experiment_id!r} not found", experiment_id=experiment_id
@@ -62,24 +75,21 @@ class RunsMixin(SqlBase):
                 end_time=None,
                 artifact_uri=f"{exp[1].rstrip('/')}/{run_id}/artifacts",
             )
-            conn.execute(
-                sa.insert(schema.runs),
-                {
-                    "run_uuid": run_id,
-                    "name": run_name,
-                    "experiment_id": exp_id,
-                    "user_id": user_id,
-                    "status": info.status.value,
-                    "start_time": start_time,
-                    "end_time": None,
-                    "lifecycle_stage": LifecycleStage.ACTIVE.value,
-                    "artifact_uri": info.artifact_uri,
-                },
+            raw.execute(
+                conn,
+                _INSERT_RUN,
+                (
+                    run_id,
+                    run_name,
+                    exp_id,
+                    user_id,
+                    info.status.value,
+                    start_time,
+                    LifecycleStage.ACTIVE.value,
+                    info.artifact_uri,
+                ),
             )
-            conn.execute(
-                sa.insert(schema.tags),
-                [{"run_uuid": run_id, "key": k, "value": v} for k, v in all_tags.items()],
-            )
+            raw.executemany(conn, _INSERT_TAG, [(run_id, k, v) for k, v in all_tags.items()])
         return Run(info=info, data=RunData(tags=all_tags))
 
     def get_run(self, run_id: str) -> Run:
@@ -93,7 +103,7 @@ class RunsMixin(SqlBase):
         return Run(info=run_info_from_row(row), data=data)
 
     def _get_run_info(self, conn: sa.Connection, run_id: str) -> RunInfo:
-        row = conn.execute(sa.select(*RUN_INFO_COLUMNS).where(R.run_uuid == run_id)).first()
+        row = raw.fetchone(conn, _SELECT_INFO, (run_id,))
         if row is None:
             raise RunNotFound(f"Run {run_id!r} not found", run_id=run_id)
         return run_info_from_row(row)
@@ -114,20 +124,17 @@ class RunsMixin(SqlBase):
         if run_name is not None:
             values["name"] = run_name
         with self._write() as conn:
-            stage, _ = self._run_state(conn, run_id)
-            if stage != LifecycleStage.ACTIVE.value:
+            assignments = ", ".join(f"{column} = ?" for column in values) or "run_uuid = run_uuid"
+            changed = raw.execute(
+                conn,
+                f"UPDATE runs SET {assignments} WHERE run_uuid = ? AND lifecycle_stage = 'active'",
+                (*values.values(), run_id),
+            )
+            if changed == 0:  # unknown (RunNotFound) or deleted
+                self._run_state(conn, run_id)
                 raise InvalidStateError(f"Run {run_id!r} is deleted; restore it to update it")
-            if values:
-                conn.execute(sa.update(schema.runs).where(R.run_uuid == run_id).values(**values))
             if run_name is not None:
-                from jupyter_mltrack.store.sql.dialect import upsert
-
-                upsert(
-                    conn,
-                    schema.tags,
-                    [{"run_uuid": run_id, "key": RUN_NAME_TAG, "value": run_name}],
-                    ["value"],
-                )
+                upsert_tags(conn, run_id, {RUN_NAME_TAG: run_name})
             return self._get_run_info(conn, run_id)
 
     def _set_run_stage(self, run_id: str, stage: LifecycleStage) -> None:

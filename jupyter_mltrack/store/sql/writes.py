@@ -1,7 +1,8 @@
 """The write path of the SqlStore: log_batch and the metric fast path.
 
 Metric points go to the history table with the driver's executemany; the per-run "latest value"
-table is maintained in the same transaction so search and get_run never scan the history.
+rows are maintained in the same transaction so search and get_run never scan the history. Every
+statement here runs once per batch at most and goes through ``raw.py`` (see why there).
 """
 
 from __future__ import annotations
@@ -14,14 +15,29 @@ import sqlalchemy as sa
 from jupyter_mltrack.entities import Metric, Param, RunTag
 from jupyter_mltrack.errors import InvalidParameterError
 from jupyter_mltrack.store.base import MetricPoint
-from jupyter_mltrack.store.sql import schema
+from jupyter_mltrack.store.sql import raw, schema
 from jupyter_mltrack.store.sql._base import SqlBase
-from jupyter_mltrack.store.sql.dialect import insert_tuples, upsert
 
-_METRIC_COLUMNS = ("series_id", "step", "timestamp", "value", "kind")
 _MAX = schema.DOUBLE_MAX
-LM = schema.latest_metrics.c
-P = schema.params.c
+_encode = schema.encode_metric_value
+
+INSERT_METRICS = (
+    "INSERT INTO metrics (series_id, step, {timestamp}, {value}, kind) VALUES (?, ?, ?, ?, ?)"
+)
+INSERT_SERIES = (
+    "INSERT INTO latest_metrics (run_uuid, {key}, {value}, kind, {timestamp}, step) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
+UPDATE_SERIES = (
+    "UPDATE latest_metrics SET {value} = ?, kind = ?, {timestamp} = ?, step = ? WHERE series_id = ?"
+)
+INSERT_PARAMS = "INSERT INTO params (run_uuid, {key}, {value}) VALUES (?, ?, ?)"
+
+
+def upsert_tags(conn: sa.Connection, run_id: str, tags: dict[str, str]) -> None:
+    """Insert or overwrite run tags."""
+    template = raw.upsert_template(conn, "tags", ("run_uuid", "key"), ("value",))
+    raw.executemany(conn, template, [(run_id, k, v) for k, v in tags.items()])
 
 
 class WritesMixin(SqlBase):
@@ -40,8 +56,8 @@ class WritesMixin(SqlBase):
             if params:
                 _write_params(conn, run_id, params)
             if tags:
-                rows = [{"run_uuid": run_id, "key": t.key, "value": t.value} for t in tags]
-                upsert(conn, schema.tags, _last_per_key(rows), ["value"])
+                # Last one wins when a batch sets a tag twice.
+                upsert_tags(conn, run_id, {t.key: t.value for t in tags})
             if points:
                 write_metric_points(conn, run_id, points)
 
@@ -53,27 +69,23 @@ class WritesMixin(SqlBase):
             write_metric_points(conn, run_id, points)
 
 
-def _last_per_key(rows: list[dict[str, str]]) -> list[dict[str, str]]:
-    # Upserting the same key twice in one statement is an error on PostgreSQL; last one wins.
-    return list({row["key"]: row for row in rows}.values())
-
-
 def _write_params(conn: sa.Connection, run_id: str, params: Sequence[Param]) -> None:
     wanted: dict[str, str] = {}
     for param in params:
         previous = wanted.setdefault(param.key, param.value)
         if previous != param.value:
             raise _param_conflict(run_id, param.key, previous, param.value)
-    existing = dict(
-        conn.execute(
-            sa.select(P.key, P.value).where(P.run_uuid == run_id, P.key.in_(list(wanted)))
-        ).all()
+    query = (
+        "SELECT {key}, {value} FROM params WHERE run_uuid = ? AND {key} IN ("
+        + raw.marks(len(wanted))
+        + ")"
     )
+    existing = dict(raw.fetchall(conn, query, (run_id, *wanted)))
     for key, value in wanted.items():
         if key in existing and existing[key] != value:
             raise _param_conflict(run_id, key, existing[key], value)
     new_rows = [(run_id, k, v) for k, v in wanted.items() if k not in existing]
-    insert_tuples(conn, schema.params, ("run_uuid", "key", "value"), new_rows)
+    raw.executemany(conn, INSERT_PARAMS, new_rows)
 
 
 def _param_conflict(run_id: str, key: str, old: str, new: str) -> InvalidParameterError:
@@ -93,7 +105,7 @@ def write_metric_points(conn: sa.Connection, run_id: str, points: Sequence[Metri
         if best is None or (step, timestamp) >= best[:2]:
             latest[key] = (step, timestamp, value)
     series = _series_ids(conn, run_id, latest)
-    rows = []
+    rows: list[tuple[int, int, int, float, int]] = []
     append = rows.append
     isfinite = math.isfinite
     for key, value, timestamp, step in points:
@@ -106,59 +118,37 @@ def write_metric_points(conn: sa.Connection, run_id: str, points: Sequence[Metri
             append((series_id, step, timestamp, _MAX, 2))
         else:
             append((series_id, step, timestamp, -_MAX, 3))
-    insert_tuples(conn, schema.metrics, _METRIC_COLUMNS, rows)
+    raw.executemany(conn, INSERT_METRICS, rows)
+
+
+def _select_series(
+    conn: sa.Connection, run_id: str, keys: Sequence[str]
+) -> list[tuple[int, str, int, int]]:
+    query = (
+        "SELECT series_id, {key}, step, {timestamp} FROM latest_metrics "
+        "WHERE run_uuid = ? AND {key} IN (" + raw.marks(len(keys)) + ")"
+    )
+    return raw.fetchall(conn, query, (run_id, *keys))
 
 
 def _series_ids(
     conn: sa.Connection, run_id: str, latest: dict[str, tuple[int, int, float]]
 ) -> dict[str, int]:
     """Return the series id of each key, creating series and moving latest values forward."""
-    query = sa.select(LM.series_id, LM.key, LM.step, LM.timestamp).where(
-        LM.run_uuid == run_id, LM.key.in_(list(latest))
-    )
-    stored = {key: (series_id, (step, ts)) for series_id, key, step, ts in conn.execute(query)}
+    ids: dict[str, int] = {}
     updates = []
-    for key, (series_id, old) in stored.items():
+    for series_id, key, old_step, old_timestamp in _select_series(conn, run_id, list(latest)):
+        ids[key] = series_id
         step, timestamp, value = latest[key]
-        if (step, timestamp) >= old:
-            stored_value, kind = schema.encode_metric_value(value)
-            updates.append(
-                {"sid": series_id, "v": stored_value, "k": kind, "t": timestamp, "s": step}
-            )
-    if updates:
-        conn.execute(_UPDATE_LATEST, updates)
-    missing = [key for key in latest if key not in stored]
+        if (step, timestamp) >= (old_step, old_timestamp):
+            updates.append((*_encode(value), timestamp, step, series_id))
+    raw.executemany(conn, UPDATE_SERIES, updates)
+    missing = [key for key in latest if key not in ids]
     if missing:
-        conn.execute(
-            sa.insert(schema.latest_metrics), [_latest_row(run_id, k, latest[k]) for k in missing]
-        )
-        stored.update(
-            (key, (series_id, (0, 0)))
-            for series_id, key, _, _ in conn.execute(query.where(LM.key.in_(missing)))
-        )
-    return {key: value[0] for key, value in stored.items()}
-
-
-def _latest_row(run_id: str, key: str, point: tuple[int, int, float]) -> dict[str, object]:
-    step, timestamp, value = point
-    stored_value, kind = schema.encode_metric_value(value)
-    return {
-        "run_uuid": run_id,
-        "key": key,
-        "value": stored_value,
-        "kind": kind,
-        "timestamp": timestamp,
-        "step": step,
-    }
-
-
-_UPDATE_LATEST = (
-    sa.update(schema.latest_metrics)
-    .where(LM.series_id == sa.bindparam("sid"))
-    .values(
-        value=sa.bindparam("v"),
-        kind=sa.bindparam("k"),
-        timestamp=sa.bindparam("t"),
-        step=sa.bindparam("s"),
-    )
-)
+        rows = []
+        for key in missing:
+            step, timestamp, value = latest[key]
+            rows.append((run_id, key, *_encode(value), timestamp, step))
+        raw.executemany(conn, INSERT_SERIES, rows)
+        ids.update((key, sid) for sid, key, _, _ in _select_series(conn, run_id, missing))
+    return ids
