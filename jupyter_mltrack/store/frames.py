@@ -28,41 +28,57 @@ BASE_COLUMNS = (
 InfoRow = tuple[str, str, str, str, int, int | None, str]
 
 
+class ColumnBuilder:
+    """Collects ``(run_id, key, value)`` cells into per-key lists aligned with the result rows.
+
+    One dict lookup and one list store per cell; nothing is built per run.
+    """
+
+    def __init__(self, run_ids: Sequence[str], missing: Any = None) -> None:
+        self.position = {run_id: i for i, run_id in enumerate(run_ids)}
+        self.size = len(run_ids)
+        self.missing = missing
+        self.columns: dict[str, list[Any]] = {}
+
+    def column(self, key: str) -> list[Any]:
+        """Return the (possibly new) column of ``key``."""
+        column = self.columns.get(key)
+        if column is None:
+            column = self.columns[key] = [self.missing] * self.size
+        return column
+
+
 def build_frame(
     infos: Sequence[InfoRow],
-    metrics: Mapping[str, Mapping[str, float]],
-    params: Mapping[str, Mapping[str, str]],
-    tags: Mapping[str, Mapping[str, str]],
+    metrics: Mapping[str, Sequence[float]],
+    params: Mapping[str, Sequence[str | None]],
+    tags: Mapping[str, Sequence[str | None]],
 ) -> pd.DataFrame:
-    """Assemble the DataFrame from per-key ``{run_id: value}`` maps."""
+    """Assemble the DataFrame from the fixed attributes and per-key aligned value columns."""
     import numpy as np
     import pandas as pd
 
-    run_ids = [row[0] for row in infos]
     columns: dict[str, Any] = {
         name: [row[i] for row in infos] for i, name in enumerate(BASE_COLUMNS)
     }
     for field in ("start_time", "end_time"):
         millis = np.array([math.nan if v is None else v for v in columns[field]], dtype="float64")
         columns[field] = pd.to_datetime(millis, unit="ms", utc=True)
-    nan = math.nan
     for key in sorted(metrics):
-        values = metrics[key]
-        columns[f"metrics.{key}"] = np.array([values.get(r, nan) for r in run_ids], "float64")
+        columns[f"metrics.{key}"] = np.array(metrics[key], dtype="float64")
     for prefix, group in (("params", params), ("tags", tags)):
         for key in sorted(group):
-            texts = group[key]
-            columns[f"{prefix}.{key}"] = [texts.get(r) for r in run_ids]
+            columns[f"{prefix}.{key}"] = group[key]
     return pd.DataFrame(columns, columns=list(columns))
 
 
 def runs_to_frame(runs: Sequence[Run]) -> pd.DataFrame:
     """Build the DataFrame from Run entities (used by stores without a columnar path)."""
+    run_ids = [run.info.run_id for run in runs]
+    metrics = ColumnBuilder(run_ids, missing=math.nan)
+    params, tags = ColumnBuilder(run_ids), ColumnBuilder(run_ids)
     infos: list[InfoRow] = []
-    metrics: dict[str, dict[str, Any]] = {}
-    params: dict[str, dict[str, Any]] = {}
-    tags: dict[str, dict[str, Any]] = {}
-    for run in runs:
+    for index, run in enumerate(runs):
         info = run.info
         infos.append(
             (
@@ -75,12 +91,11 @@ def runs_to_frame(runs: Sequence[Run]) -> pd.DataFrame:
                 info.run_name,
             )
         )
-        groups: tuple[tuple[dict[str, dict[str, Any]], Mapping[str, Any]], ...] = (
+        for builder, values in (
             (metrics, run.data.metrics),
             (params, run.data.params),
             (tags, run.data.tags),
-        )
-        for target, values in groups:
+        ):
             for key, value in values.items():
-                target.setdefault(key, {})[info.run_id] = value
-    return build_frame(infos, metrics, params, tags)
+                builder.column(key)[index] = value
+    return build_frame(infos, metrics.columns, params.columns, tags.columns)

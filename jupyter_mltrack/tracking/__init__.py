@@ -4,7 +4,7 @@ Importing this package is cheap: stores, artifact repositories and serialisers a
 functions that need them.
 """
 
-from jupyter_mltrack.tracking.active import ActiveRun
+from jupyter_mltrack.tracking.active import ActiveRun, isolated_run_stack
 from jupyter_mltrack.tracking.client import TrackingClient
 from jupyter_mltrack.tracking.listeners import (
     ListenerHandle,
@@ -17,5 +17,6 @@ __all__ = [
     "ListenerHandle",
     "TrackingClient",
     "add_logging_listener",
+    "isolated_run_stack",
     "remove_logging_listener",
 ]

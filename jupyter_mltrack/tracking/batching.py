@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import weakref
 from collections import deque
 from typing import TYPE_CHECKING
 
@@ -60,7 +61,16 @@ class MetricBatcher:
         #: The first unreported write failure; the fluent API checks it on every call.
         self.error: StoreError | None = None
         self._init_state()
-        self._fork_hook_registered = False
+        # The parent's points are the parent's to write, and its lock may be held by a thread
+        # that does not exist in the child: start the child afresh.
+        ref = weakref.ref(self)
+
+        def reset_in_child() -> None:
+            batcher = ref()
+            if batcher is not None:
+                batcher._init_state()
+
+        os.register_at_fork(after_in_child=reset_in_child)
 
     def _init_state(self) -> None:
         self._queue: deque[_Item] = deque()
@@ -79,8 +89,7 @@ class MetricBatcher:
         """Buffer one point; the caller has validated it."""
         queue = self._queue
         queue.append((store, run_id, key, value, timestamp, step))
-        # Append before reading _idle: the writer sets _idle before its final emptiness check,
-        # so one of the two always sees the other.
+        # Append before reading _idle (see _run): one of the two always sees the other.
         if self._idle or len(queue) >= self.threshold:
             self._signal()
 
@@ -88,11 +97,13 @@ class MetricBatcher:
         if len(self._queue) >= self.max_pending or self._closed:
             self.flush()
             return
+        # Set before (re)starting the thread, so a fresh writer starts its gathering wait
+        # with this wake-up already consumed.
+        self._idle = False
+        self._wake.set()
         thread = self._thread
         if thread is None or not thread.is_alive():
             self._start()
-        self._idle = False
-        self._wake.set()
 
     def pending(self) -> int:
         """Return how many points wait to be written."""
@@ -158,9 +169,6 @@ class MetricBatcher:
         with self._error_lock:
             if self._thread is not None and self._thread.is_alive():
                 return
-            if not self._fork_hook_registered:
-                os.register_at_fork(after_in_child=self._after_fork)
-                self._fork_hook_registered = True
             self._closed = False
             self._thread = threading.Thread(
                 target=self._run, name="mltrack-metric-writer", daemon=True
@@ -170,10 +178,13 @@ class MetricBatcher:
     def _run(self) -> None:
         wake, queue = self._wake, self._queue
         while not self._closed:
-            self._idle = True
             if not queue:
-                wake.wait()
-            self._idle = False
+                # Publish "idle" before the last emptiness check: a producer appending after the
+                # check sees it and wakes us; one appending before it is seen by the check.
+                self._idle = True
+                if not queue:
+                    wake.wait()
+                self._idle = False
             wake.clear()
             if self._closed:
                 break
@@ -200,11 +211,6 @@ class MetricBatcher:
     def reopen(self) -> None:
         """Undo :meth:`close`: buffer again and write in the background (tests)."""
         self._closed = False
-
-    def _after_fork(self) -> None:
-        # The parent's points are the parent's to write; its lock may be held by a thread that
-        # does not exist here.
-        self._init_state()
 
 
 #: The process-wide batcher used by the fluent API.

@@ -14,10 +14,8 @@ from jupyter_mltrack._time import now_ms
 from jupyter_mltrack._types import PathLike, TagsInput
 from jupyter_mltrack._validation import (
     validate_key,
-    validate_metric_value,
     validate_name,
     validate_param_value,
-    validate_step,
     validate_tag_value,
     validate_tags,
     validate_timestamp,
@@ -33,13 +31,16 @@ from jupyter_mltrack.entities import (
     ViewType,
 )
 from jupyter_mltrack.errors import InvalidParameterError
-from jupyter_mltrack.store.base import (
-    SEARCH_MAX_RESULTS_DEFAULT,
-    SEARCH_MAX_RESULTS_LIMIT,
-    TrackingStore,
-)
+from jupyter_mltrack.store.base import SEARCH_MAX_RESULTS_DEFAULT, TrackingStore
 from jupyter_mltrack.tracking import tags as t
 from jupyter_mltrack.tracking.client_artifacts import ArtifactMethods
+from jupyter_mltrack.tracking.client_checks import (
+    check_experiment_id,
+    check_max_results,
+    check_run_id,
+    checked_metric,
+    unique_params,
+)
 
 __all__ = ["TrackingClient"]
 
@@ -99,7 +100,7 @@ class TrackingClient(ArtifactMethods):
             >>> client.get_experiment("0").name  # doctest: +SKIP
             'Default'
         """
-        return self.store.get_experiment(_experiment_id(experiment_id))
+        return self.store.get_experiment(check_experiment_id(experiment_id))
 
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         """Return the experiment with this name (active or deleted), or None.
@@ -125,7 +126,7 @@ class TrackingClient(ArtifactMethods):
         """
         return self.store.search_experiments(
             view_type=ViewType.parse(view_type),
-            max_results=_max_results(max_results),
+            max_results=check_max_results(max_results),
             filter_string=filter_string or "",
             order_by=list(order_by) if order_by else None,
             page_token=page_token,
@@ -137,7 +138,7 @@ class TrackingClient(ArtifactMethods):
         Example:
             >>> client.delete_experiment(exp_id)  # doctest: +SKIP
         """
-        self.store.delete_experiment(_experiment_id(experiment_id))
+        self.store.delete_experiment(check_experiment_id(experiment_id))
 
     def restore_experiment(self, experiment_id: str) -> None:
         """Restore a deleted experiment.
@@ -145,7 +146,7 @@ class TrackingClient(ArtifactMethods):
         Example:
             >>> client.restore_experiment(exp_id)  # doctest: +SKIP
         """
-        self.store.restore_experiment(_experiment_id(experiment_id))
+        self.store.restore_experiment(check_experiment_id(experiment_id))
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
         """Give an experiment a new, unique name.
@@ -154,7 +155,7 @@ class TrackingClient(ArtifactMethods):
             >>> client.rename_experiment(exp_id, "churn-v2")  # doctest: +SKIP
         """
         name = validate_name("Experiment", new_name)
-        self.store.rename_experiment(_experiment_id(experiment_id), name)
+        self.store.rename_experiment(check_experiment_id(experiment_id), name)
 
     def set_experiment_tag(self, experiment_id: str, key: str, value: object) -> None:
         """Set (or overwrite) a tag of an experiment.
@@ -164,7 +165,7 @@ class TrackingClient(ArtifactMethods):
         """
         key = validate_key("Tag", key)
         self.store.set_experiment_tag(
-            _experiment_id(experiment_id), key, validate_tag_value(key, value)
+            check_experiment_id(experiment_id), key, validate_tag_value(key, value)
         )
 
     # -- runs -------------------------------------------------------------------------------------
@@ -191,7 +192,7 @@ class TrackingClient(ArtifactMethods):
         merged[t.RUN_NAME] = validate_name("Run", name)
         start = now_ms() if start_time is None else validate_timestamp("start_time", start_time)
         return self.store.create_run(
-            experiment_id=_experiment_id(experiment_id),
+            experiment_id=check_experiment_id(experiment_id),
             user_id=merged.get(t.USER) or current_user(),
             start_time=start,
             tags=merged,
@@ -205,7 +206,7 @@ class TrackingClient(ArtifactMethods):
             >>> client.get_run(run_id).data.metrics  # doctest: +SKIP
             {'loss': 0.25}
         """
-        return self.store.get_run(_run_id(run_id))
+        return self.store.get_run(check_run_id(run_id))
 
     def update_run(
         self, run_id: str, *, status: RunStatus | str | None = None, name: str | None = None
@@ -215,7 +216,7 @@ class TrackingClient(ArtifactMethods):
         Example:
             >>> client.update_run(run_id, name="tuned")  # doctest: +SKIP
         """
-        run_id = _run_id(run_id)
+        run_id = check_run_id(run_id)
         parsed = None if status is None else RunStatus.parse(status)
         if name is not None:
             name = validate_name("Run", name)
@@ -241,7 +242,7 @@ class TrackingClient(ArtifactMethods):
                 f"{parsed.value}; use update_run(run_id, status=...) for other statuses"
             )
         end = now_ms() if end_time is None else validate_timestamp("end_time", end_time)
-        self.store.update_run_info(_run_id(run_id), status=parsed, end_time=end)
+        self.store.update_run_info(check_run_id(run_id), status=parsed, end_time=end)
 
     def delete_run(self, run_id: str) -> None:
         """Soft-delete a run (hidden from searches; undo with :meth:`restore_run`).
@@ -249,7 +250,7 @@ class TrackingClient(ArtifactMethods):
         Example:
             >>> client.delete_run(run_id)  # doctest: +SKIP
         """
-        self.store.delete_run(_run_id(run_id))
+        self.store.delete_run(check_run_id(run_id))
 
     def restore_run(self, run_id: str) -> None:
         """Restore a deleted run.
@@ -257,7 +258,7 @@ class TrackingClient(ArtifactMethods):
         Example:
             >>> client.restore_run(run_id)  # doctest: +SKIP
         """
-        self.store.restore_run(_run_id(run_id))
+        self.store.restore_run(check_run_id(run_id))
 
     def search_runs(
         self,
@@ -277,10 +278,10 @@ class TrackingClient(ArtifactMethods):
         """
         ids = [experiment_ids] if isinstance(experiment_ids, str) else list(experiment_ids)
         return self.store.search_runs(
-            [_experiment_id(i) for i in ids],
+            [check_experiment_id(i) for i in ids],
             filter_string or "",
             ViewType.parse(run_view_type),
-            _max_results(max_results),
+            check_max_results(max_results),
             list(order_by) if order_by else None,
             page_token,
         )
@@ -294,7 +295,7 @@ class TrackingClient(ArtifactMethods):
         """
         key = validate_key("Param", key)
         param = Param(key=key, value=validate_param_value(key, value))
-        self.store.log_batch(_run_id(run_id), params=[param])
+        self.store.log_batch(check_run_id(run_id), params=[param])
 
     def log_metric(
         self,
@@ -310,7 +311,9 @@ class TrackingClient(ArtifactMethods):
         Example:
             >>> client.log_metric(run_id, "loss", 0.25, step=3)  # doctest: +SKIP
         """
-        self.store.log_batch(_run_id(run_id), metrics=[_metric(key, value, timestamp, step)])
+        self.store.log_batch(
+            check_run_id(run_id), metrics=[checked_metric(key, value, timestamp, step)]
+        )
 
     def set_tag(self, run_id: str, key: str, value: object) -> None:
         """Set (or overwrite) a run tag; setting ``mltrack.runName`` renames the run.
@@ -318,7 +321,7 @@ class TrackingClient(ArtifactMethods):
         Example:
             >>> client.set_tag(run_id, "stage", "tuning")  # doctest: +SKIP
         """
-        run_id = _run_id(run_id)
+        run_id = check_run_id(run_id)
         key = validate_key("Tag", key)
         text = validate_tag_value(key, value)
         self.store.log_batch(run_id, tags=[RunTag(key=key, value=text)])
@@ -331,7 +334,7 @@ class TrackingClient(ArtifactMethods):
         Example:
             >>> client.delete_tag(run_id, "stage")  # doctest: +SKIP
         """
-        self.store.delete_tag(_run_id(run_id), validate_key("Tag", key))
+        self.store.delete_tag(check_run_id(run_id), validate_key("Tag", key))
 
     def log_batch(
         self,
@@ -350,14 +353,16 @@ class TrackingClient(ArtifactMethods):
             ...     params=[Param(key="depth", value="4")],
             ... )
         """
-        checked_metrics = [_metric(m.key, m.value, m.timestamp, m.step) for m in metrics]
-        checked_params = _unique_params(params)
+        checked_metrics = [checked_metric(m.key, m.value, m.timestamp, m.step) for m in metrics]
+        checked_params = unique_params(params)
         checked_tags = [
             RunTag(key=validate_key("Tag", tag.key), value=validate_tag_value(tag.key, tag.value))
             for tag in tags
         ]
         if checked_metrics or checked_params or checked_tags:
-            self.store.log_batch(_run_id(run_id), checked_metrics, checked_params, checked_tags)
+            self.store.log_batch(
+                check_run_id(run_id), checked_metrics, checked_params, checked_tags
+            )
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         """Return every point logged for a metric, ordered by step then timestamp.
@@ -366,59 +371,4 @@ class TrackingClient(ArtifactMethods):
             >>> [m.value for m in client.get_metric_history(run_id, "loss")]  # doctest: +SKIP
             [0.9, 0.5, 0.25]
         """
-        return self.store.get_metric_history(_run_id(run_id), validate_key("Metric", key))
-
-
-def _run_id(run_id: object) -> str:
-    if not isinstance(run_id, str) or not run_id.strip():
-        raise InvalidParameterError(
-            f"Run id must be a non-empty string such as run.info.run_id, got {run_id!r}"
-        )
-    return run_id
-
-
-def _experiment_id(experiment_id: object) -> str:
-    if isinstance(experiment_id, int) and not isinstance(experiment_id, bool):
-        return str(experiment_id)
-    if not isinstance(experiment_id, str) or not experiment_id.strip():
-        raise InvalidParameterError(
-            f"Experiment id must be a non-empty string such as experiment.experiment_id, "
-            f"got {experiment_id!r}"
-        )
-    return experiment_id
-
-
-def _max_results(max_results: object) -> int:
-    if (
-        not isinstance(max_results, int)
-        or isinstance(max_results, bool)
-        or not 0 < max_results <= SEARCH_MAX_RESULTS_LIMIT
-    ):
-        raise InvalidParameterError(
-            f"max_results must be an integer between 1 and {SEARCH_MAX_RESULTS_LIMIT}, "
-            f"got {max_results!r}"
-        )
-    return max_results
-
-
-def _metric(key: str, value: object, timestamp: object, step: object) -> Metric:
-    key = validate_key("Metric", key)
-    return Metric(
-        key=key,
-        value=validate_metric_value(key, value),
-        timestamp=now_ms() if timestamp is None else validate_timestamp(key, timestamp),
-        step=validate_step(key, step),
-    )
-
-
-def _unique_params(params: Sequence[Param]) -> list[Param]:
-    seen: dict[str, str] = {}
-    for param in params:
-        key = validate_key("Param", param.key)
-        value = validate_param_value(key, param.value)
-        if seen.setdefault(key, value) != value:
-            raise InvalidParameterError(
-                f"Param {key!r} appears twice in one batch with different values "
-                f"{seen[key]!r} and {value!r}; a param has one value per run"
-            )
-    return [Param(key=k, value=v) for k, v in seen.items()]
+        return self.store.get_metric_history(check_run_id(run_id), validate_key("Metric", key))

@@ -90,10 +90,11 @@ def start_run(
             f"Run {stack[-1].run_id!r} is already active. End it with end_run() first, or pass "
             "nested=True to start a child run inside it."
         )
-    client = TrackingClient()
-    if run_id is None and not stack:
-        run_id = os.environ.get(ENV_RUN_ID, "").strip() or None
     parent = stack[-1] if stack else None
+    # A child run lives in its parent's store, even if the tracking URI changed in between.
+    client = parent.client if parent is not None else TrackingClient()
+    if run_id is None and parent is None:
+        run_id = os.environ.get(ENV_RUN_ID, "").strip() or None
     if run_id is not None:
         run = _resume(client, run_id, experiment_id, run_name, tags, description)
     else:
@@ -387,7 +388,7 @@ def _at_exit() -> None:
 
 
 def _reset() -> None:
-    """Forget active runs, experiment, tracking URI and listeners without ending anything (tests)."""
+    """Forget active runs, experiment, URI and listeners without ending anything (tests)."""
     global _last_run
     from jupyter_mltrack.tracking import active, fluent_experiments, listeners, uri
 

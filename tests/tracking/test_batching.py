@@ -141,7 +141,7 @@ def test_failed_write_is_kept_chained_and_reported_once(
     batcher.add(store, "bad", "m", 3.0, 1, 0)  # type: ignore[arg-type]
     batcher.flush()  # a second failure while the first is unreported: logged, not lost
     assert any("'bad'" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
-    with pytest.raises(StoreError, match="1 metric point.*'bad'.*memory://recording") as info:
+    with pytest.raises(StoreError, match=r"1 metric point.*'bad'.*memory://recording") as info:
         batcher.raise_error()
     assert isinstance(info.value.__cause__, InvalidStateError)
     batcher.raise_error()  # cleared

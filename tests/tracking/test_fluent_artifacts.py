@@ -71,7 +71,7 @@ def test_log_dict_json_and_yaml(name: str, tmp_path: Path) -> None:
 
 
 def test_log_dict_unknown_extension_is_refused_before_a_run_starts() -> None:
-    with pytest.raises(InvalidParameterError, match=".json"):
+    with pytest.raises(InvalidParameterError, match=r"\.json"):
         mlt.log_dict({"a": 1}, "config.toml")
     assert mlt.active_run() is None
 

@@ -95,7 +95,7 @@ def test_param_same_value_twice_is_fine_and_conflict_names_both_values() -> None
         with pytest.raises(InvalidParameterError, match=r"'lr'.*'0\.1'.*'0\.2'"):
             mlt.log_param("lr", 0.2)
         mlt.log_params({"depth": 4})
-        with pytest.raises(InvalidParameterError, match="'4'.*'5'"):
+        with pytest.raises(InvalidParameterError, match=r"'4'.*'5'"):
             mlt.log_params({"depth": 5})
     assert TrackingClient().get_run(run.run_id).data.params == {"lr": "0.1", "depth": "4"}
 
@@ -103,7 +103,7 @@ def test_param_same_value_twice_is_fine_and_conflict_names_both_values() -> None
 def test_param_conflict_within_log_params_and_nothing_written() -> None:
     with mlt.start_run() as run:
         mlt.log_params({"a": 1, "b": "x"})
-        with pytest.raises(InvalidParameterError, match="'x'.*'y'"):
+        with pytest.raises(InvalidParameterError, match=r"'x'.*'y'"):
             mlt.log_params({"c": 3, "b": "y"})
     assert TrackingClient().get_run(run.run_id).data.params == {"a": "1", "b": "x"}
 
@@ -212,7 +212,7 @@ def test_writer_error_surfaces_as_store_error_at_next_call() -> None:
         mlt.log_metric("m", 2.0)
         BATCHER.flush()  # the background write fails: nothing raised here
         assert isinstance(BATCHER.error, StoreError)
-        with pytest.raises(StoreError, match="1 metric point.*dropped") as info:
+        with pytest.raises(StoreError, match=r"1 metric point.*dropped") as info:
             mlt.log_metric("other", 3.0)
         assert isinstance(info.value.__cause__, InvalidStateError)
         assert BATCHER.error is None  # reported once

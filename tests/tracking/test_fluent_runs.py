@@ -150,7 +150,7 @@ def test_resume_finished_run_sets_running_again_and_keeps_data() -> None:
         assert resumed.info.status is RunStatus.RUNNING
         assert resumed.run_id == run.run_id
         mlt.log_param("lr", "0.1")  # same value: fine
-        with pytest.raises(InvalidParameterError, match="'0.1'.*'0.2'"):
+        with pytest.raises(InvalidParameterError, match=r"'0\.1'.*'0\.2'"):
             mlt.log_param("lr", "0.2")  # the cache was loaded from the store
     data = TrackingClient().get_run(run.run_id).data
     assert data.tags["resumed"] == "yes"
@@ -257,3 +257,12 @@ def test_atexit_hook_ends_active_runs_in_process() -> None:
     stored = TrackingClient().get_run(run.run_id)
     assert stored.info.status is RunStatus.FINISHED
     assert stored.data.metrics == {"m": 1.0}
+
+
+def test_child_run_lives_in_parent_store_after_uri_change(tmp_path: Path) -> None:
+    with mlt.start_run() as parent:
+        mlt.set_tracking_uri(tmp_path / "elsewhere.db")
+        with mlt.start_run(nested=True) as child:
+            pass
+    client = TrackingClient(f"sqlite:///{tmp_path}/t.db")
+    assert client.get_run(child.run_id).data.tags[t.PARENT_RUN_ID] == parent.run_id

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine, make_url
 from jupyter_mltrack.errors import InvalidParameterError, MissingDependencyError
 
 SQLITE_BUSY_TIMEOUT_MS = 120_000
+SQLITE_CACHE_KIB = 64 * 1024
 WRITE_OPTION = "mltrack_write"
 
 _DRIVERS = {  # dialect -> (default driver, module to import, extra that installs it)
@@ -98,6 +99,10 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # SQLite's default page cache is 2 MiB; searches over thousands of runs re-read far more.
+    # The cache grows only as pages are used, so small stores pay nothing for this.
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
 

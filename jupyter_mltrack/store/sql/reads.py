@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -27,9 +28,15 @@ _SELECT_HISTORY = (
 )
 
 
-def _chunks(ids: Sequence[str]) -> Iterable[Sequence[str]]:
-    for start in range(0, len(ids), _CHUNK):
-        yield ids[start : start + _CHUNK]
+def _chunk_size(conn: sa.Connection) -> int:
+    # SQLite allows 32,766 bound parameters per statement; stay well inside every backend's limit.
+    return 30_000 if conn.dialect.name == "sqlite" else _CHUNK
+
+
+def _chunks(ids: Sequence[str], size: int = 0) -> Iterable[Sequence[str]]:
+    size = size or _CHUNK
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
 
 
 def _key_maps(
@@ -48,6 +55,31 @@ def _key_maps(
             for run_id, key, value in rows:
                 out.setdefault(key, {})[run_id] = value
     return out
+
+
+def _key_columns(
+    conn: sa.Connection, table: str, run_ids: Sequence[str], *, metric: bool = False
+) -> dict[str, list[Any]]:
+    """Return ``{key: [value per run]}`` aligned with ``run_ids`` (NaN/None where missing).
+
+    This loop runs once per cell of the search result (tens of thousands of times), hence the
+    inlined lookups.
+    """
+    position = {run_id: i for i, run_id in enumerate(run_ids)}
+    missing: list[Any] = [math.nan if metric else None] * len(run_ids)
+    columns: dict[str, list[Any]] = {}
+    select = "run_uuid, {key}, {value}, kind" if metric else "run_uuid, {key}, {value}"
+    for chunk in _chunks(run_ids, _chunk_size(conn)):
+        query = f"SELECT {select} FROM {table} WHERE run_uuid IN ({raw.marks(len(chunk))})"
+        for run_id, key, value, *kind in raw.fetchall(conn, query, chunk):
+            if kind and kind[0]:
+                value = _DECODE(value, kind[0])
+            try:
+                columns[key][position[run_id]] = value
+            except KeyError:
+                columns[key] = missing.copy()
+                columns[key][position[run_id]] = value
+    return columns
 
 
 def load_run_data(conn: sa.Connection, run_ids: Sequence[str]) -> dict[str, RunData]:
@@ -125,29 +157,36 @@ class ReadsMixin(SqlBase):
         max_results: int = SEARCH_MAX_RESULTS_LIMIT,
         order_by: Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        from jupyter_mltrack.store.frames import build_frame
+        from jupyter_mltrack.store.frames import build_frame  # imports pandas lazily
 
         _check_max_results(max_results)
         query = self._search_query(
             experiment_ids, filter_string, run_view_type, order_by, 0, max_results
         )
         with self._read() as conn:
-            infos = [
-                (
-                    row["run_uuid"],
-                    str(row["experiment_id"]),
-                    row["status"],
-                    row["artifact_uri"],
-                    row["start_time"],
-                    row["end_time"],
-                    row["name"],
+            result = conn.execute(query)
+            position = {name: i for i, name in enumerate(result.keys())}
+            run_id, exp_id, status, uri, start, end, name = (
+                position[c]
+                for c in (
+                    "run_uuid",
+                    "experiment_id",
+                    "status",
+                    "artifact_uri",
+                    "start_time",
+                    "end_time",
+                    "name",
                 )
-                for row in conn.execute(query).mappings()
+            )
+            # One fetchall of plain rows: iterating mappings fetches row by row.
+            infos = [
+                (r[run_id], str(r[exp_id]), r[status], r[uri], r[start], r[end], r[name])
+                for r in result.all()
             ]
             run_ids = [row[0] for row in infos]
-            metrics = _key_maps(conn, "latest_metrics", run_ids, metric=True)
-            params = _key_maps(conn, "params", run_ids)
-            tags = _key_maps(conn, "tags", run_ids)
+            metrics = _key_columns(conn, "latest_metrics", run_ids, metric=True)
+            params = _key_columns(conn, "params", run_ids)
+            tags = _key_columns(conn, "tags", run_ids)
         return build_frame(infos, metrics, params, tags)
 
 

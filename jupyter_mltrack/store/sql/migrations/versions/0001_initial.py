@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(250), nullable=False),
         sa.Column("value", sa.String(6000), nullable=False),
         sa.PrimaryKeyConstraint("run_uuid", "key", name="param_pk"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "tags",
@@ -64,6 +65,7 @@ def upgrade() -> None:
         sa.Column("key", sa.String(250), nullable=False),
         sa.Column("value", sa.String(8000), nullable=False),
         sa.PrimaryKeyConstraint("run_uuid", "key", name="tag_pk"),
+        sqlite_with_rowid=False,
     )
     op.create_table(
         "latest_metrics",

@@ -1,4 +1,4 @@
-"""Record when a run was deleted (for `mltrack gc --older-than`); index latest metrics by value.
+"""Record when a run was deleted (for `mltrack gc --older-than`); index search columns.
 
 Revision ID: 0002_deleted_time
 Revises: 0001_initial
@@ -17,3 +17,5 @@ def upgrade() -> None:
     with op.batch_alter_table("runs") as batch:
         batch.add_column(sa.Column("deleted_time", sa.BigInteger, nullable=True))
     op.create_index("ix_latest_metrics_key_value", "latest_metrics", ["key", "value"])
+    op.create_index("ix_params_key", "params", ["key"])
+    op.create_index("ix_tags_key", "tags", ["key"])
