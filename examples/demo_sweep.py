@@ -55,8 +55,14 @@ def main() -> None:
         order_by=["metrics.accuracy DESC", "metrics.f1 DESC"],
         max_results=5,
     )
-    columns = ["run_name", "metrics.accuracy", "metrics.f1", "params.learning_rate",
-               "params.max_depth", "params.n_estimators"]
+    columns = [
+        "run_name",
+        "metrics.accuracy",
+        "metrics.f1",
+        "params.learning_rate",
+        "params.max_depth",
+        "params.n_estimators",
+    ]
     print(f"Tracked {len(combos)} runs in {elapsed:.1f} s. Best runs:\n")
     print(best[columns].to_string(index=False))
     print(

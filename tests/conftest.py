@@ -18,8 +18,14 @@ settings.register_profile("default", deadline=None, max_examples=100)
 settings.load_profile("default")
 
 SERVERS = {
-    "postgres": ("postgresql+psycopg://postgres@127.0.0.1:5432/test", "postgresql+psycopg://postgres@127.0.0.1:5432/{db}"),
-    "mysql": ("mysql+pymysql://root@127.0.0.1:3306/test", "mysql+pymysql://root@127.0.0.1:3306/{db}"),
+    "postgres": (
+        "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        "postgresql+psycopg://postgres@127.0.0.1:5432/{db}",
+    ),
+    "mysql": (
+        "mysql+pymysql://root@127.0.0.1:3306/test",
+        "mysql+pymysql://root@127.0.0.1:3306/{db}",
+    ),
 }
 
 
@@ -58,7 +64,7 @@ def server_database_uri() -> Iterator[object]:
             with engine.connect() as conn:
                 conn.exec_driver_sql(f"CREATE DATABASE {name}")
             engine.dispose()
-        except Exception as exc:  # noqa: BLE001 - any connection failure means "unreachable"
+        except Exception as exc:  # any connection failure means "unreachable"
             _unreachable(backend, exc)
         created.append((backend, name))
         return template.format(db=name)

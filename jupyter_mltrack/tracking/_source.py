@@ -48,7 +48,8 @@ def _classify_main_file(file: str, module: str | None) -> tuple[str, str | None]
 def detect_source(main: ModuleType | None) -> tuple[str, str | None]:
     """Return (source name, source file or None) of the program run as ``__main__``."""
     file = getattr(main, "__file__", None)
-    if isinstance(file, str) and file:
+    # `python - < script.py` sets __file__ to "<stdin>": a pseudo-name, not a path.
+    if isinstance(file, str) and file and not file.startswith("<"):
         spec = getattr(main, "__spec__", None)
         return _classify_main_file(file, getattr(spec, "name", None))
     interactive = hasattr(sys, "ps1") or sys.flags.interactive or "IPython" in sys.modules

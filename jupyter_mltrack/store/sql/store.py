@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import re
+import weakref
 
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 
 from jupyter_mltrack.store.base import TrackingStore
 from jupyter_mltrack.store.sql.bootstrap import ensure_schema
@@ -39,6 +40,12 @@ def mask_password(uri: str) -> str:
     return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", uri)
 
 
+def _dispose_in_child(engine_ref: weakref.ref[Engine]) -> None:
+    engine = engine_ref()
+    if engine is not None:
+        engine.dispose(close=False)
+
+
 class SqlStore(ExperimentsMixin, RunsMixin, WritesMixin, ReadsMixin, TrackingStore):
     """A tracking store in a SQL database; the schema is created or migrated on open.
 
@@ -55,6 +62,10 @@ class SqlStore(ExperimentsMixin, RunsMixin, WritesMixin, ReadsMixin, TrackingSto
         self.default_artifact_root = default_artifact_root or default_artifact_root_for(uri)
         self.engine = create_engine(uri)
         ensure_schema(self.engine, self.default_artifact_root)
+        # A forked child (multiprocessing, papermill workers) must not share the parent's pooled
+        # connections; it opens its own on first use.
+        engine = weakref.ref(self.engine)
+        os.register_at_fork(after_in_child=lambda: _dispose_in_child(engine))
 
     def close(self) -> None:
         """Dispose of the connection pool."""
