@@ -12,6 +12,9 @@ and the ``http_status`` the tracking server answers with::
     ├── AlreadyExistsError            RESOURCE_ALREADY_EXISTS 400
     ├── InvalidStateError             INVALID_STATE           400
     ├── StoreError                    INTERNAL_ERROR          500
+    ├── ModelFormatError              INVALID_PARAMETER_VALUE 400  (unreadable or tampered model)
+    ├── InvalidInputError             BAD_REQUEST             400  (input violates a signature;
+    │                                                               also an InvalidParameterError)
     └── MissingDependencyError        MISSING_DEPENDENCY      500  (also an ImportError)
 
 Translate these only at the boundaries: the CLI (one-line message), the server (JSON with the
@@ -26,8 +29,10 @@ __all__ = [
     "AlreadyExistsError",
     "ExperimentNotFound",
     "InvalidParameterError",
+    "InvalidInputError",
     "InvalidStateError",
     "MissingDependencyError",
+    "ModelFormatError",
     "MltrackError",
     "NotFoundError",
     "RunNotFound",
@@ -97,6 +102,19 @@ class InvalidStateError(MltrackError):
 
 class StoreError(MltrackError):
     """The backing store failed (database error, background writer failure, I/O error)."""
+
+
+class ModelFormatError(MltrackError):
+    """A model directory is missing, malformed, of an unknown flavor, or fails its integrity check."""
+
+    error_code = "INVALID_PARAMETER_VALUE"
+    http_status = 400
+
+
+class InvalidInputError(InvalidParameterError):
+    """Data passed to a model does not satisfy the model's signature."""
+
+    error_code = "BAD_REQUEST"
 
 
 class MissingDependencyError(MltrackError, ImportError):
