@@ -12,7 +12,7 @@ from jupyter_mltrack._validation import validate_key, validate_name, validate_ta
 from jupyter_mltrack.entities import Experiment, LifecycleStage, PagedList, ViewType
 from jupyter_mltrack.errors import AlreadyExistsError, ExperimentNotFound, InvalidParameterError
 from jupyter_mltrack.store.base import SEARCH_MAX_RESULTS_LIMIT
-from jupyter_mltrack.store.sql import schema
+from jupyter_mltrack.store.sql import raw, schema
 from jupyter_mltrack.store.sql._base import SqlBase
 
 E = schema.experiments.c
@@ -75,17 +75,14 @@ class ExperimentsMixin(SqlBase):
     def _write_experiment_tags(
         self, conn: sa.Connection, experiment_id: int, tags: Mapping[str, str]
     ) -> None:
-        from jupyter_mltrack.store.sql.dialect import upsert
-
         rows = [
-            {
-                "experiment_id": experiment_id,
-                "key": validate_key("Tag", k),
-                "value": validate_tag_value(k, v),
-            }
+            (experiment_id, validate_key("Tag", k), validate_tag_value(k, v))
             for k, v in tags.items()
         ]
-        upsert(conn, schema.experiment_tags, rows, ["value"])
+        template = raw.upsert_template(
+            conn, "experiment_tags", ("experiment_id", "key"), ("value",)
+        )
+        raw.executemany(conn, template, rows)
 
     def get_experiment(self, experiment_id: str) -> Experiment:
         exp_id = parse_experiment_id(experiment_id)
