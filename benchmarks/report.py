@@ -16,7 +16,16 @@ from specs import MlflowMode, Workload
 Figure = dict[str, Any]  # {"value", "samples", "size", "extra", "measured_at"} or {"error"}
 
 #: Counts both children report about the data they stored or read back; they must agree.
-COUNT_KEYS = ("rows", "points", "stored", "stored_m0")
+COUNT_KEYS = ("rows", "points", "stored", "stored_m0", "prediction_counts", "response")
+#: Secondary figures of a row, listed under the table as "label: value unit".
+DETAIL_KEYS = (
+    ("p50_ms", "p50", "ms"),
+    ("p99_ms", "p99", "ms"),
+    ("predict_ms", "in-process predict", "ms"),
+    ("load_ms", "load", "ms"),
+    ("requests_per_s", "throughput", "req/s"),
+    ("overhead_ms", "overhead", "ms"),
+)
 
 
 def row_id(workload: Workload, mode: MlflowMode | None) -> str:
@@ -88,7 +97,7 @@ def to_markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     """Render the results table with a header describing versions and the machine."""
     machine = meta["machine"]
     lines = [
-        "# jupyter_mltrack vs MLflow — tracking benchmarks",
+        "# jupyter_mltrack vs MLflow — tracking and model benchmarks",
         "",
         f"- generated: {meta['generated_at']} ({meta['mode']} sizes)",
         f"- MLflow {meta['mlflow_version']}, jupyter_mltrack {meta['jupyter_mltrack_version']},"
@@ -105,6 +114,10 @@ def to_markdown(rows: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         "|---|---:|---:|---:|---:|:---:|",
     ]
     lines += [_markdown_row(row) for row in rows]
+    details = [line for row in rows if (line := _details(row))]
+    if details:
+        lines += ["", "Details (median of the in-process calls where several ran):", ""]
+        lines += details
     mismatches = [(row["title"], m) for row in rows for m in row.get("count_mismatches", [])]
     if mismatches:
         lines += ["", "**The tools stored or returned different data** (a correctness bug):", ""]
@@ -126,6 +139,24 @@ def _markdown_row(row: dict[str, Any]) -> str:
         meets,
     ]
     return "| " + " | ".join(cells) + " |"
+
+
+def _details(row: dict[str, Any]) -> str:
+    """Return a bullet with a row's secondary figures for both tools ("" if it has none)."""
+    parts = []
+    for tool, label in (("mlflow", "MLflow"), ("jupyter_mltrack", "jupyter_mltrack")):
+        figure = row.get(tool)
+        if _value(figure) is None:
+            continue
+        extra = (figure or {}).get("extra", {})
+        found = [
+            f"{name} {format_number(extra[key])} {unit}"
+            for key, name, unit in DETAIL_KEYS
+            if isinstance(extra.get(key), int | float)
+        ]
+        if found:
+            parts.append(f"{label}: {', '.join(found)}")
+    return f"- {row['title']}: {'; '.join(parts)}" if parts else ""
 
 
 def _cell(figure: Figure | None, unit: str) -> str:

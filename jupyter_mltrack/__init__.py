@@ -23,6 +23,7 @@ from jupyter_mltrack.entities import (
     RunTag,
     ViewType,
 )
+from jupyter_mltrack.model_evaluation import evaluate
 from jupyter_mltrack.tracking.active import ActiveRun
 from jupyter_mltrack.tracking.client import TrackingClient
 from jupyter_mltrack.tracking.fluent import (
@@ -82,6 +83,7 @@ __all__ = [
     "delete_experiment",
     "delete_tag",
     "end_run",
+    "evaluate",
     "flush",
     "get_artifact_uri",
     "get_experiment",

@@ -28,12 +28,12 @@ from typing import ClassVar
 __all__ = [
     "AlreadyExistsError",
     "ExperimentNotFound",
-    "InvalidParameterError",
     "InvalidInputError",
+    "InvalidParameterError",
     "InvalidStateError",
     "MissingDependencyError",
-    "ModelFormatError",
     "MltrackError",
+    "ModelFormatError",
     "NotFoundError",
     "RunNotFound",
     "StoreError",
@@ -105,7 +105,7 @@ class StoreError(MltrackError):
 
 
 class ModelFormatError(MltrackError):
-    """A model directory is missing, malformed, of an unknown flavor, or fails its integrity check."""
+    """A model directory is missing, malformed, of an unknown flavor, or fails its hash check."""
 
     error_code = "INVALID_PARAMETER_VALUE"
     http_status = 400

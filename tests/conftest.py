@@ -31,14 +31,19 @@ SERVERS = {
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
-    """Run every test in its own working directory with no MLTRACK_* settings inherited."""
+    """Run every test in its own working directory, with no MLTRACK_* settings inherited and
+    no fluent state (tracking URI, active runs) left behind."""
     for name in list(os.environ):
         if name.startswith("MLTRACK_"):
             monkeypatch.delenv(name)
     monkeypatch.chdir(tmp_path)
     yield
+    # Fluent state is process-global by design (the active run survives notebook cells); a test
+    # that sets a tracking URI or leaves a run active must not leak it into the next test.
     from jupyter_mltrack.store.registry import clear_store_cache
+    from jupyter_mltrack.tracking import fluent
 
+    fluent._reset()
     clear_store_cache()
 
 

@@ -26,6 +26,7 @@ PUBLIC_API = [
     "delete_experiment",
     "delete_tag",
     "end_run",
+    "evaluate",
     "flush",
     "get_artifact_uri",
     "get_experiment",

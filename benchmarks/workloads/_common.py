@@ -27,6 +27,9 @@ SEARCH_ORDER_BY = ["metrics.m1 DESC"]
 SEARCH_MAX_RESULTS = 100_000
 SEARCH_CALLS = 5  # timed search calls after the first (reported separately)
 
+#: The model workloads, implemented in ``<tool>_model_workloads.py`` (see ``lazy_workloads``).
+MODEL_WORKLOADS = ("model_log", "model_load_predict", "serve_requests", "serve_overhead")
+
 
 def main(workloads: Mapping[str, Workload]) -> None:
     """Run the workload named by ``argv[1]`` with the size in ``argv[2]`` (no argparse: it is
@@ -35,6 +38,21 @@ def main(workloads: Mapping[str, Workload]) -> None:
     if name not in workloads:
         sys.exit(f"unknown workload {name!r}; known: {', '.join(sorted(workloads))}")
     workloads[name](size)
+
+
+def lazy_workloads(module: str, names: tuple[str, ...]) -> dict[str, Workload]:
+    """Return workloads that import ``module`` only when run, so that ``import_time`` (which
+    shares the workload script) never pays for the model workloads' imports."""
+
+    def bind(name: str) -> Workload:
+        def run(size: int) -> None:
+            import importlib
+
+            getattr(importlib.import_module(module), name)(size)
+
+        return run
+
+    return {name: bind(name) for name in names}
 
 
 def emit(value: float | None, **extra: Any) -> None:

@@ -11,6 +11,7 @@ import time
 
 from _common import (
     BASE_TIMESTAMP_MS,
+    MODEL_WORKLOADS,
     SEARCH_CALLS,
     SEARCH_FILTER,
     SEARCH_MAX_RESULTS,
@@ -19,6 +20,7 @@ from _common import (
     elapsed_ms,
     emit,
     fluent_run_values,
+    lazy_workloads,
     main,
     median,
     progress,
@@ -184,6 +186,7 @@ WORKLOADS = {
     "create_runs": create_runs,
     "search_runs": search_runs,
     "metric_history": metric_history,
+    **lazy_workloads("mlflow_model_workloads", MODEL_WORKLOADS),
 }
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from jupyter_mltrack.cli._common import CliState
 from jupyter_mltrack.cli._errors import MltrackGroup
 from jupyter_mltrack.cli.experiments import experiments
 from jupyter_mltrack.cli.gc import gc
+from jupyter_mltrack.cli.models import models
 from jupyter_mltrack.cli.runs import runs
 
 __all__ = ["main"]
@@ -35,6 +36,7 @@ def main(ctx: click.Context, tracking_uri: str | None) -> None:
 main.add_command(experiments)
 main.add_command(runs)
 main.add_command(gc)
+main.add_command(models)
 
 if __name__ == "__main__":
     main(prog_name="mltrack")
