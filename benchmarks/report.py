@@ -60,7 +60,8 @@ def make_row(
         "mlflow": mlflow,
         "mlflow_issue_figure": mode.issue_figure if mode else None,
         "ratio": ratio,
-        "meets_target": workload.meets(mine) if mine is not None else None,
+        "mlflow_ratio_target": workload.mlflow_ratio_target,
+        "meets_target": workload.meets(mine, ratio) if mine is not None else None,
         "count_mismatches": count_mismatches(mltrack, mlflow),
     }
 
@@ -134,11 +135,18 @@ def _markdown_row(row: dict[str, Any]) -> str:
         row["title"],
         _cell(row["mlflow"], unit),
         _cell(row["jupyter_mltrack"], unit),
-        f"{comparator} {format_number(row['target'])} {unit}",
+        _target_cell(row, comparator, unit),
         ratio,
         meets,
     ]
     return "| " + " | ".join(cells) + " |"
+
+
+def _target_cell(row: dict[str, Any], comparator: str, unit: str) -> str:
+    relative = row.get("mlflow_ratio_target")
+    if relative is not None and row["ratio"] is not None:
+        return f"ratio >= {relative:g}x"
+    return f"{comparator} {format_number(row['target'])} {unit}"
 
 
 def _details(row: dict[str, Any]) -> str:

@@ -38,13 +38,18 @@ class Workload:
     wall_clock: bool = False
     #: Empty: MLflow is not measured for this workload (shown as "—").
     mlflow_modes: tuple[MlflowMode, ...] = (MlflowMode(),)
+    #: The target is relative: jupyter_mltrack must be this many times better than MLflow
+    #: measured in the same session (``target`` then only applies where MLflow has no figure).
+    mlflow_ratio_target: float | None = None
 
     def describe(self, size: int) -> str:
         """Return the title with the size filled in."""
         return self.title.format(size=f"{size:,}")
 
-    def meets(self, value: float) -> bool:
-        """Return whether jupyter_mltrack's ``value`` reaches the target."""
+    def meets(self, value: float, ratio: float | None = None) -> bool:
+        """Return whether jupyter_mltrack's ``value`` (``ratio`` x MLflow) reaches the target."""
+        if self.mlflow_ratio_target is not None and ratio is not None:
+            return ratio >= self.mlflow_ratio_target
         return value >= self.target if self.higher_is_better else value <= self.target
 
 
@@ -165,7 +170,7 @@ WORKLOADS: tuple[Workload, ...] = (
     ),
     Workload(
         name="model_log",
-        title="sklearn.log_model, 50-tree forest with an input example",
+        title="sklearn.log_model, 50-tree forest with an input example (first call in a process)",
         unit="ms",
         higher_is_better=False,
         target=300,
@@ -176,28 +181,42 @@ WORKLOADS: tuple[Workload, ...] = (
         mlflow_modes=(MlflowMode(issue_figure=2650),),
     ),
     Workload(
+        name="model_log_warm",
+        title="sklearn.log_model, same model, later calls in the process (median of {size})",
+        unit="ms",
+        higher_is_better=False,
+        target=300,
+        size=5,
+        quick_size=2,
+        repeats=1,
+        timeout_s=900,
+        mlflow_modes=(MlflowMode(issue_figure=2650),),
+    ),
+    Workload(
         name="model_load_predict",
         title="pyfunc.load_model + predict {size} rows (50-tree forest)",
         unit="ms",
         higher_is_better=False,
-        target=26.7,  # MLflow's 21 ms + 5.7 ms: no slower than MLflow
+        target=26.7,  # MLflow's 21 ms + 5.7 ms in the issue
         size=1_000,
         quick_size=1_000,
         repeats=3,
         timeout_s=600,
         mlflow_modes=(MlflowMode(issue_figure=26.7),),
+        mlflow_ratio_target=1.0,  # no slower than MLflow
     ),
     Workload(
         name="serve_requests",
         title="scoring server, 1 worker: 1-row requests from 1 client for {size} s",
         unit="req/s",
         higher_is_better=True,
-        target=162,  # 1.5x MLflow's 108 req/s
+        target=162,  # 1.5x MLflow's 108 req/s in the issue
         size=15,
         quick_size=3,
         repeats=1,
         timeout_s=600,
         mlflow_modes=(MlflowMode(issue_figure=108),),
+        mlflow_ratio_target=1.5,
     ),
     Workload(
         name="serve_overhead",

@@ -24,6 +24,7 @@ from jupyter_mltrack.entities import (
     ViewType,
 )
 from jupyter_mltrack.model_evaluation import evaluate
+from jupyter_mltrack.registry import RegistryClient, register_model
 from jupyter_mltrack.tracking.active import ActiveRun
 from jupyter_mltrack.tracking.client import TrackingClient
 from jupyter_mltrack.tracking.fluent import (
@@ -70,6 +71,7 @@ __all__ = [
     "FileInfo",
     "Metric",
     "Param",
+    "RegistryClient",
     "Run",
     "RunData",
     "RunInfo",
@@ -101,6 +103,7 @@ __all__ = [
     "log_params",
     "log_table",
     "log_text",
+    "register_model",
     "restore_experiment",
     "search_experiments",
     "search_runs",

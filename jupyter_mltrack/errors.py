@@ -8,9 +8,12 @@ and the ``http_status`` the tracking server answers with::
     ├── InvalidParameterError         INVALID_PARAMETER_VALUE 400  (also a ValueError)
     ├── NotFoundError                 RESOURCE_DOES_NOT_EXIST 404
     │   ├── ExperimentNotFound
-    │   └── RunNotFound
+    │   ├── RunNotFound
+    │   ├── RegisteredModelNotFound
+    │   └── ModelVersionNotFound
     ├── AlreadyExistsError            RESOURCE_ALREADY_EXISTS 400
     ├── InvalidStateError             INVALID_STATE           400
+    ├── PromotionRejected             INVALID_STATE           400  (validation notebook failed)
     ├── StoreError                    INTERNAL_ERROR          500
     ├── ModelFormatError              INVALID_PARAMETER_VALUE 400  (unreadable or tampered model)
     ├── InvalidInputError             BAD_REQUEST             400  (input violates a signature;
@@ -34,7 +37,10 @@ __all__ = [
     "MissingDependencyError",
     "MltrackError",
     "ModelFormatError",
+    "ModelVersionNotFound",
     "NotFoundError",
+    "PromotionRejected",
+    "RegisteredModelNotFound",
     "RunNotFound",
     "StoreError",
     "error_class_for_code",
@@ -86,6 +92,25 @@ class RunNotFound(NotFoundError):
         self.run_id = run_id
 
 
+class RegisteredModelNotFound(NotFoundError):
+    """No registered model has the given name."""
+
+    def __init__(self, message: str, *, name: str | None = None) -> None:
+        super().__init__(message)
+        self.name = name
+
+
+class ModelVersionNotFound(NotFoundError):
+    """The registered model has no version with the given number (or alias)."""
+
+    def __init__(
+        self, message: str, *, name: str | None = None, version: int | str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.name = name
+        self.version = version
+
+
 class AlreadyExistsError(MltrackError):
     """An entity with the same unique name already exists."""
 
@@ -98,6 +123,29 @@ class InvalidStateError(MltrackError):
 
     error_code = "INVALID_STATE"
     http_status = 400
+
+
+class PromotionRejected(MltrackError):
+    """A validation notebook failed, so a promotion did not happen; the registry is unchanged.
+
+    Carries the failing cell's exception name and value and the URI of the executed notebook.
+    """
+
+    error_code = "INVALID_STATE"
+    http_status = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error_name: str | None = None,
+        error_value: str | None = None,
+        evidence_uri: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.error_name = error_name
+        self.error_value = error_value
+        self.evidence_uri = evidence_uri
 
 
 class StoreError(MltrackError):

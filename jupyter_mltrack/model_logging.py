@@ -201,10 +201,12 @@ def resolve_runs_uri(uri: str) -> str:
 
 
 def ensure_uri_resolvers() -> None:
-    """Register the ``runs`` model URI scheme (idempotent; called by the load functions)."""
+    """Register the ``runs`` and ``models`` URI schemes (idempotent; called by the loaders)."""
     global _resolvers_registered
     if not _resolvers_registered:
         from jupyter_mltrack.models.uri import register_model_uri_resolver
+        from jupyter_mltrack.registry.uri import resolve_models_uri
 
         register_model_uri_resolver("runs", resolve_runs_uri)
+        register_model_uri_resolver("models", resolve_models_uri)
         _resolvers_registered = True

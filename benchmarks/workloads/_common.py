@@ -28,7 +28,13 @@ SEARCH_MAX_RESULTS = 100_000
 SEARCH_CALLS = 5  # timed search calls after the first (reported separately)
 
 #: The model workloads, implemented in ``<tool>_model_workloads.py`` (see ``lazy_workloads``).
-MODEL_WORKLOADS = ("model_log", "model_load_predict", "serve_requests", "serve_overhead")
+MODEL_WORKLOADS = (
+    "model_log",
+    "model_log_warm",
+    "model_load_predict",
+    "serve_requests",
+    "serve_overhead",
+)
 
 
 def main(workloads: Mapping[str, Workload]) -> None:

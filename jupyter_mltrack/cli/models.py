@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from jupyter_mltrack.cli._common import CliState, pass_state
 from jupyter_mltrack.errors import InvalidInputError
 
 __all__ = ["models"]
@@ -54,7 +55,9 @@ def models() -> None:
     "params given in a JSON payload.",
 )
 @click.option("--no-verify", is_flag=True, help="Skip checking the model files' recorded hashes.")
+@pass_state
 def predict(
+    state: CliState,
     model_uri: str,
     input_path: str,
     output_path: str | None,
@@ -71,7 +74,7 @@ def predict(
 
     fmt = input_format(input_path, content_type)
     extra_params = _parse_params(params)
-    model = load_model(model_uri, verify=not no_verify)
+    model = load_model(_local_model_uri(state, model_uri), verify=not no_verify)
     data, payload_params = read_input(input_path, fmt, schema=model.metadata.get_input_schema())
     merged = {**(payload_params or {}), **extra_params} or None
     frame = predictions_to_frame(model.predict(data, params=merged))
@@ -99,7 +102,8 @@ def predict(
     show_default=True,
     help="Worker processes, each with its own copy of the model.",
 )
-def serve(model_uri: str, host: str, port: int, workers: int) -> None:
+@pass_state
+def serve(state: CliState, model_uri: str, host: str, port: int, workers: int) -> None:
     """Serve a model over HTTP with MLflow's scoring protocol.
 
     POST /invocations takes JSON (dataframe_split, dataframe_records, instances or inputs,
@@ -108,7 +112,20 @@ def serve(model_uri: str, host: str, port: int, workers: int) -> None:
     """
     from jupyter_mltrack.models.serving import serve as run_server
 
-    run_server(model_uri, host=host, port=port, workers=workers)
+    run_server(_local_model_uri(state, model_uri), host=host, port=port, workers=workers)
+
+
+def _local_model_uri(state: CliState, model_uri: str) -> str:
+    """Resolve ``runs:/`` URIs in the store given by ``--tracking-uri`` (when one is given).
+
+    The library resolves them in the default store; the option must win on the command line.
+    """
+    if state.tracking_uri is None or not model_uri.startswith("runs:"):
+        return model_uri
+    run_id, _, path = model_uri[len("runs:") :].lstrip("/").partition("/")
+    if not run_id:
+        raise InvalidInputError(f"Invalid runs URI {model_uri!r}; expected runs:/<run_id>/<path>")
+    return state.client.download_artifacts(run_id, path.strip("/"))
 
 
 def _parse_params(text: str | None) -> dict[str, Any]:
@@ -121,3 +138,8 @@ def _parse_params(text: str | None) -> dict[str, Any]:
     if not isinstance(params, dict):
         raise InvalidInputError(f"--params must be a JSON object, got {text!r}")
     return params
+
+
+from jupyter_mltrack.cli.registry import add_registry_commands  # noqa: E402 - needs the group
+
+add_registry_commands(models)

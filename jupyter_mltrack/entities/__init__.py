@@ -12,6 +12,12 @@ from jupyter_mltrack.entities.metric import (
     metrics_from_points,
 )
 from jupyter_mltrack.entities.paged import PagedList
+from jupyter_mltrack.entities.registry import (
+    ModelStage,
+    ModelVersion,
+    ModelVersionEvent,
+    RegisteredModel,
+)
 from jupyter_mltrack.entities.run import Run, RunData, RunInfo
 
 __all__ = [
@@ -20,8 +26,12 @@ __all__ = [
     "FileInfo",
     "LifecycleStage",
     "Metric",
+    "ModelStage",
+    "ModelVersion",
+    "ModelVersionEvent",
     "PagedList",
     "Param",
+    "RegisteredModel",
     "Run",
     "RunData",
     "RunInfo",

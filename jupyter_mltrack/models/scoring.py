@@ -106,6 +106,8 @@ class Invocations:
             data, params = self.parse(body, content_type)
         except MltrackError as exc:
             return exc.http_status, _error_body(exc.error_code, exc.message)
+        except Exception as exc:  # e.g. RecursionError on absurdly nested JSON
+            return 400, _error_body("BAD_REQUEST", f"Cannot read the request body: {exc!r}")
         try:
             predictions = self.model.predict(data, params=params)
         except MltrackError as exc:
@@ -116,8 +118,8 @@ class Invocations:
             return 500, _error_body("INTERNAL_ERROR", message)
         try:
             return 200, predictions_to_json(predictions)
-        except (TypeError, ValueError) as exc:
-            message = f"Cannot encode the model's output as JSON: {exc}"
+        except Exception as exc:
+            message = f"Cannot encode the model's output as JSON: {exc!r}"
             return 500, _error_body("INTERNAL_ERROR", message)
 
     def parse(self, body: bytes, content_type: str) -> tuple[Any, dict[str, Any] | None]:
@@ -186,7 +188,11 @@ def _fast_split(payload: dict[str, Any], double_columns: frozenset[str]) -> Any:
     import numpy as np
     import pandas as pd
 
-    return pd.DataFrame(np.array(data, dtype=np.float64), columns=columns)
+    try:
+        array = np.array(data, dtype=np.float64)
+    except OverflowError:  # an integer beyond float range: let the general path explain
+        return None
+    return pd.DataFrame(array, columns=columns)
 
 
 def _content_type(scope: Scope) -> str:

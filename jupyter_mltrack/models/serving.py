@@ -122,8 +122,8 @@ def serve(model_uri: str, *, host: str = "127.0.0.1", port: int = 5001, workers:
     if workers == 1:
         uvicorn.run(create_scoring_app(model), **options)
         return
+    os.environ[MODEL_URI_ENV] = model.model_dir  # local: workers need not download it again
     del model
-    os.environ[MODEL_URI_ENV] = model_uri
     target = f"{__name__}:create_scoring_app_from_env"
     uvicorn.run(target, factory=True, workers=workers, **options)
 

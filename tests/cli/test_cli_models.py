@@ -107,7 +107,11 @@ def test_content_type_overrides_the_extension(
 
 
 class Scaled(PythonModel):
-    def predict(self, context: object, model_input: pd.DataFrame, params: dict | None = None):  # type: ignore[no-untyped-def]
+    """Returns the ``x`` column, renamed ``scaled``, times the ``factor`` param."""
+
+    def predict(
+        self, context: object, model_input: pd.DataFrame, params: dict[str, float] | None = None
+    ) -> pd.DataFrame:
         factor = (params or {}).get("factor", 1.0)
         return model_input[["x"]].rename(columns={"x": "scaled"}) * factor
 
@@ -249,3 +253,25 @@ def test_serve_with_a_missing_model_fails_before_listening(
     assert proc.wait(timeout=60) == 1
     stderr = proc.stderr.read().decode() if proc.stderr else ""
     assert stderr.startswith("Error: ") and "nowhere" in stderr
+
+
+def test_runs_uri_is_resolved_in_the_store_given_by_tracking_uri(
+    cli: Cli,
+    uri: str,
+    model_dir: Path,
+    sample: pd.DataFrame,
+    forest: RandomForestClassifier,
+    tmp_path: Path,
+) -> None:
+    from jupyter_mltrack import TrackingClient
+
+    client = TrackingClient(uri)
+    run_id = client.create_run(client.create_experiment("models")).info.run_id
+    client.log_artifacts(run_id, str(model_dir), "forest")
+    source = tmp_path / "in.csv"
+    sample.to_csv(source, index=False)
+    result = cli("models", "predict", "-m", f"runs:/{run_id}/forest", "-i", str(source))
+    assert result.exit_code == 0, result.output
+    assert read_predictions(result.stdout) == forest.predict(sample).tolist()
+    missing = cli("models", "predict", "-m", "runs:/", "-i", str(source))
+    assert missing.exit_code == 1 and "runs:/<run_id>/<path>" in missing.stderr

@@ -26,7 +26,7 @@ from sqlalchemy import (
 )
 
 #: The alembic revision this schema corresponds to; bump with every migration.
-SCHEMA_REVISION = "0002_deleted_time"
+SCHEMA_REVISION = "0003_registry"
 
 KIND_FINITE, KIND_NAN, KIND_POS_INF, KIND_NEG_INF = 0, 1, 2, 3
 DOUBLE_MAX = 1.7976931348623157e308
@@ -145,3 +145,8 @@ _DECODE = {KIND_NAN: math.nan, KIND_POS_INF: math.inf, KIND_NEG_INF: -math.inf}
 def decode_metric_value(value: float, kind: int) -> float:
     """Invert :func:`encode_metric_value`."""
     return value if kind == KIND_FINITE else _DECODE[kind]
+
+
+# The registry's tables live on the same metadata, so ``create_all`` builds them for a new store;
+# imported last because that module imports ``metadata`` from here.
+from jupyter_mltrack.store.sql import registry_schema as _registry_schema  # noqa: E402, F401

@@ -9,10 +9,12 @@ import weakref
 from sqlalchemy.engine import Engine, make_url
 
 from jupyter_mltrack.store.base import TrackingStore
+from jupyter_mltrack.store.registry_base import RegistryStore
 from jupyter_mltrack.store.sql.bootstrap import ensure_schema
 from jupyter_mltrack.store.sql.engine import create_engine, normalize_db_uri, sqlite_path
 from jupyter_mltrack.store.sql.experiments import ExperimentsMixin
 from jupyter_mltrack.store.sql.reads import ReadsMixin
+from jupyter_mltrack.store.sql.registry import RegistryMixin
 from jupyter_mltrack.store.sql.runs import RunsMixin
 from jupyter_mltrack.store.sql.writes import WritesMixin
 
@@ -46,7 +48,15 @@ def _dispose_in_child(engine_ref: weakref.ref[Engine]) -> None:
         engine.dispose(close=False)
 
 
-class SqlStore(ExperimentsMixin, RunsMixin, WritesMixin, ReadsMixin, TrackingStore):
+class SqlStore(
+    ExperimentsMixin,
+    RunsMixin,
+    WritesMixin,
+    ReadsMixin,
+    RegistryMixin,
+    TrackingStore,
+    RegistryStore,
+):
     """A tracking store in a SQL database; the schema is created or migrated on open.
 
     Example:

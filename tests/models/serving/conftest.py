@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,15 +13,14 @@ import httpx
 import pandas as pd
 import pytest
 import uvicorn
+from serving_helpers import ServerFactory
 from sklearn.datasets import load_iris
 from sklearn.ensemble import RandomForestClassifier
 
 from jupyter_mltrack.models import infer_signature
 from jupyter_mltrack.models.serving import create_scoring_app
-from jupyter_mltrack.pyfunc import PythonModel, load_model
+from jupyter_mltrack.pyfunc import load_model
 from jupyter_mltrack.sklearn import save_model
-
-ServerFactory = Callable[..., str]
 
 
 @pytest.fixture(scope="session")
@@ -101,25 +100,3 @@ def forest_url(sklearn_model_dir: Path) -> Iterator[str]:
 def http(forest_url: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=forest_url, timeout=30) as client:
         yield client
-
-
-class FrameModel(PythonModel):
-    """Returns a DataFrame: the first input column and a constant string column."""
-
-    def predict(self, context: Any, model_input: Any, params: Any = None) -> Any:
-        return pd.DataFrame({"a": model_input.iloc[:, 0], "b": ["x"] * len(model_input)})
-
-
-class SeriesModel(PythonModel):
-    """Returns a named Series: the first column times the ``k`` param (default 1)."""
-
-    def predict(self, context: Any, model_input: Any, params: Any = None) -> Any:
-        k = (params or {}).get("k", 1)
-        return pd.Series(model_input.iloc[:, 0].to_numpy() * k, name="s")
-
-
-class FailingModel(PythonModel):
-    """Raises from predict, as a buggy model would."""
-
-    def predict(self, context: Any, model_input: Any, params: Any = None) -> Any:
-        raise RuntimeError("the model is broken")

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
-from conftest import FailingModel, ServerFactory
+from serving_helpers import FailingModel, ServerFactory
 
 from jupyter_mltrack.pyfunc import save_model as save_pyfunc
 
@@ -59,6 +59,13 @@ def test_string_where_the_signature_wants_double_is_a_400_naming_the_column(
         (b'{"inputs": [[1, 2]], "instances": [[1, 2]]}', "exactly one of"),
         (b'{"dataframe_split": {"columns": ["a"], "data": [[1]]}, "params": 7}', "params"),
         (b"\xff\xfe\x00garbage\x80", "UTF-8"),
+        (b"[" * 100_000 + b"]" * 100_000, ""),
+        (
+            b'{"dataframe_split": {"columns": ["sepal length (cm)"], "data": [[1'
+            + b"0" * 400
+            + b"]]}}",
+            "",
+        ),
     ],
 )
 def test_malformed_json_payloads_are_400(http: httpx.Client, body: bytes, fragment: str) -> None:

@@ -11,7 +11,7 @@ import httpx
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import FrameModel, SeriesModel, ServerFactory
+from serving_helpers import FrameModel, SeriesModel, ServerFactory
 from sklearn.ensemble import RandomForestClassifier
 
 from jupyter_mltrack import __version__
