@@ -9,8 +9,6 @@ widgets and the registry can find it.
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import json
 import os
 import tempfile
@@ -19,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mltrack._validation import MAX_TAG_VALUE_LENGTH, validate_artifact_path
-from jupyter_mltrack.errors import InvalidParameterError, InvalidStateError
+from jupyter_mltrack.errors import InvalidParameterError
 
 if TYPE_CHECKING:
     from jupyter_mltrack.models.mlmodel import Model
@@ -81,7 +79,7 @@ def log_model(
         **save_kwargs: Passed on to ``save_fn``.
 
     Raises:
-        InvalidStateError: ``registered_model_name`` is given but the registry is not available.
+        InvalidParameterError: ``name`` is not a relative artifact path.
 
     Example:
         >>> info = log_model(partial(save_model, rf), "model")  # doctest: +SKIP
@@ -93,7 +91,6 @@ def log_model(
         raise InvalidParameterError(
             f"Model name must be a relative path like 'model', got {name!r}"
         )
-    register = _registry_function() if registered_model_name else None
     run = _active_run()
     with tempfile.TemporaryDirectory(prefix="mltrack-model-") as tmp:
         local = os.path.join(tmp, "model")
@@ -107,8 +104,10 @@ def log_model(
     _record_on_run(run, mlmodel, artifact_path)
     model_uri = f"runs:/{run.run_id}/{artifact_path}"
     version = None
-    if register is not None and registered_model_name:
-        version = getattr(register(model_uri, registered_model_name), "version", None)
+    if registered_model_name:
+        from jupyter_mltrack.registry import register_model
+
+        version = register_model(model_uri, registered_model_name).version
     return ModelInfo(
         model_uri=model_uri,
         run_id=run.run_id,
@@ -127,19 +126,6 @@ def _active_run() -> ActiveRun:
 
     raise_writer_error()
     return current_run() or start_run()
-
-
-def _registry_function() -> Callable[[str, str], Any]:
-    if importlib.util.find_spec("jupyter_mltrack.registry") is not None:
-        register = getattr(
-            importlib.import_module("jupyter_mltrack.registry"), "register_model", None
-        )
-        if callable(register):
-            return register  # type: ignore[no-any-return]
-    raise InvalidStateError(
-        "The model registry is not available in this version of jupyter_mltrack, so "
-        "registered_model_name cannot be used; log the model without it"
-    )
 
 
 def _record_on_run(run: ActiveRun, mlmodel: Model, artifact_path: str) -> None:

@@ -30,6 +30,12 @@ __all__ = ["main"]
 @click.pass_context
 def main(ctx: click.Context, tracking_uri: str | None) -> None:
     """Track experiments and runs from the command line."""
+    if tracking_uri:
+        # The option names the store for everything this command does, including the
+        # runs:/ and models:/ URIs the model commands resolve through the library.
+        from jupyter_mltrack.tracking.uri import set_tracking_uri
+
+        set_tracking_uri(tracking_uri)
     ctx.obj = CliState(tracking_uri)
 
 

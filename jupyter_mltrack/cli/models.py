@@ -74,7 +74,7 @@ def predict(
 
     fmt = input_format(input_path, content_type)
     extra_params = _parse_params(params)
-    model = load_model(_local_model_uri(state, model_uri), verify=not no_verify)
+    model = load_model(model_uri, verify=not no_verify)
     data, payload_params = read_input(input_path, fmt, schema=model.metadata.get_input_schema())
     merged = {**(payload_params or {}), **extra_params} or None
     frame = predictions_to_frame(model.predict(data, params=merged))
@@ -112,20 +112,7 @@ def serve(state: CliState, model_uri: str, host: str, port: int, workers: int) -
     """
     from jupyter_mltrack.models.serving import serve as run_server
 
-    run_server(_local_model_uri(state, model_uri), host=host, port=port, workers=workers)
-
-
-def _local_model_uri(state: CliState, model_uri: str) -> str:
-    """Resolve ``runs:/`` URIs in the store given by ``--tracking-uri`` (when one is given).
-
-    The library resolves them in the default store; the option must win on the command line.
-    """
-    if state.tracking_uri is None or not model_uri.startswith("runs:"):
-        return model_uri
-    run_id, _, path = model_uri[len("runs:") :].lstrip("/").partition("/")
-    if not run_id:
-        raise InvalidInputError(f"Invalid runs URI {model_uri!r}; expected runs:/<run_id>/<path>")
-    return state.client.download_artifacts(run_id, path.strip("/"))
+    run_server(model_uri, host=host, port=port, workers=workers)
 
 
 def _parse_params(text: str | None) -> dict[str, Any]:

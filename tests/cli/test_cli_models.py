@@ -274,4 +274,4 @@ def test_runs_uri_is_resolved_in_the_store_given_by_tracking_uri(
     assert result.exit_code == 0, result.output
     assert read_predictions(result.stdout) == forest.predict(sample).tolist()
     missing = cli("models", "predict", "-m", "runs:/", "-i", str(source))
-    assert missing.exit_code == 1 and "runs:/<run_id>/<path>" in missing.stderr
+    assert missing.exit_code == 1 and "runs:/<run_id>/<artifact path>" in missing.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -268,3 +269,44 @@ def test_register_and_promote_on_postgresql(
     assert pg.get_model_version_by_alias("iris", "champion").version == 2
     assert [e.kind for e in pg.get_model_version_history("iris")] == ["stage", "alias_set"]
     assert pg.get_latest_versions("iris", ["Staging"])[0].version == 1
+
+
+REGISTRY_METHODS = [
+    "create_model_version",
+    "create_registered_model",
+    "delete_model_version",
+    "delete_model_version_tag",
+    "delete_registered_model",
+    "delete_registered_model_alias",
+    "delete_registered_model_tag",
+    "get_latest_versions",
+    "get_model_version",
+    "get_model_version_by_alias",
+    "get_model_version_download_uri",
+    "get_model_version_history",
+    "get_registered_model",
+    "promote",
+    "register_model",
+    "rename_registered_model",
+    "search_model_versions",
+    "search_registered_models",
+    "set_model_version_tag",
+    "set_registered_model_alias",
+    "set_registered_model_tag",
+    "transition_model_version_stage",
+    "update_model_version",
+    "update_registered_model",
+]
+
+
+def test_the_client_surface_is_documented_and_typed() -> None:
+    public = sorted(n for n in dir(RegistryClient) if not n.startswith("_") and n != "tracking")
+    assert public == REGISTRY_METHODS
+    for name in REGISTRY_METHODS:
+        method = getattr(RegistryClient, name)
+        doc = inspect.getdoc(method) or ""
+        assert doc.splitlines()[0].endswith(".") and "Example:" in doc, name
+        signature = inspect.signature(method)
+        assert signature.return_annotation is not inspect.Signature.empty, name
+        for param in signature.parameters.values():
+            assert param.name == "self" or param.annotation is not inspect.Parameter.empty, name

@@ -14,7 +14,7 @@ from sklearn.linear_model import LogisticRegression
 import jupyter_mltrack as mlt
 from jupyter_mltrack import pyfunc
 from jupyter_mltrack import sklearn as mlt_sklearn
-from jupyter_mltrack.errors import InvalidParameterError, InvalidStateError, NotFoundError
+from jupyter_mltrack.errors import InvalidParameterError, NotFoundError
 from jupyter_mltrack.model_logging import LOGGED_MODELS_TAG, ModelInfo, _fit_tag
 
 
@@ -118,16 +118,6 @@ def test_custom_model_artifacts_from_runs_uri(store, tmp_path):
         "artifacts/vocab.txt"
     )
     assert (tmp_path / "vocab.txt").read_text() == "a b c"
-
-
-def test_registered_model_name_without_registry_fails_before_logging(store, classifier):
-    with (
-        mlt.start_run() as run,
-        pytest.raises(InvalidStateError, match="model registry is not available"),
-    ):
-        mlt_sklearn.log_model(classifier, "clf", registered_model_name="iris")
-    assert mlt.TrackingClient().list_artifacts(run.run_id) == []
-    assert LOGGED_MODELS_TAG not in mlt.get_run(run.run_id).data.tags
 
 
 def test_bad_names_and_uris(store, classifier):
