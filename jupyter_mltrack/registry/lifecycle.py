@@ -35,12 +35,12 @@ class LifecycleMethods:
     store: RegistryStore
     tracking_uri: str
 
-    @property
-    def tracking(self) -> TrackingClient:  # pragma: no cover - provided by RegistryClient
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by RegistryClient and VersionMethods
 
-    def get_model_version(self, name: str, version: int | str) -> ModelVersion:
-        raise NotImplementedError  # pragma: no cover - provided by VersionMethods
+        @property
+        def tracking(self) -> TrackingClient: ...
+
+        def get_model_version(self, name: str, version: int | str) -> ModelVersion: ...
 
     def transition_model_version_stage(
         self,

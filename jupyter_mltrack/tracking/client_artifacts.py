@@ -31,8 +31,9 @@ def artifact_repository(artifact_uri: str) -> ArtifactRepository:
 class ArtifactMethods:
     """Mixin: list, download and log a run's artifacts (needs ``get_run``)."""
 
-    def get_run(self, run_id: str) -> Run:  # pragma: no cover - provided by TrackingClient
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by TrackingClient
+
+        def get_run(self, run_id: str) -> Run: ...
 
     def _repo(self, run_id: str, *, write: bool) -> ArtifactRepository:
         run = self.get_run(run_id)

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine, make_url
 from jupyter_mltrack.errors import InvalidParameterError, MissingDependencyError
 
 SQLITE_BUSY_TIMEOUT_MS = 120_000
-SQLITE_CACHE_KIB = 64 * 1024
+SQLITE_CACHE_KIB = 32 * 1024
 WRITE_OPTION = "mltrack_write"
 
 _DRIVERS = {  # dialect -> (default driver, module to import, extra that installs it)
