@@ -20,25 +20,22 @@ import httpx
 import pandas as pd
 import pytest
 
-MLFLOW_BIN = Path(__file__).resolve().parents[3] / ".bench" / "mlflow-venv" / "bin"
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not (MLFLOW_BIN / "mlflow").exists(), reason="no MLflow venv"),
-]
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def mlflow_url(sklearn_model_dir: Path) -> Iterator[str]:
+def mlflow_url(sklearn_model_dir: Path, mlflow_python: Path) -> Iterator[str]:
+    # `mlflow_python` (tests/models/conftest.py) creates MLflow's venv when it is missing.
+    mlflow_bin = mlflow_python.parent
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "PYTHON"))},
-        "PATH": f"{MLFLOW_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PATH": f"{mlflow_bin}{os.pathsep}{os.environ.get('PATH', '')}",
         "MLFLOW_DISABLE_TELEMETRY": "true",
     }
-    command = [str(MLFLOW_BIN / "mlflow"), "models", "serve", "-m", str(sklearn_model_dir)]
+    command = [str(mlflow_bin / "mlflow"), "models", "serve", "-m", str(sklearn_model_dir)]
     command += ["--env-manager", "local", "-p", str(port)]
     proc = subprocess.Popen(
         command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
