@@ -25,9 +25,9 @@ from jupyter_mltrack.models.flavors._save import (
     ENV_BLOCK,
     Requirements,
     SaveOptions,
-    create_model_dir,
     finish_model,
     python_version,
+    save_into_new_dir,
 )
 from jupyter_mltrack.models.pyfunc import (
     FLAVOR_NAME,
@@ -222,12 +222,9 @@ def save_model(
         extra_pip_requirements=extra_pip_requirements,
         metadata=metadata,
     )
-    model_dir = create_model_dir(path)
-    try:
-        return _save(model_dir, python_model, artifacts, code_paths, options)
-    except BaseException:
-        shutil.rmtree(model_dir, ignore_errors=True)
-        raise
+    return save_into_new_dir(
+        path, lambda model_dir: _save(model_dir, python_model, artifacts, code_paths, options)
+    )
 
 
 def _save(

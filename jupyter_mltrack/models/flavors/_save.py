@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import platform
+import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
@@ -27,6 +28,7 @@ __all__ = [
     "create_model_dir",
     "finish_model",
     "python_version",
+    "save_into_new_dir",
 ]
 
 logger = logging.getLogger(__name__)
@@ -82,6 +84,19 @@ def create_model_dir(path: PathLike) -> str:
         )
     os.makedirs(model_dir, exist_ok=True)
     return model_dir
+
+
+def save_into_new_dir(path: PathLike, write: Callable[[str], Model]) -> Model:
+    """Create the model directory, fill it with ``write(model_dir)``, and never leave half of it.
+
+    A failed save removes the directory again, so a retry with the same path works.
+    """
+    model_dir = create_model_dir(path)
+    try:
+        return write(model_dir)
+    except BaseException:
+        shutil.rmtree(model_dir, ignore_errors=True)
+        raise
 
 
 def finish_model(

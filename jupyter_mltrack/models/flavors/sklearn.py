@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import shutil
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -23,9 +22,9 @@ from jupyter_mltrack.models.flavors._save import (
     ENV_BLOCK,
     Requirements,
     SaveOptions,
-    create_model_dir,
     finish_model,
     python_version,
+    save_into_new_dir,
 )
 
 if TYPE_CHECKING:
@@ -93,12 +92,12 @@ def save_model(
         extra_pip_requirements=extra_pip_requirements,
         metadata=metadata,
     )
-    model_dir = create_model_dir(path)
-    try:
-        return _save(sk_model, model_dir, options, serialization_format, skops_trusted_types)
-    except BaseException:
-        shutil.rmtree(model_dir, ignore_errors=True)
-        raise
+    return save_into_new_dir(
+        path,
+        lambda model_dir: _save(
+            sk_model, model_dir, options, serialization_format, skops_trusted_types
+        ),
+    )
 
 
 def _save(

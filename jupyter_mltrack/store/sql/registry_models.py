@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from jupyter_mltrack._time import now_ms
 from jupyter_mltrack.entities import PagedList, RegisteredModel
 from jupyter_mltrack.errors import AlreadyExistsError
-from jupyter_mltrack.store.base import SEARCH_MAX_RESULTS_LIMIT
 from jupyter_mltrack.store.registry_base import REGISTERED_MODELS_MAX_RESULTS_DEFAULT
 from jupyter_mltrack.store.sql.registry_rows import (
     AL,
@@ -19,7 +18,6 @@ from jupyter_mltrack.store.sql.registry_rows import (
     RM,
     RMT,
     RegistryBase,
-    check_max_results,
     check_model_name,
     model_not_found,
     name_is,
@@ -123,22 +121,18 @@ class RegisteredModelsMixin(RegistryBase):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[RegisteredModel]:
-        from jupyter_mltrack.store import search
         from jupyter_mltrack.store.sql import registry_search as rs
 
-        max_results = check_max_results(max_results, SEARCH_MAX_RESULTS_LIMIT)
-        offset = search.decode_page_token(page_token)
-        query = rs.build_model_search(
-            rs.parse_model_filter(filter_string or ""),
-            rs.parse_model_order_by(order_by),
-            offset=offset,
-            limit=max_results + 1,
+        filters = rs.parse_model_filter(filter_string or "")
+        ordering = rs.parse_model_order_by(order_by)
+        return self._paged_search(
+            lambda offset, limit: rs.build_model_search(
+                filters, ordering, offset=offset, limit=limit
+            ),
+            self._models_from_rows,
+            max_results,
+            page_token,
         )
-        with self._read() as conn:
-            rows = conn.execute(query).all()
-            found = self._models_from_rows(conn, rows[:max_results])
-        token = search.encode_page_token(offset + max_results) if len(rows) > max_results else None
-        return PagedList(found, token)
 
     def set_registered_model_tag(self, name: str, key: str, value: str) -> None:
         with self._write() as conn:

@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from jupyter_mltrack._time import now_ms
 from jupyter_mltrack._validation import validate_key, validate_tag_value
-from jupyter_mltrack.entities import ModelStage, ModelVersion, RegisteredModel
+from jupyter_mltrack.entities import ModelStage, ModelVersion, PagedList, RegisteredModel
 from jupyter_mltrack.errors import (
     InvalidParameterError,
     ModelVersionNotFound,
     RegisteredModelNotFound,
 )
+from jupyter_mltrack.store.base import SEARCH_MAX_RESULTS_LIMIT
 from jupyter_mltrack.store.sql import raw
 from jupyter_mltrack.store.sql._base import SqlBase
 from jupyter_mltrack.store.sql.registry_schema import (
@@ -41,6 +42,9 @@ EV = model_version_events.c
 STAGE_ORDER = {stage.value: i for i, stage in enumerate(ModelStage)}
 
 VersionKey = tuple[int, int]  # (model_id, version)
+
+
+T = TypeVar("T")
 
 
 def model_not_found(name: str) -> RegisteredModelNotFound:
@@ -241,6 +245,24 @@ class RegistryBase(SqlBase):
         raw.executemany(conn, template, rows)
 
     # -- rows to entities -------------------------------------------------------------------
+    def _paged_search(
+        self,
+        query: Callable[[int, int], sa.Select[Any]],
+        to_entities: Callable[[sa.Connection, Sequence[Any]], list[T]],
+        max_results: object,
+        page_token: str | None,
+    ) -> PagedList[T]:
+        """Run ``query(offset, limit)`` for one page and turn its rows into entities."""
+        from jupyter_mltrack.store import search
+
+        limit = check_max_results(max_results, SEARCH_MAX_RESULTS_LIMIT)
+        offset = search.decode_page_token(page_token)
+        with self._read() as conn:
+            rows = conn.execute(query(offset, limit + 1)).all()
+            found = to_entities(conn, rows[:limit])
+        more = len(rows) > limit
+        return PagedList(found, search.encode_page_token(offset + limit) if more else None)
+
     @staticmethod
     def _versions_from_rows(conn: sa.Connection, rows: Sequence[Any]) -> list[ModelVersion]:
         """Build versions from ``version_select()`` rows, loading their tags and aliases."""

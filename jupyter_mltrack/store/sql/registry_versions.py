@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from jupyter_mltrack._time import now_ms
 from jupyter_mltrack.entities import ModelStage, ModelVersion, PagedList
 from jupyter_mltrack.errors import InvalidParameterError, RegisteredModelNotFound
-from jupyter_mltrack.store.base import SEARCH_MAX_RESULTS_LIMIT
 from jupyter_mltrack.store.registry_base import MODEL_VERSIONS_MAX_RESULTS_DEFAULT
 from jupyter_mltrack.store.sql.registry_rows import (
     AL,
@@ -17,7 +16,6 @@ from jupyter_mltrack.store.sql.registry_rows import (
     MVT,
     RM,
     RegistryBase,
-    check_max_results,
     check_version,
     model_not_found,
     name_is,
@@ -164,22 +162,18 @@ class ModelVersionsMixin(RegistryBase):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[ModelVersion]:
-        from jupyter_mltrack.store import search
         from jupyter_mltrack.store.sql import registry_search as rs
 
-        max_results = check_max_results(max_results, SEARCH_MAX_RESULTS_LIMIT)
-        offset = search.decode_page_token(page_token)
-        query = rs.build_version_search(
-            rs.parse_version_filter(filter_string or ""),
-            rs.parse_version_order_by(order_by),
-            offset=offset,
-            limit=max_results + 1,
+        filters = rs.parse_version_filter(filter_string or "")
+        ordering = rs.parse_version_order_by(order_by)
+        return self._paged_search(
+            lambda offset, limit: rs.build_version_search(
+                filters, ordering, offset=offset, limit=limit
+            ),
+            self._versions_from_rows,
+            max_results,
+            page_token,
         )
-        with self._read() as conn:
-            rows = conn.execute(query).all()
-            found = self._versions_from_rows(conn, rows[:max_results])
-        token = search.encode_page_token(offset + max_results) if len(rows) > max_results else None
-        return PagedList(found, token)
 
     def get_latest_versions(
         self, name: str, stages: Sequence[ModelStage | str] | None = None
