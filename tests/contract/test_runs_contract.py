@@ -144,3 +144,25 @@ def test_repeated_and_empty_updates_are_fine(store):
     first = store.update_run_info(run.info.run_id, status=RunStatus.FINISHED, end_time=7)
     again = store.update_run_info(run.info.run_id, status=RunStatus.FINISHED, end_time=7)
     assert store.update_run_info(run.info.run_id) == first == again
+
+
+def test_keys_and_names_are_case_sensitive_on_every_backend(store):
+    # MySQL's default collation would fold these together; the schema uses a binary one.
+    run_id = make_run(store, params={"lr": "1"}, tags={"team": "a"}).info.run_id
+    store.log_batch(
+        run_id,
+        metrics=[
+            Metric(key="acc", value=1.0, timestamp=1),
+            Metric(key="Acc", value=2.0, timestamp=1),
+        ],
+        params=[Param(key="LR", value="2")],
+        tags=[RunTag(key="Team", value="b")],
+    )
+    data = store.get_run(run_id).data
+    assert data.metrics == {"acc": 1.0, "Acc": 2.0}
+    assert data.params == {"lr": "1", "LR": "2"}
+    assert (data.tags["team"], data.tags["Team"]) == ("a", "b")
+    first = store.create_experiment("Exp")
+    second = store.create_experiment("exp")
+    assert first != second
+    assert store.get_experiment_by_name("exp").experiment_id == second

@@ -26,10 +26,8 @@ from sqlalchemy import (
     Table,
     Text,
 )
-from sqlalchemy.dialects import mysql
-from sqlalchemy.types import TypeEngine
 
-from jupyter_mltrack.store.sql.schema import metadata
+from jupyter_mltrack.store.sql.schema import exact_string, metadata
 
 __all__ = [
     "model_version_events",
@@ -44,12 +42,6 @@ NAME_LENGTH = 256
 TAG_KEY_LENGTH = 250
 TAG_VALUE_LENGTH = 8000
 URI_LENGTH = 2000
-
-
-def exact_string(length: int) -> TypeEngine[str]:
-    """Return a VARCHAR that compares exactly (binary collation on MySQL/MariaDB)."""
-    binary = mysql.VARCHAR(length, collation="utf8mb4_bin")
-    return String(length).with_variant(binary, "mysql", "mariadb")
 
 
 registered_models = Table(

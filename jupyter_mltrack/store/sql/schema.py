@@ -24,6 +24,8 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
 )
+from sqlalchemy.dialects import mysql
+from sqlalchemy.types import TypeEngine
 
 #: The alembic revision this schema corresponds to; bump with every migration.
 SCHEMA_REVISION = "0003_registry"
@@ -33,6 +35,17 @@ DOUBLE_MAX = 1.7976931348623157e308
 
 metadata = MetaData()
 
+
+def exact_string(length: int) -> TypeEngine[str]:
+    """Return a VARCHAR that compares exactly: binary collation on MySQL/MariaDB.
+
+    MySQL's default collations ignore case and accents, which would make the keys ``acc`` and
+    ``Acc`` (or experiments ``Exp`` and ``exp``) collide there but not on SQLite or PostgreSQL.
+    """
+    binary = mysql.VARCHAR(length, collation="utf8mb4_bin")
+    return String(length).with_variant(binary, "mysql", "mariadb")
+
+
 # Params and tags are read by run (get_run, search results): on SQLite they are WITHOUT ROWID
 # tables, clustered by their (run_uuid, key) primary key, which makes those reads ~30% faster.
 
@@ -40,7 +53,7 @@ experiments = Table(
     "experiments",
     metadata,
     Column("experiment_id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(500), nullable=False, unique=True),
+    Column("name", exact_string(500), nullable=False, unique=True),
     Column("artifact_location", String(1000), nullable=False),
     Column("lifecycle_stage", String(20), nullable=False, default="active"),
     Column("creation_time", BigInteger),
@@ -56,7 +69,7 @@ experiment_tags = Table(
         ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
         nullable=False,
     ),
-    Column("key", String(250), nullable=False),
+    Column("key", exact_string(250), nullable=False),
     Column("value", String(8000), nullable=False),
     PrimaryKeyConstraint("experiment_id", "key", name="experiment_tag_pk"),
 )
@@ -81,7 +94,7 @@ params = Table(
     "params",
     metadata,
     Column("run_uuid", String(32), ForeignKey("runs.run_uuid"), nullable=False),
-    Column("key", String(250), nullable=False),
+    Column("key", exact_string(250), nullable=False),
     Column("value", String(6000), nullable=False),
     PrimaryKeyConstraint("run_uuid", "key", name="param_pk"),
     Index("ix_params_key", "key"),
@@ -92,7 +105,7 @@ tags = Table(
     "tags",
     metadata,
     Column("run_uuid", String(32), ForeignKey("runs.run_uuid"), nullable=False),
-    Column("key", String(250), nullable=False),
+    Column("key", exact_string(250), nullable=False),
     Column("value", String(8000), nullable=False),
     PrimaryKeyConstraint("run_uuid", "key", name="tag_pk"),
     Index("ix_tags_key", "key"),
@@ -106,7 +119,7 @@ latest_metrics = Table(
     metadata,
     Column("series_id", Integer, primary_key=True, autoincrement=True),
     Column("run_uuid", String(32), ForeignKey("runs.run_uuid"), nullable=False),
-    Column("key", String(250), nullable=False),
+    Column("key", exact_string(250), nullable=False),
     Column("value", Float(precision=53), nullable=False),
     Column("kind", SmallInteger, nullable=False, default=KIND_FINITE),
     Column("timestamp", BigInteger, nullable=False),

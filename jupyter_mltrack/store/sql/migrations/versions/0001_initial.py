@@ -5,6 +5,15 @@ Revision ID: 0001_initial
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
+
+
+def exact_string(length):
+    # Binary collation on MySQL/MariaDB so keys and names compare case-sensitively everywhere.
+    return sa.String(length).with_variant(
+        mysql.VARCHAR(length, collation="utf8mb4_bin"), "mysql", "mariadb"
+    )
+
 
 revision = "0001_initial"
 down_revision = None
@@ -16,7 +25,7 @@ def upgrade() -> None:
     op.create_table(
         "experiments",
         sa.Column("experiment_id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("name", sa.String(500), nullable=False, unique=True),
+        sa.Column("name", exact_string(500), nullable=False, unique=True),
         sa.Column("artifact_location", sa.String(1000), nullable=False),
         sa.Column("lifecycle_stage", sa.String(20), nullable=False),
         sa.Column("creation_time", sa.BigInteger),
@@ -30,7 +39,7 @@ def upgrade() -> None:
             sa.ForeignKey("experiments.experiment_id", ondelete="CASCADE"),
             nullable=False,
         ),
-        sa.Column("key", sa.String(250), nullable=False),
+        sa.Column("key", exact_string(250), nullable=False),
         sa.Column("value", sa.String(8000), nullable=False),
         sa.PrimaryKeyConstraint("experiment_id", "key", name="experiment_tag_pk"),
     )
@@ -54,7 +63,7 @@ def upgrade() -> None:
     op.create_table(
         "params",
         sa.Column("run_uuid", sa.String(32), sa.ForeignKey("runs.run_uuid"), nullable=False),
-        sa.Column("key", sa.String(250), nullable=False),
+        sa.Column("key", exact_string(250), nullable=False),
         sa.Column("value", sa.String(6000), nullable=False),
         sa.PrimaryKeyConstraint("run_uuid", "key", name="param_pk"),
         sqlite_with_rowid=False,
@@ -62,7 +71,7 @@ def upgrade() -> None:
     op.create_table(
         "tags",
         sa.Column("run_uuid", sa.String(32), sa.ForeignKey("runs.run_uuid"), nullable=False),
-        sa.Column("key", sa.String(250), nullable=False),
+        sa.Column("key", exact_string(250), nullable=False),
         sa.Column("value", sa.String(8000), nullable=False),
         sa.PrimaryKeyConstraint("run_uuid", "key", name="tag_pk"),
         sqlite_with_rowid=False,
@@ -71,7 +80,7 @@ def upgrade() -> None:
         "latest_metrics",
         sa.Column("series_id", sa.Integer, primary_key=True, autoincrement=True),
         sa.Column("run_uuid", sa.String(32), sa.ForeignKey("runs.run_uuid"), nullable=False),
-        sa.Column("key", sa.String(250), nullable=False),
+        sa.Column("key", exact_string(250), nullable=False),
         sa.Column("value", sa.Float(precision=53), nullable=False),
         sa.Column("kind", sa.SmallInteger, nullable=False),
         sa.Column("timestamp", sa.BigInteger, nullable=False),
