@@ -14,7 +14,7 @@ $(BIN)/python:
 
 # Stamps are keyed to pyproject.toml so a changed dependency list reinstalls.
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(PIP) -e '.[sklearn]' 2>&1 | grep -v "is ignored" || true
+	$(PIP) -e '.[sklearn,serve]' 2>&1 | grep -v "is ignored" || true
 	$(BIN)/python -c "import jupyter_mltrack, sklearn"
 	touch $@
 

@@ -14,8 +14,10 @@ from sklearn.metrics import accuracy_score, f1_score, log_loss
 from sklearn.model_selection import train_test_split
 
 import jupyter_mltrack as mlt
+import jupyter_mltrack.sklearn as mlt_sklearn
 
 EXPERIMENT = "demo-sweep"
+MODEL_NAME = "demo-breast-cancer"
 GRID = {"learning_rate": [0.05, 0.2], "max_depth": [2, 3], "n_estimators": [40, 80]}
 
 
@@ -35,6 +37,7 @@ def train_one(data: tuple, params: dict) -> None:  # type: ignore[type-arg]
             }
         )
         mlt.set_tag("model_family", "gradient_boosting")
+        mlt_sklearn.log_model(model, "model", input_example=x_test[:3])
 
 
 def main() -> None:
@@ -65,12 +68,17 @@ def main() -> None:
     ]
     print(f"Tracked {len(combos)} runs in {elapsed:.1f} s. Best runs:\n")
     print(best[columns].to_string(index=False))
+    version = mlt.register_model(f"runs:/{best['run_id'].iloc[0]}/model", MODEL_NAME)
+    mlt.RegistryClient().set_registered_model_alias(MODEL_NAME, "champion", version.version)
+    print(f"\nRegistered the best model as {MODEL_NAME} version {version.version} (@champion).")
     print(
         "\nWhat next:\n"
         f"  store:        {mlt.get_tracking_uri()}\n"
         f"  list runs:    .venv/bin/mltrack runs list --experiment {EXPERIMENT} "
         "--order-by 'metrics.accuracy DESC'\n"
         f"  one run:      .venv/bin/mltrack runs describe {best['run_id'].iloc[0]}\n"
+        f"  the model:    .venv/bin/mltrack models versions {MODEL_NAME}\n"
+        f"  serve it:     .venv/bin/mltrack models serve -m models:/{MODEL_NAME}@champion\n"
         "  in Python:    import jupyter_mltrack as mlt; "
         f"mlt.search_runs(experiment_names=['{EXPERIMENT}'])"
     )
