@@ -169,6 +169,18 @@ WORKLOADS: tuple[Workload, ...] = (
         mlflow_modes=(),
     ),
     Workload(
+        name="live_plot_overhead",
+        title="{size} log_metric calls + flush with the notebook live plot on, relative to off",
+        unit="x",
+        higher_is_better=False,
+        target=1.5,
+        size=100_000,
+        quick_size=10_000,
+        repeats=3,
+        timeout_s=600,
+        mlflow_modes=(),
+    ),
+    Workload(
         name="model_log",
         title="sklearn.log_model, 50-tree forest with an input example (first call in a process)",
         unit="ms",

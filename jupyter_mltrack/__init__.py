@@ -65,6 +65,21 @@ from jupyter_mltrack.tracking.fluent_logging import (
 )
 from jupyter_mltrack.tracking.uri import get_tracking_uri, set_tracking_uri
 
+
+def load_ipython_extension(ipython: object) -> None:
+    """Load the notebook layer: ``%load_ext jupyter_mltrack`` (IPython is imported only now)."""
+    from jupyter_mltrack.notebook import load_ipython_extension as load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: object) -> None:
+    """Unload the notebook layer (``%unload_ext jupyter_mltrack``)."""
+    from jupyter_mltrack.notebook import unload_ipython_extension as unload
+
+    unload(ipython)
+
+
 __all__ = [
     "ActiveRun",
     "Experiment",

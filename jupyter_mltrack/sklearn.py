@@ -20,12 +20,13 @@ from typing import TYPE_CHECKING, Any
 from jupyter_mltrack._types import PathLike
 from jupyter_mltrack.models.flavors._save import Requirements
 from jupyter_mltrack.models.flavors.sklearn import SerializationFormat, save_model
+from jupyter_mltrack.sklearn_autolog import autolog
 
 if TYPE_CHECKING:
     from jupyter_mltrack.model_logging import ModelInfo
     from jupyter_mltrack.models.signature import ModelSignature
 
-__all__ = ["load_model", "log_model", "save_model"]
+__all__ = ["autolog", "load_model", "log_model", "save_model"]
 
 
 def log_model(

@@ -7,6 +7,7 @@ the temp dir as working directory. Each function mirrors the same-named one in
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from _common import (
@@ -214,6 +215,36 @@ def peak_memory(size: int) -> None:
     )
 
 
+def live_plot_overhead(size: int) -> None:
+    """Time ``size`` fluent log_metric calls + flush with a notebook LivePlot on and off.
+
+    Runs in an in-process IPython shell (the live plot is a plotly FigureWidget displayed in the
+    cell output). One LivePlot is opened before timing, so plotly's one-time import is excluded.
+    """
+    from IPython.core.interactiveshell import InteractiveShell
+
+    import jupyter_mltrack as mlt
+    from jupyter_mltrack.notebook.live import LivePlot
+
+    InteractiveShell.instance()
+    mlt.set_experiment("bench")
+
+    def timed(live: bool) -> float:
+        with mlt.start_run() as run:
+            plot = LivePlot(run.info.run_id) if live else contextlib.nullcontext()
+            start = time.perf_counter()
+            with plot:
+                for i in range(size):
+                    mlt.log_metric("loss", 1.0 / (i + 1), step=i)
+                mlt.flush()
+            return elapsed_ms(start)
+
+    timed(True)  # warm-up: imports plotly, builds the first widget
+    off = [timed(False) for _ in range(3)]
+    on = [timed(True) for _ in range(3)]
+    emit(median(on) / median(off), off_ms=off, on_ms=on)
+
+
 WORKLOADS = {
     "import_time": import_time,
     "end_to_end": end_to_end,
@@ -224,6 +255,7 @@ WORKLOADS = {
     "search_runs": search_runs,
     "metric_history": metric_history,
     "peak_memory": peak_memory,
+    "live_plot_overhead": live_plot_overhead,
     **lazy_workloads("mltrack_model_workloads", MODEL_WORKLOADS),
 }
 

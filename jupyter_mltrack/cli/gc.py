@@ -33,9 +33,16 @@ def gc(state: CliState, older_than: int | None, run_ids: str | None, dry_run: bo
 
     Removes the runs' artifacts, metrics, params and tags for good. Runs are deleted with
     'mltrack runs delete' (or by deleting their experiment) and stay restorable until gc
-    removes them.
+    removes them. It also marks KILLED the RUNNING runs of this host whose kernel process is
+    gone and whose heartbeat is stale (notebook kernels that died).
     """
     store = state.client.store
+    if not dry_run:
+        from jupyter_mltrack.tracking.heartbeat import sweep_dead_runs
+
+        killed = sweep_dead_runs(state.client)
+        if killed:
+            click.echo(f"Marked {len(killed)} run(s) of dead kernels KILLED: {_names(killed)}")
     cutoff = None if older_than is None else now_ms() - older_than
     targets = _select(store, cutoff, run_ids)
     for run_id in targets:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -9,7 +13,9 @@ import pytest
 from click.testing import Result
 
 from jupyter_mltrack import TrackingClient
+from jupyter_mltrack.entities import RunStatus
 from jupyter_mltrack.errors import RunNotFound
+from jupyter_mltrack.tracking.heartbeat import HEARTBEAT, KERNEL_HOST, KERNEL_PID, KILLED_REASON
 
 Cli = Callable[..., Result]
 
@@ -104,3 +110,18 @@ def test_durations(text: str, ms: int) -> None:
 
     ctx = click.Context(click.Command("x"))
     assert parse_duration(ctx, click.Option(["--d"]), text) == ms
+
+
+def test_gc_marks_runs_of_dead_kernels_killed(cli: Cli, uri: str) -> None:
+    ended = subprocess.Popen([sys.executable, "-c", "pass"])
+    ended.wait()  # its pid now names no live process: a kernel that died
+    client = TrackingClient(uri)
+    tags = {KERNEL_HOST: socket.gethostname(), KERNEL_PID: str(ended.pid), HEARTBEAT: "0"}
+    dead = client.create_run("0", tags=tags).info.run_id
+    alive = client.create_run("0", tags={**tags, KERNEL_PID: str(os.getpid())}).info.run_id
+    result = cli("gc")
+    assert result.exit_code == 0, result.output
+    assert "KILLED" in result.output and dead in result.output
+    assert client.get_run(dead).info.status is RunStatus.KILLED
+    assert client.get_run(dead).data.tags[KILLED_REASON]
+    assert client.get_run(alive).info.status is RunStatus.RUNNING

@@ -1,0 +1,171 @@
+"""The ``%mltrack`` line magic: look at and change the tracking state from a notebook.
+
+Library errors are translated to IPython's ``UsageError`` here, at the boundary, so a typo shows a
+one-line message and never a traceback from inside the library.
+"""
+
+from __future__ import annotations
+
+import html
+import shlex
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from jupyter_mltrack.errors import MltrackError
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
+__all__ = ["USAGE", "mltrack_magic", "register_line_magic"]
+
+USAGE = """\
+%mltrack status               tracking URI, current experiment and active runs
+%mltrack experiment [NAME]    show or set the experiment new runs go to (created if missing)
+%mltrack runs [FILTER]        table of the current experiment's runs, e.g. metrics.acc > 0.9
+%mltrack show RUN_ID          a run's info, params, metrics and tags
+%mltrack uri [URI]            show or set the tracking URI
+%mltrack config [KEY=VALUE]   show or change settings: save_notebook, live, autolog, quiet
+%mltrack help                 this message"""
+
+_RUN_COLUMNS = ("run_id", "run_name", "status", "start_time", "end_time")
+
+
+def register_line_magic(ipython: InteractiveShell) -> None:
+    """Register ``%mltrack`` on ``ipython`` (idempotent)."""
+    ipython.magics_manager.register_function(mltrack_magic, magic_kind="line", magic_name="mltrack")
+
+
+def mltrack_magic(line: str) -> None:
+    """Run one ``%mltrack`` subcommand; see :data:`USAGE`."""
+    from IPython.core.error import UsageError
+
+    try:
+        words = shlex.split(line)
+    except ValueError as exc:
+        raise UsageError(f"%mltrack: {exc}") from None
+    if not words:
+        words = ["status"]
+    command, args = words[0], words[1:]
+    handler = _COMMANDS.get(command)
+    if handler is None:
+        raise UsageError(f"%mltrack: unknown command {command!r}; see %mltrack help")
+    try:
+        handler(args, line.strip()[len(command) :].strip())
+    except MltrackError as exc:
+        raise UsageError(f"%mltrack {command}: {_one_line(exc.message)}") from None
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def _display(obj: object, *, raw: bool = False) -> None:
+    from IPython.display import display
+
+    display(obj, raw=raw)  # type: ignore[no-untyped-call]
+
+
+def _show_text(text: str) -> None:
+    _display({"text/plain": text, "text/html": f"<pre>{html.escape(text)}</pre>"}, raw=True)
+
+
+def _usage_error(message: str) -> Exception:
+    from IPython.core.error import UsageError
+
+    return UsageError(f"%mltrack: {message}")
+
+
+def _expect(args: list[str], most: int, command: str) -> None:
+    if len(args) > most:
+        raise _usage_error(f"{command} takes at most {most} argument(s), got {len(args)}")
+
+
+# -- subcommands -------------------------------------------------------------------------------
+def _status(args: list[str], _raw: str) -> None:
+    import jupyter_mltrack as mlt
+    from jupyter_mltrack.tracking.active import current_stack
+    from jupyter_mltrack.tracking.fluent_experiments import current_experiment_id
+
+    _expect(args, 0, "status")
+    client = mlt.TrackingClient()
+    experiment = client.get_experiment(current_experiment_id(client))
+    runs = [f"  {run.run_id}" for run in current_stack()] or ["  (none)"]
+    _show_text(
+        "\n".join(
+            [
+                f"tracking URI: {client.tracking_uri}",
+                f"experiment:   {experiment.name} (id {experiment.experiment_id})",
+                "active runs:",
+                *runs,
+            ]
+        )
+    )
+
+
+def _experiment(args: list[str], _raw: str) -> None:
+    import jupyter_mltrack as mlt
+    from jupyter_mltrack.tracking.fluent_experiments import current_experiment_id
+
+    _expect(args, 1, "experiment")
+    if args:
+        experiment = mlt.set_experiment(args[0])
+    else:
+        client = mlt.TrackingClient()
+        experiment = client.get_experiment(current_experiment_id(client))
+    _show_text(f"experiment: {experiment.name} (id {experiment.experiment_id})")
+
+
+def _runs(_args: list[str], raw: str) -> None:
+    import jupyter_mltrack as mlt
+
+    frame: Any = mlt.search_runs(filter_string=raw, order_by=["start_time DESC"])
+    if len(frame) == 0:
+        _show_text("no runs" + (f" match {raw!r}" if raw else " in this experiment"))
+        return
+    metric_cols = [c for c in frame.columns if c.startswith(("metrics.", "params."))]
+    _display(frame[[c for c in _RUN_COLUMNS if c in frame.columns] + metric_cols])
+
+
+def _show(args: list[str], _raw: str) -> None:
+    import jupyter_mltrack as mlt
+
+    if len(args) != 1:
+        raise _usage_error("show takes one RUN_ID, e.g. %mltrack show 1a2b3c")
+    _display(mlt.get_run(args[0]))
+
+
+def _uri(args: list[str], _raw: str) -> None:
+    import jupyter_mltrack as mlt
+
+    _expect(args, 1, "uri")
+    if args:
+        mlt.set_tracking_uri(args[0])
+    _show_text(f"tracking URI: {mlt.get_tracking_uri()}")
+
+
+def _config(args: list[str], _raw: str) -> None:
+    from jupyter_mltrack.notebook.config import CONFIG
+
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        if not sep:
+            raise _usage_error(f"config takes KEY=VALUE, got {arg!r}, e.g. live=false")
+        CONFIG.set(key.strip(), value.strip())
+    _show_text(
+        "\n".join(f"{key} = {str(value).lower()}" for key, value in CONFIG.as_dict().items())
+    )
+
+
+def _help(args: list[str], _raw: str) -> None:
+    _show_text(USAGE)
+
+
+_COMMANDS: dict[str, Callable[[list[str], str], None]] = {
+    "status": _status,
+    "experiment": _experiment,
+    "runs": _runs,
+    "show": _show,
+    "uri": _uri,
+    "config": _config,
+    "help": _help,
+}

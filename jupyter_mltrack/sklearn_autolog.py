@@ -1,0 +1,423 @@
+"""Autologging for scikit-learn: patch ``fit`` so every training is tracked without extra code.
+
+:func:`autolog` replaces ``fit`` on every scikit-learn estimator class (those of
+``sklearn.utils.all_estimators()`` plus ``Pipeline`` and the search estimators) with a wrapper that
+logs params, training metrics (named as MLflow's autologging names them) and the fitted model.
+
+Rules of the wrapper:
+
+* A ``fit`` called while a run is active logs into that run (e.g. a ``%%track`` cell's run); a
+  top-level ``fit`` outside any run gets a run of its own, ended FINISHED, or FAILED (KILLED on
+  ``KeyboardInterrupt``) when ``fit`` raises.
+* Only the outermost ``fit`` logs: a Pipeline fitting its steps or a search fitting its clones
+  neither creates runs nor logs. Depth is tracked per context; while an autologged ``fit`` is in
+  progress, ``fit`` calls in other threads (joblib's threading backend) count as nested too.
+* ``GridSearchCV``/``RandomizedSearchCV`` log ``best_<param>`` params and ``best_cv_score`` on
+  the search's run, and one FINISHED child run per candidate with its params and CV results.
+* Logging never breaks training: a logging failure becomes a warning on this module's logger and
+  ``fit`` still returns its result; an exception from ``fit`` itself propagates unchanged.
+* A param value longer than the store's limit is truncated and ends in :data:`TRUNCATION_MARKER`;
+  a param whose key is invalid, or that the run already holds with another value, is skipped
+  (debug log).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import inspect
+import logging
+import math
+import numbers
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from jupyter_mltrack._time import now_ms
+from jupyter_mltrack._validation import MAX_PARAM_VALUE_LENGTH, validate_key
+from jupyter_mltrack.entities import Metric, Param, RunStatus
+from jupyter_mltrack.tracking import tags as t
+from jupyter_mltrack.tracking.active import ActiveRun, current_run
+
+__all__ = ["TRUNCATION_MARKER", "autolog", "is_enabled", "suspended", "training_metrics"]
+
+logger = logging.getLogger(__name__)
+
+TRUNCATION_MARKER = "...[truncated]"
+INPUT_EXAMPLE_ROWS = 5
+_ORIGINAL_ATTR = "__mltrack_autolog_original__"
+
+
+@dataclass(slots=True)
+class _Config:
+    log_models: bool = True
+    log_input_examples: bool = False
+    max_tuning_runs: int | None = None
+
+
+_config = _Config()
+_lock = threading.Lock()
+#: class -> the ``fit`` it had in its own ``__dict__`` before patching (None: it inherited one).
+_patched: dict[type, Any] = {}
+_suspended = 0
+_fits_in_progress = 0
+_depth: ContextVar[int] = ContextVar("mltrack_sklearn_autolog_depth", default=0)
+
+
+def autolog(
+    log_models: bool = True,
+    log_input_examples: bool = False,
+    disable: bool = False,
+    *,
+    max_tuning_runs: int | None = None,
+) -> None:
+    """Turn scikit-learn autologging on (or off with ``disable=True``); calling again is harmless.
+
+    Args:
+        log_models: Log the fitted estimator as the ``model`` artifact (and a search's best
+            estimator as ``best_estimator``).
+        log_input_examples: Save the first rows of ``X`` with the model as its input example.
+        disable: Restore every patched ``fit``.
+        max_tuning_runs: Child runs per parameter search, best ranked first; None logs all.
+
+    Example:
+        >>> import jupyter_mltrack.sklearn
+        >>> jupyter_mltrack.sklearn.autolog()  # doctest: +SKIP
+        >>> RandomForestClassifier().fit(X, y)  # doctest: +SKIP
+    """
+    if disable:
+        _unpatch_all()
+        return
+    with _lock:
+        _config.log_models = log_models
+        _config.log_input_examples = log_input_examples
+        _config.max_tuning_runs = max_tuning_runs
+    for cls in _estimator_classes():
+        _patch(cls)
+
+
+def is_enabled() -> bool:
+    """Return True while autologging is on and not suspended."""
+    return bool(_patched) and _suspended == 0
+
+
+@contextlib.contextmanager
+def suspended() -> Iterator[None]:
+    """Pause autologging in this process for the duration of the block (``%%track --no-autolog``).
+
+    Example:
+        >>> with suspended():  # doctest: +SKIP
+        ...     model.fit(X, y)  # not logged
+    """
+    global _suspended
+    with _lock:
+        _suspended += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _suspended -= 1
+
+
+# -- patching ----------------------------------------------------------------------------------
+def _estimator_classes() -> list[type]:
+    import warnings
+
+    from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+    from sklearn.pipeline import Pipeline
+    from sklearn.utils import all_estimators
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        classes = [cls for _, cls in all_estimators()]
+    extra = [Pipeline, GridSearchCV, RandomizedSearchCV]
+    return list(dict.fromkeys([*classes, *extra]))
+
+
+def _patch(cls: type) -> None:
+    own = cls.__dict__.get("fit")
+    if own is not None and hasattr(own, _ORIGINAL_ATTR):
+        return  # already patched
+    found = inspect.getattr_static(cls, "fit", None)
+    original = getattr(found, _ORIGINAL_ATTR, found)
+    if not inspect.isfunction(original):
+        return
+    with _lock:
+        _patched[cls] = own
+    cls.fit = _wrap(original)  # type: ignore[attr-defined]
+
+
+def _unpatch_all() -> None:
+    with _lock:
+        items = list(_patched.items())
+        _patched.clear()
+    for cls, own in items:
+        if own is None:
+            with contextlib.suppress(AttributeError):
+                delattr(cls, "fit")
+        else:
+            cls.fit = own  # type: ignore[attr-defined]
+
+
+def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(original)
+    def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if _depth.get() > 0 or _suspended > 0 or _fits_in_progress > 0:
+            return original(self, *args, **kwargs)
+        return _autologged_fit(original, self, args, kwargs)
+
+    setattr(fit, _ORIGINAL_ATTR, original)
+    return fit
+
+
+def _autologged_fit(
+    original: Callable[..., Any], estimator: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> Any:
+    global _fits_in_progress
+    token = _depth.set(_depth.get() + 1)
+    with _lock:
+        _fits_in_progress += 1
+    try:
+        run, owned = _ensure_run()
+        X, y, sample_weight = _fit_inputs(original, estimator, args, kwargs)
+        if run is not None:
+            _safely("log params", _log_pretraining, run, estimator)
+        try:
+            result = original(estimator, *args, **kwargs)
+        except BaseException as exc:
+            if owned and run is not None:
+                failed = isinstance(exc, KeyboardInterrupt)
+                status = RunStatus.KILLED if failed else RunStatus.FAILED
+                _safely("end the run", _end_run, run, status)
+            raise
+        if run is not None:
+            _safely("log results", _log_posttraining, run, estimator, X, y, sample_weight)
+            if owned:
+                _safely("end the run", _end_run, run, RunStatus.FINISHED)
+        return result
+    finally:
+        with _lock:
+            _fits_in_progress -= 1
+        _depth.reset(token)
+
+
+def _safely(what: str, func: Callable[..., None], *args: Any) -> None:
+    try:
+        func(*args)
+    except Exception as exc:
+        logger.warning("sklearn autologging could not %s: %s", what, exc, exc_info=True)
+
+
+def _ensure_run() -> tuple[ActiveRun | None, bool]:
+    run = current_run()
+    if run is not None:
+        return run, False
+    from jupyter_mltrack.tracking.fluent import start_run
+
+    try:
+        return start_run(), True
+    except Exception as exc:
+        logger.warning("sklearn autologging could not start a run; not logging: %s", exc)
+        return None, False
+
+
+def _end_run(run: ActiveRun, status: RunStatus) -> None:
+    from jupyter_mltrack.tracking.fluent import end_run_object
+
+    end_run_object(run, status)
+
+
+def _fit_inputs(
+    original: Callable[..., Any], estimator: Any, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> tuple[Any, Any, Any]:
+    """Return ``(X, y, sample_weight)`` from a ``fit`` call's arguments (None when absent)."""
+    try:
+        signature = inspect.signature(original)
+        values = dict(signature.bind(estimator, *args, **kwargs).arguments)
+    except Exception:  # an odd signature must not break fit; fit reports bad arguments itself
+        return (args[0] if args else None), None, kwargs.get("sample_weight")
+    parameters = signature.parameters
+    for name, param in parameters.items():
+        if param.kind is inspect.Parameter.VAR_KEYWORD:
+            values.update(values.pop(name, {}))
+    names = list(parameters)[1:]
+    X = values.get(names[0]) if names else None
+    return X, values.get("y", values.get("Y")), values.get("sample_weight")
+
+
+# -- what gets logged --------------------------------------------------------------------------
+def _is_search(estimator: Any) -> bool:
+    from sklearn.model_selection._search import BaseSearchCV
+
+    return isinstance(estimator, BaseSearchCV)
+
+
+def _estimator_tags(estimator: Any) -> dict[str, str]:
+    cls = type(estimator)
+    return {"estimator_name": cls.__name__, "estimator_class": f"{cls.__module__}.{cls.__name__}"}
+
+
+def _param_strings(params: Mapping[str, Any]) -> dict[str, str]:
+    """Stringify params, truncating long values and dropping invalid keys."""
+    out: dict[str, str] = {}
+    for key, value in params.items():
+        try:
+            validate_key("Param", key)
+        except Exception:
+            logger.debug("sklearn autologging skips param with invalid key %r", key)
+            continue
+        text = str(value)
+        if len(text) > MAX_PARAM_VALUE_LENGTH:
+            logger.debug("sklearn autologging truncates param %r (%d chars)", key, len(text))
+            text = text[: MAX_PARAM_VALUE_LENGTH - len(TRUNCATION_MARKER)] + TRUNCATION_MARKER
+        out[key] = text
+    return out
+
+
+def _log_params(run: ActiveRun, params: Mapping[str, Any]) -> None:
+    from jupyter_mltrack.tracking.fluent_logging import log_params
+
+    fresh = {}
+    for key, value in _param_strings(params).items():
+        if run.params.get(key, value) != value:
+            logger.debug("sklearn autologging skips param %r: the run has another value", key)
+        else:
+            fresh[key] = value
+    log_params(fresh)
+
+
+def _log_pretraining(run: ActiveRun, estimator: Any) -> None:
+    from jupyter_mltrack.tracking.fluent_logging import set_tags
+
+    if current_run() is not run:
+        return
+    _log_params(run, estimator.get_params(deep=not _is_search(estimator)))
+    set_tags(_estimator_tags(estimator))
+
+
+def _log_posttraining(run: ActiveRun, estimator: Any, X: Any, y: Any, sample_weight: Any) -> None:
+    from jupyter_mltrack.tracking.fluent_logging import log_metrics
+
+    if current_run() is not run:
+        logger.warning("sklearn autologging: the active run changed during fit; not logging")
+        return
+    search = _is_search(estimator)
+    if search:
+        _log_search_results(run, estimator)
+    if X is not None and (not search or hasattr(estimator, "best_estimator_")):
+        metrics = training_metrics(estimator, X, y, sample_weight)
+        if metrics:
+            log_metrics(metrics)
+    if _config.log_models:
+        example = _input_example(X) if _config.log_input_examples else None
+        _safely("log the model", _log_model, estimator, "model", example)
+        if search and hasattr(estimator, "best_estimator_"):
+            best = estimator.best_estimator_
+            _safely("log the best estimator", _log_model, best, "best_estimator", example)
+
+
+def _log_model(estimator: Any, name: str, example: Any) -> None:
+    from jupyter_mltrack.sklearn import log_model
+
+    log_model(estimator, name, input_example=example)
+
+
+def _input_example(X: Any) -> Any:
+    import copy
+
+    try:
+        rows = X.iloc[:INPUT_EXAMPLE_ROWS] if hasattr(X, "iloc") else X[:INPUT_EXAMPLE_ROWS]
+        return copy.deepcopy(rows)
+    except Exception as exc:
+        logger.warning("sklearn autologging could not take an input example from X: %s", exc)
+        return None
+
+
+def training_metrics(estimator: Any, X: Any, y: Any, sample_weight: Any = None) -> dict[str, float]:
+    """Return MLflow's ``training_*`` metrics of a fitted estimator on its training data.
+
+    Classifiers: precision, recall, F1 (weighted), accuracy, and with ``predict_proba`` log loss
+    and ROC AUC (weighted, one-vs-one). Regressors: MSE, RMSE, MAE, R². Any estimator with
+    ``score``: ``training_score``. Nothing is computed without ``y``; a metric that fails is
+    skipped with a warning.
+    """
+    if y is None:
+        return {}
+    from sklearn import metrics as m
+    from sklearn.base import is_classifier, is_regressor
+
+    out: dict[str, float] = {}
+    sw = {"sample_weight": sample_weight}
+    if is_classifier(estimator) and hasattr(estimator, "predict"):
+        pred = estimator.predict(X)
+        avg = {"average": "weighted", **sw}
+        _metric(out, "precision_score", lambda: m.precision_score(y, pred, **avg))
+        _metric(out, "recall_score", lambda: m.recall_score(y, pred, **avg))
+        _metric(out, "f1_score", lambda: m.f1_score(y, pred, **avg))
+        _metric(out, "accuracy_score", lambda: m.accuracy_score(y, pred, normalize=True, **sw))
+        if hasattr(estimator, "predict_proba"):
+            proba = estimator.predict_proba(X)
+            _metric(out, "log_loss", lambda: m.log_loss(y, proba, **sw))
+            score = proba[:, 1] if proba.ndim == 2 and proba.shape[1] == 2 else proba
+            _metric(out, "roc_auc", lambda: m.roc_auc_score(y, score, multi_class="ovo", **avg))
+    elif is_regressor(estimator) and hasattr(estimator, "predict"):
+        pred = estimator.predict(X)
+        _metric(out, "mean_squared_error", lambda: m.mean_squared_error(y, pred, **sw))
+        if "training_mean_squared_error" in out:
+            out["training_root_mean_squared_error"] = math.sqrt(out["training_mean_squared_error"])
+        _metric(out, "mean_absolute_error", lambda: m.mean_absolute_error(y, pred, **sw))
+        _metric(out, "r2_score", lambda: m.r2_score(y, pred, **sw))
+    if hasattr(estimator, "score"):
+        takes_weight = "sample_weight" in inspect.signature(estimator.score).parameters
+        extra = sw if takes_weight and sample_weight is not None else {}
+        _metric(out, "score", lambda: estimator.score(X, y, **extra))
+    return out
+
+
+def _metric(out: dict[str, float], name: str, compute: Callable[[], Any]) -> None:
+    try:
+        out[f"training_{name}"] = float(compute())
+    except Exception as exc:
+        logger.warning("sklearn autologging skips metric training_%s: %s", name, exc)
+
+
+def _log_search_results(run: ActiveRun, search: Any) -> None:
+    from jupyter_mltrack.tracking.fluent_logging import log_metrics
+
+    if hasattr(search, "best_params_"):
+        _log_params(run, {f"best_{k}": v for k, v in search.best_params_.items()})
+    if hasattr(search, "best_score_"):
+        log_metrics({"best_cv_score": float(search.best_score_)})
+    _safely("log the search's child runs", _log_child_runs, run, search)
+
+
+def _log_child_runs(run: ActiveRun, search: Any) -> None:
+    """Create one FINISHED child run per candidate of ``search.cv_results_``."""
+    results: Mapping[str, Any] = search.cv_results_
+    candidates = list(range(len(results["params"])))
+    rank_key = "rank_test_score" if "rank_test_score" in results else None
+    rank_key = rank_key or next((k for k in results if k.startswith("rank_test_")), None)
+    if _config.max_tuning_runs is not None:
+        if rank_key is not None:
+            candidates.sort(key=lambda i: int(results[rank_key][i]))
+        candidates = candidates[: max(_config.max_tuning_runs, 0)]
+    seed = search.estimator
+    base = seed.get_params(deep=not _is_search(seed))
+    start = run.info.start_time
+    tags = {t.PARENT_RUN_ID: run.run_id, **_estimator_tags(seed)}
+    for index in candidates:
+        params = _param_strings({**base, **results["params"][index]})
+        when = now_ms()
+        metrics = [
+            Metric(key=key, value=float(values[index]), timestamp=when)
+            for key, values in results.items()
+            if not key.startswith(("param", "split")) and isinstance(values[index], numbers.Number)
+        ]
+        child = run.client.create_run(run.experiment_id, start_time=start, tags=tags)
+        child_id = child.info.run_id
+        run.client.log_batch(
+            child_id, metrics=metrics, params=[Param(key=k, value=v) for k, v in params.items()]
+        )
+        run.client.set_terminated(child_id, RunStatus.FINISHED)
