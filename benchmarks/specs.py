@@ -181,6 +181,18 @@ WORKLOADS: tuple[Workload, ...] = (
         mlflow_modes=(),
     ),
     Workload(
+        name="sweep_parallel",
+        title="project sweep of {size} notebook trials, --parallel 2 time / sequential time",
+        unit="x",
+        higher_is_better=False,
+        target=0.65,
+        size=8,
+        quick_size=4,
+        repeats=1,
+        timeout_s=900,
+        mlflow_modes=(),
+    ),
+    Workload(
         name="model_log",
         title="sklearn.log_model, 50-tree forest with an input example (first call in a process)",
         unit="ms",

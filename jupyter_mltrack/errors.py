@@ -14,6 +14,7 @@ and the ``http_status`` the tracking server answers with::
     ├── AlreadyExistsError            RESOURCE_ALREADY_EXISTS 400
     ├── InvalidStateError             INVALID_STATE           400
     ├── PromotionRejected             INVALID_STATE           400  (validation notebook failed)
+    ├── ProjectExecutionError         INVALID_STATE           400  (a project notebook failed)
     ├── StoreError                    INTERNAL_ERROR          500
     ├── ModelFormatError              INVALID_PARAMETER_VALUE 400  (unreadable or tampered model)
     ├── InvalidInputError             BAD_REQUEST             400  (input violates a signature;
@@ -39,6 +40,7 @@ __all__ = [
     "ModelFormatError",
     "ModelVersionNotFound",
     "NotFoundError",
+    "ProjectExecutionError",
     "PromotionRejected",
     "RegisteredModelNotFound",
     "RunNotFound",
@@ -146,6 +148,34 @@ class PromotionRejected(MltrackError):
         self.error_name = error_name
         self.error_value = error_value
         self.evidence_uri = evidence_uri
+
+
+class ProjectExecutionError(MltrackError):
+    """A project's notebook failed: a cell raised, the kernel died, or it timed out.
+
+    Carries the failing cell's index (``None`` when no cell raised), the error's name and value,
+    the run (ended FAILED, or KILLED on timeout) and a short ``reason``.
+    """
+
+    error_code = "INVALID_STATE"
+    http_status = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        cell_index: int | None = None,
+        ename: str | None = None,
+        evalue: str | None = None,
+        run_id: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.cell_index = cell_index
+        self.ename = ename
+        self.evalue = evalue
+        self.run_id = run_id
+        self.reason = reason
 
 
 class StoreError(MltrackError):

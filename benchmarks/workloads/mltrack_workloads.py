@@ -245,6 +245,44 @@ def live_plot_overhead(size: int) -> None:
     emit(median(on) / median(off), off_ms=off, on_ms=on)
 
 
+SWEEP_PARAMETERS = "alpha = 0.5\nnap = 0.0"
+SWEEP_BODY = (
+    "import time\nimport jupyter_mltrack as mlt\ntime.sleep(nap)\nmlt.log_metric('score', alpha)"
+)
+
+
+def sweep_parallel(size: int) -> None:
+    """Time a grid sweep of ``size`` notebook trials at --parallel 2 relative to --parallel 1.
+
+    Each trial is a real papermill kernel that sleeps 1 s (a stand-in for training), so the
+    figure shows how much of the kernel start-up and the trial work the pool overlaps.
+    """
+    from pathlib import Path
+
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    from jupyter_mltrack.projects.sweep import sweep
+
+    project = Path("sweep_project")
+    project.mkdir()
+    cell = new_code_cell(SWEEP_PARAMETERS)
+    cell.metadata["tags"] = ["parameters"]
+    nb = new_notebook(cells=[cell, new_code_cell(SWEEP_BODY)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(nb, project / "main.ipynb")
+    grid = {"alpha": [i / size for i in range(size)], "nap": [1.0]}
+
+    def timed(parallel: int) -> float:
+        start = time.perf_counter()
+        sweep(project, grid=grid, max_parallel=parallel, metric="score", progress=False)
+        return elapsed_ms(start)
+
+    sequential = timed(1)
+    parallel = timed(2)
+    emit(parallel / sequential, sequential_ms=sequential, parallel_ms=parallel)
+
+
 WORKLOADS = {
     "import_time": import_time,
     "end_to_end": end_to_end,
@@ -256,6 +294,7 @@ WORKLOADS = {
     "metric_history": metric_history,
     "peak_memory": peak_memory,
     "live_plot_overhead": live_plot_overhead,
+    "sweep_parallel": sweep_parallel,
     **lazy_workloads("mltrack_model_workloads", MODEL_WORKLOADS),
 }
 

@@ -13,7 +13,10 @@ from jupyter_mltrack.cli._errors import MltrackGroup
 from jupyter_mltrack.cli.experiments import experiments
 from jupyter_mltrack.cli.gc import gc
 from jupyter_mltrack.cli.models import models
+from jupyter_mltrack.cli.projects import projects, run_command
+from jupyter_mltrack.cli.rerun import rerun
 from jupyter_mltrack.cli.runs import runs
+from jupyter_mltrack.cli.sweep import sweep
 
 __all__ = ["main"]
 
@@ -43,6 +46,10 @@ main.add_command(experiments)
 main.add_command(runs)
 main.add_command(gc)
 main.add_command(models)
+main.add_command(rerun)
+main.add_command(sweep)
+main.add_command(run_command)
+main.add_command(projects)
 
 if __name__ == "__main__":
     main(prog_name="mltrack")

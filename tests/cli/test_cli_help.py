@@ -46,11 +46,16 @@ def test_the_command_list() -> None:
         "models register",
         "models serve",
         "models versions",
+        "projects",
+        "projects describe",
+        "rerun",
+        "run",
         "runs",
         "runs delete",
         "runs describe",
         "runs list",
         "runs restore",
+        "sweep",
     ]
 
 

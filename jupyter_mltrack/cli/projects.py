@@ -1,0 +1,86 @@
+"""``mltrack run`` (execute a project entry point) and ``mltrack projects describe``."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import click
+
+__all__ = ["parse_parameters", "projects", "run_command"]
+
+
+def parse_parameters(pairs: Sequence[str]) -> dict[str, str]:
+    """Turn ``("k=v", ...)`` into a dict; a pair without ``=`` is a usage error."""
+    values: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="'-P'")
+        values[key.strip()] = value
+    return values
+
+
+@click.command(name="run")
+@click.argument("path", type=click.Path(file_okay=True, dir_okay=True))
+@click.option("-e", "--entry-point", default="main", show_default=True, help="Entry point to run.")
+@click.option(
+    "-P", "--param", "params", multiple=True, metavar="KEY=VALUE",
+    help="A parameter value, parsed as its declared type (repeatable).",
+)  # fmt: skip
+@click.option("--experiment", metavar="NAME", help="Experiment of the run (created if missing).")
+@click.option("--run-name", metavar="NAME", help="Name of the run [default: <project>-<entry>].")
+@click.option(
+    "--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
+    help="Seconds each cell may run before the run is KILLED.",
+)  # fmt: skip
+def run_command(
+    path: str,
+    entry_point: str,
+    params: tuple[str, ...],
+    experiment: str | None,
+    run_name: str | None,
+    timeout: float | None,
+) -> None:
+    """Run an entry point of the notebook project at PATH as a tracked run."""
+    from jupyter_mltrack.projects import run
+
+    finished = run(
+        path,
+        entry_point=entry_point,
+        parameters=parse_parameters(params),
+        experiment_name=experiment,
+        run_name=run_name,
+        timeout=timeout,
+    )
+    info = finished.info
+    click.echo(f"Run {info.run_id} ({info.run_name}) {info.status} in experiment "
+               f"{info.experiment_id}")  # fmt: skip
+
+
+@click.group()
+def projects() -> None:
+    """Inspect notebook projects."""
+
+
+@projects.command()
+@click.argument("path", type=click.Path())
+def describe(path: str) -> None:
+    """Print the entry points of the project at PATH and their parameters."""
+    from jupyter_mltrack.projects import load_project
+
+    spec = load_project(path)
+    click.echo(f"Project: {spec.name}")
+    click.echo(f"Root: {spec.root}")
+    click.echo(f"Kernel: {spec.kernel or 'python3 (default)'}")
+    for key, value in spec.environment.items():
+        click.echo(f"Environment: {key}: {value}")
+    for entry in spec.entry_points.values():
+        click.echo("")
+        click.echo(f"Entry point {entry.name}: {entry.notebook}")
+        if not entry.parameters:
+            click.echo("  (no parameters)")
+        for param in entry.parameters.values():
+            line = f"  {param.name}: {param.type} = {param.default!r}"
+            if param.description:
+                line += f"  # {param.description}"
+            click.echo(line)

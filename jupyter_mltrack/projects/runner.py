@@ -1,0 +1,302 @@
+"""Running one entry point of a project as a tracked run of source type PROJECT.
+
+:func:`run` validates the parameters (before any kernel starts), creates the run (params = the
+final values, tags = project, entry point, notebook, git facts of the project folder, environment
+file), executes the notebook with papermill in a kernel whose environment points ``mlt.log_*``
+and ``%%track`` at that run, stores the executed notebook (``notebook.ipynb``, widget state
+stripped) and an HTML rendering (``notebook.html``) whatever happened, and ends the run FINISHED,
+FAILED (a cell error or a dead kernel) or KILLED (timeout).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jupyter_mltrack.entities import Param, RunStatus, RunTag, SourceType
+from jupyter_mltrack.errors import ProjectExecutionError
+from jupyter_mltrack.projects.params import format_param
+from jupyter_mltrack.projects.render import store_notebook
+from jupyter_mltrack.projects.spec import ProjectSpec, load_project, validate_parameters
+from jupyter_mltrack.tracking import tags as t
+
+if TYPE_CHECKING:
+    from jupyter_mltrack.entities import Run
+    from jupyter_mltrack.tracking.client import TrackingClient
+
+__all__ = [
+    "DEFAULT_KERNEL",
+    "KERNEL_STARTUP",
+    "TAG_ENTRY_POINT",
+    "TAG_ENVIRONMENT",
+    "TAG_ERROR_NAME",
+    "TAG_ERROR_VALUE",
+    "TAG_FAILED_CELL",
+    "TAG_FAILURE_REASON",
+    "TAG_NOTEBOOK",
+    "TAG_PROJECT",
+    "TAG_PROJECT_ROOT",
+    "run",
+]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_KERNEL = "python3"
+TAG_PROJECT = "mltrack.project.name"
+TAG_PROJECT_ROOT = "mltrack.project.root"
+TAG_ENTRY_POINT = "mltrack.project.entryPoint"
+TAG_NOTEBOOK = "mltrack.project.notebook"
+TAG_ENVIRONMENT = "mltrack.project.environment"
+TAG_FAILED_CELL = "mltrack.project.failedCell"
+TAG_ERROR_NAME = "mltrack.project.errorName"
+TAG_ERROR_VALUE = "mltrack.project.errorValue"
+TAG_FAILURE_REASON = "mltrack.project.failureReason"
+#: Run by the kernel before the notebook's first cell: the project run becomes the active run.
+KERNEL_STARTUP = "import jupyter_mltrack as _mltrack_project; _mltrack_project.start_run()"
+_GIT_TAGS = (t.GIT_COMMIT, t.GIT_BRANCH, t.GIT_DIRTY, t.GIT_REPO_URL)
+
+
+def run(
+    uri: str | os.PathLike[str],
+    entry_point: str = "main",
+    parameters: Mapping[str, Any] | None = None,
+    experiment_name: str | None = None,
+    run_name: str | None = None,
+    timeout: float | None = None,
+    synchronous: bool = True,
+    *,
+    parent_run_id: str | None = None,
+    tags: Mapping[str, str] | None = None,
+) -> Run:
+    """Execute ``entry_point`` of the project at ``uri`` as a new PROJECT run; return the run.
+
+    Args:
+        uri: The project folder (or its ``mltrack.yaml``).
+        entry_point: The entry point's name; a project without ``mltrack.yaml`` names them by
+            notebook stem, and with a single notebook ``"main"`` falls back to it.
+        parameters: Overrides of the declared defaults (strings are parsed as the type).
+        experiment_name: The experiment (created if missing); default: the parent run's, else
+            the current experiment.
+        run_name: Default ``<project>-<entry point>``.
+        timeout: Seconds each cell may run; a cell past it kills the run (status KILLED).
+        synchronous: ``False`` returns the RUNNING run at once and executes in a thread.
+        parent_run_id: Make the run a child of this run.
+        tags: Extra tags for the run.
+
+    Raises:
+        InvalidParameterError: Unknown entry point or parameter, or a value of the wrong type
+            (raised before any run or kernel exists).
+        ProjectExecutionError: The notebook failed (cell error, dead kernel or timeout); the
+            run is ended and its executed notebook stored.
+
+    Example:
+        >>> r = run("notebooks/", "main", {"alpha": 0.1})  # doctest: +SKIP
+        >>> r.info.status  # doctest: +SKIP
+        'FINISHED'
+    """
+    from jupyter_mltrack.tracking.client import TrackingClient
+
+    spec = load_project(uri)
+    entry = spec.entry_point(_entry_name(spec, entry_point))
+    values = validate_parameters(entry, parameters or {})
+    client = TrackingClient()
+    papermill = _import_papermill()
+    run_id = _create_run(
+        client, spec, entry.name, entry.notebook, values, experiment_name, run_name,
+        parent_run_id, tags,
+    )  # fmt: skip
+    kernel = spec.kernel or DEFAULT_KERNEL
+    if synchronous:
+        _execute(papermill, client, run_id, entry.notebook, values, kernel, timeout)
+    else:
+        thread = threading.Thread(
+            target=_execute_quietly,
+            args=(papermill, client, run_id, entry.notebook, values, kernel, timeout),
+            name=f"mltrack-project-{run_id}",
+        )
+        thread.start()
+    return client.get_run(run_id)
+
+
+def _entry_name(spec: ProjectSpec, name: str) -> str:
+    if name not in spec.entry_points and name == "main" and len(spec.entry_points) == 1:
+        return next(iter(spec.entry_points))
+    return name
+
+
+def _import_papermill() -> Any:
+    from jupyter_mltrack.registry.promotion import _import_papermill as load
+
+    return load()
+
+
+def _create_run(
+    client: TrackingClient,
+    spec: ProjectSpec,
+    entry_name: str,
+    notebook: str,
+    values: Mapping[str, Any],
+    experiment_name: str | None,
+    run_name: str | None,
+    parent_run_id: str | None,
+    extra_tags: Mapping[str, str] | None,
+) -> str:
+    from jupyter_mltrack.tracking.context import git_tags
+    from jupyter_mltrack.tracking.fluent_experiments import _get_or_create, current_experiment_id
+
+    if experiment_name is not None:
+        experiment_id = _get_or_create(client, experiment_name).experiment_id
+    elif parent_run_id is not None:
+        experiment_id = client.get_run(parent_run_id).info.experiment_id
+    else:
+        experiment_id = current_experiment_id(client)
+    project_git = git_tags(notebook)
+    run_tags: dict[str, str] = {
+        t.SOURCE_TYPE: SourceType.PROJECT.value,
+        t.SOURCE_NAME: notebook,
+        TAG_PROJECT: spec.name,
+        TAG_PROJECT_ROOT: spec.root,
+        TAG_ENTRY_POINT: entry_name,
+        TAG_NOTEBOOK: notebook,
+        **project_git,
+    }
+    env_file = _environment_file(spec)
+    if env_file:
+        run_tags[TAG_ENVIRONMENT] = env_file
+    if parent_run_id is not None:
+        run_tags[t.PARENT_RUN_ID] = parent_run_id
+    run_tags.update(extra_tags or {})
+    created = client.create_run(
+        experiment_id, tags=run_tags, run_name=run_name or f"{spec.name}-{entry_name}"
+    )
+    run_id = created.info.run_id
+    # The caller's own git facts (context tags) do not describe the project folder.
+    for key in _GIT_TAGS:
+        if key in created.data.tags and key not in project_git:
+            client.delete_tag(run_id, key)
+    params = [Param(key=k, value=format_param(v)) for k, v in values.items()]
+    if params:
+        client.log_batch(run_id, params=params)
+    return run_id
+
+
+def _environment_file(spec: ProjectSpec) -> str | None:
+    for key in ("requirements", "python_env", "conda"):
+        value = spec.environment.get(key)
+        if value:
+            return str((Path(spec.root) / str(value)).resolve())
+    return None
+
+
+def _execute_quietly(*args: Any) -> None:
+    try:
+        _execute(*args)
+    except ProjectExecutionError as exc:
+        logger.warning("%s", exc.message)
+
+
+def _execute(
+    papermill: Any,
+    client: TrackingClient,
+    run_id: str,
+    notebook: str,
+    values: Mapping[str, Any],
+    kernel: str,
+    timeout: float | None,
+) -> None:
+    from jupyter_mltrack.registry.promotion import _kernel_env
+
+    env = {**_kernel_env(client.tracking_uri, run_id), "MLTRACK_NOTEBOOK_PATH": notebook}
+    logger.info("Running %s in run %s with %s", notebook, run_id, dict(values))
+    with tempfile.TemporaryDirectory(prefix="mltrack-project-") as tmp:
+        output = Path(tmp) / "notebook.ipynb"
+        failure: BaseException | None = None
+        try:
+            papermill.execute_notebook(
+                notebook,
+                str(output),
+                parameters=dict(values),  # Python objects: papermill writes them as literals
+                kernel_name=kernel,
+                language="python",
+                progress_bar=False,
+                execution_timeout=timeout,
+                kernel_manager_class=_kernel_manager_class(env, os.path.dirname(notebook)),
+            )
+        except Exception as exc:  # every failure of the notebook or its kernel ends the run
+            failure = exc
+        try:
+            store_notebook(client, run_id, output if output.is_file() else Path(notebook), tmp)
+        except Exception:  # storing evidence must not hide the notebook's own outcome
+            logger.exception("Could not store the executed notebook of run %s", run_id)
+    if failure is None:
+        client.set_terminated(run_id, RunStatus.FINISHED)
+        return
+    error = _failure(failure, notebook, run_id)
+    tags = {TAG_ERROR_NAME: error.ename or "", TAG_ERROR_VALUE: _brief(error.evalue or "")}
+    if error.cell_index is not None:
+        tags[TAG_FAILED_CELL] = str(error.cell_index)
+    if error.reason:
+        tags[TAG_FAILURE_REASON] = error.reason
+    client.log_batch(run_id, tags=[RunTag(key=k, value=v) for k, v in tags.items()])
+    killed = error.reason == "timeout"
+    client.set_terminated(run_id, RunStatus.KILLED if killed else RunStatus.FAILED)
+    raise error from failure
+
+
+def _kernel_manager_class(env: Mapping[str, str], cwd: str) -> type[Any]:
+    """Return a kernel manager starting the kernel in ``cwd`` with ``env`` and the run active.
+
+    The kernel runs :data:`KERNEL_STARTUP` before the first cell: it resumes the project run
+    (``MLTRACK_RUN_ID``) as the active run, so ``%%track`` cells start child runs of it.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+
+    extra = dict(env)
+
+    class ProjectKernelManager(AsyncKernelManager):  # type: ignore[misc]
+        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
+            kw["env"] = {**os.environ, **(kw.get("env") or {}), **extra}
+            kw.setdefault("cwd", cwd)
+            kw["extra_arguments"] = [
+                *(kw.get("extra_arguments") or []),
+                f"--IPKernelApp.exec_lines={KERNEL_STARTUP}",
+            ]
+            await super().start_kernel(**kw)
+
+    return ProjectKernelManager
+
+
+def _failure(exc: BaseException, notebook: str, run_id: str) -> ProjectExecutionError:
+    name = os.path.basename(notebook)
+    kind = type(exc).__name__
+    if kind == "DeadKernelError" or "kernel died" in str(exc).lower():
+        reason, ename, evalue, cell = "kernel died", kind, str(exc).strip(), None
+        what = f"{name}: the kernel died (e.g. out of memory or os._exit)"
+    elif isinstance(exc, TimeoutError) or kind == "CellTimeoutError":
+        reason, ename, evalue, cell = "timeout", kind, str(exc).strip(), None
+        what = f"{name} timed out"
+    else:
+        ename = str(getattr(exc, "ename", None) or kind)
+        evalue = str(getattr(exc, "evalue", None) or exc).strip()
+        cell = getattr(exc, "cell_index", None)
+        reason = "cell error" if cell is not None else "execution error"
+        where = f" in cell {cell}" if cell is not None else ""
+        what = f"{name} failed{where} ({ename}: {_brief(evalue, 200)})"
+    return ProjectExecutionError(
+        f"{what}; run {run_id}",
+        cell_index=cell,
+        ename=ename,
+        evalue=evalue,
+        run_id=run_id,
+        reason=reason,
+    )
+
+
+def _brief(text: str, limit: int = 500) -> str:
+    one = " ".join(text.split())
+    return one if len(one) <= limit else one[: limit - 3] + "..."

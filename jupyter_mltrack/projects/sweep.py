@@ -1,0 +1,412 @@
+"""Parameter sweeps: one parent run, one child PROJECT run per trial, on a pool or a Dask cluster.
+
+:func:`sweep` builds the trials (grid or seeded random samples, see
+:mod:`jupyter_mltrack.projects.sampling`), validates every one before any kernel starts, opens a
+parent run tagged ``mltrack.sweep`` and executes each trial with
+:func:`jupyter_mltrack.projects.runner.run` as its child. ``backend="local"`` uses a spawn
+process pool of ``max_parallel`` workers; ``backend="dask"`` submits the trials to a
+``dask.distributed`` scheduler (or a ``LocalCluster``), each worker logging to the same tracking
+URI. A failing trial only fails its child; Ctrl-C marks the unfinished children and the parent
+KILLED and shuts the workers (and so their kernels) down.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
+
+from jupyter_mltrack._types import PathLike
+from jupyter_mltrack.errors import InvalidParameterError
+from jupyter_mltrack.projects import sampling
+from jupyter_mltrack.tracking import tags as t
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from jupyter_mltrack.entities import Run
+    from jupyter_mltrack.tracking.client import TrackingClient
+
+__all__ = ["SWEEP_TAG", "TRIAL_TAG", "sweep"]
+
+SWEEP_TAG = "mltrack.sweep"
+TRIAL_TAG = "mltrack.sweep.trial"
+Backend = Literal["local", "dask"]
+
+
+@dataclass(slots=True)
+class _Progress:
+    """Counts for the progress bar's postfix."""
+
+    total: int
+    parallel: int
+    done: int = 0
+    failed: int = 0
+    bar: Any = field(default=None)
+
+    @property
+    def running(self) -> int:
+        return min(self.parallel, self.total - self.done - self.failed)
+
+    def update(self, ok: bool) -> None:
+        if ok:
+            self.done += 1
+        else:
+            self.failed += 1
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix(done=self.done, running=self.running, failed=self.failed)
+
+
+def sweep(
+    uri: PathLike,
+    entry_point: str = "main",
+    grid: Mapping[str, Any] | None = None,
+    random: Mapping[str, Any] | None = None,
+    n_trials: int | None = None,
+    seed: int | None = None,
+    max_parallel: int = 2,
+    backend: Backend = "local",
+    scheduler: str | None = None,
+    metric: str | None = None,
+    mode: Literal["max", "min"] = "max",
+    experiment_name: str | None = None,
+    *,
+    timeout: float | None = None,
+    progress: bool = True,
+) -> tuple[Run, pd.DataFrame]:
+    """Run a sweep of a project entry point and return the parent run and the summary table.
+
+    Args:
+        uri: The project folder.
+        entry_point: The entry point to execute for every trial.
+        grid: ``name -> values`` (a list or a ``"a,b,c"`` string); every combination runs.
+        random: ``name -> values or range`` (``"uniform(a,b)"``, ``"loguniform(a,b)"``,
+            ``"choice(x,y)"``, ``"randint(a,b)"`` or a :mod:`~jupyter_mltrack.projects.sampling`
+            dimension); ``n_trials`` samples are drawn.
+        n_trials: How many random trials (default 10).
+        seed: Seed of the random sampling; the same seed gives the same trials.
+        max_parallel: Trials executing at once (pool size or LocalCluster workers).
+        backend: ``"local"`` (process pool) or ``"dask"`` (``dask.distributed``).
+        scheduler: A Dask scheduler address (``tcp://host:port``); default a LocalCluster.
+        metric: The child metric that ranks the trials; the best is logged on the parent.
+        mode: ``"max"`` or ``"min"``: whether a larger ``metric`` is better.
+        experiment_name: The experiment of the parent and children (default the current one).
+        timeout: Seconds per trial before its run is KILLED.
+        progress: Show a ``tqdm.auto`` progress bar.
+
+    Returns:
+        The finished parent run and a DataFrame with one row per trial (``trial``, ``run_id``,
+        ``status``, the parameters, the metrics), best ``metric`` first.
+
+    Raises:
+        InvalidParameterError: A bad search space or option, or a trial value the entry point
+            rejects (before any kernel starts).
+        KeyboardInterrupt: The sweep was interrupted; unfinished children and the parent are
+            KILLED.
+
+    Example:
+        >>> from jupyter_mltrack.projects import sweep
+        >>> parent, table = sweep("nb", grid={"alpha": [0.1, 1]}, metric="acc")  # doctest: +SKIP
+    """
+    from jupyter_mltrack.projects.runner import _entry_name
+    from jupyter_mltrack.projects.spec import load_project, validate_parameters
+    from jupyter_mltrack.tracking.client import TrackingClient
+
+    if mode not in ("max", "min"):
+        raise InvalidParameterError(f"mode must be 'max' or 'min', got {mode!r}")
+    if backend not in ("local", "dask"):
+        raise InvalidParameterError(f"backend must be 'local' or 'dask', got {backend!r}")
+    if max_parallel < 1:
+        raise InvalidParameterError(f"max_parallel must be at least 1, got {max_parallel}")
+    trials = _make_trials(grid, random, n_trials, seed)
+    spec = load_project(uri)
+    entry = spec.entry_point(_entry_name(spec, entry_point))
+    checked = []
+    for values in trials:
+        typed = validate_parameters(entry, values)
+        checked.append({name: typed[name] for name in values})
+
+    client = TrackingClient()
+    experiment_id = _experiment_id(client, experiment_name)
+    experiment = client.get_experiment(experiment_id).name
+    kind = "grid" if grid is not None else "random"
+    parent = client.create_run(
+        experiment_id,
+        tags={
+            SWEEP_TAG: kind,
+            "mltrack.project.name": spec.name,
+            "mltrack.project.entryPoint": entry_point,
+        },
+        run_name=f"sweep-{spec.name}-{entry_point}",
+    )
+    parent_id = parent.info.run_id
+    for key, value in {
+        "n_trials": len(checked),
+        "max_parallel": max_parallel,
+        "backend": backend,
+        "metric": metric or "",
+        "mode": mode,
+        "seed": "" if seed is None else seed,
+    }.items():
+        client.log_param(parent_id, f"sweep.{key}", value)
+
+    job = _TrialJob(
+        tracking_uri=client.tracking_uri,
+        project=os.path.abspath(os.fspath(uri)),
+        entry_point=entry.name,
+        experiment=experiment,
+        parent_id=parent_id,
+        timeout=timeout,
+    )
+    results: dict[int, dict[str, Any]] = {}
+    state = _Progress(total=len(checked), parallel=max_parallel)
+    execute = _run_dask if backend == "dask" else _run_local
+    try:
+        with _progress_bar(state, progress):
+            for result in execute(job, checked, max_parallel, scheduler):
+                results[result["trial"]] = result
+                state.update(result["status"] == "FINISHED")
+    except BaseException:
+        _kill_unfinished(client, parent_id, experiment_id, set(results))
+        client.set_tag(parent_id, "mltrack.sweep.interrupted", "true")
+        client.set_terminated(parent_id, "KILLED")
+        raise
+    table = _summary(client, checked, results, metric, mode)
+    _log_best(client, parent_id, table, metric, state)
+    status = "FINISHED" if state.done else "FAILED"
+    client.set_terminated(parent_id, status)
+    return client.get_run(parent_id), table
+
+
+def _make_trials(
+    grid: Mapping[str, Any] | None,
+    random: Mapping[str, Any] | None,
+    n_trials: int | None,
+    seed: int | None,
+) -> list[dict[str, Any]]:
+    if (grid is None) == (random is None):
+        raise InvalidParameterError("a sweep needs exactly one of grid= or random=")
+    if grid is not None:
+        if n_trials is not None:
+            raise InvalidParameterError("n_trials only applies to a random sweep")
+        trials = sampling.grid_trials(grid)
+    else:
+        assert random is not None
+        trials = sampling.random_trials(random, 10 if n_trials is None else n_trials, seed)
+    if not trials or not trials[0]:
+        raise InvalidParameterError("a sweep needs at least one parameter with values")
+    return trials
+
+
+def _experiment_id(client: TrackingClient, name: str | None) -> str:
+    if name is None:
+        from jupyter_mltrack.tracking.fluent_experiments import current_experiment_id
+
+        return current_experiment_id(client)
+    found = client.get_experiment_by_name(name)
+    return found.experiment_id if found is not None else client.create_experiment(name)
+
+
+@dataclass(frozen=True, slots=True)
+class _TrialJob:
+    """What every trial shares; picklable for spawn workers and Dask."""
+
+    tracking_uri: str
+    project: str
+    entry_point: str
+    experiment: str
+    parent_id: str
+    timeout: float | None
+
+
+def _sigterm_to_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _worker_init() -> None:
+    """Make SIGTERM unwind like Ctrl-C, so papermill shuts its kernel down on the way out."""
+    signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
+
+
+def run_trial(job: _TrialJob, index: int, values: dict[str, Any]) -> dict[str, Any]:
+    """Execute one trial as a child run of the sweep; never raises for a failing notebook."""
+    from jupyter_mltrack.projects.runner import run
+    from jupyter_mltrack.tracking.uri import set_tracking_uri
+
+    os.environ["MLTRACK_TRACKING_URI"] = job.tracking_uri
+    set_tracking_uri(job.tracking_uri)
+    result: dict[str, Any] = {"trial": index, "run_id": None, "status": "FAILED", "error": None}
+    try:
+        child = run(
+            job.project,
+            job.entry_point,
+            parameters=values,
+            experiment_name=job.experiment,
+            run_name=f"trial-{index}",
+            timeout=job.timeout,
+            parent_run_id=job.parent_id,
+            tags={TRIAL_TAG: str(index)},
+        )
+    except Exception as exc:  # a failing trial is a result, not the sweep's end
+        result["run_id"] = getattr(exc, "run_id", None)
+        result["error"] = f"{type(exc).__name__}: {exc}"
+        return result
+    result["run_id"] = child.info.run_id
+    result["status"] = child.info.status
+    return result
+
+
+def _run_local(
+    job: _TrialJob, trials: list[dict[str, Any]], parallel: int, scheduler: str | None
+) -> Iterator[dict[str, Any]]:
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+    if scheduler is not None:
+        raise InvalidParameterError("scheduler= only applies to backend='dask'")
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(parallel, mp_context=context, initializer=_worker_init)
+    pending: set[Future[dict[str, Any]]] = set()
+    try:
+        for index, values in enumerate(trials):
+            pending.add(pool.submit(run_trial, job, index, values))
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield future.result()
+    except BaseException:
+        _stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _stop_pool(pool: Any) -> None:
+    """Cancel queued trials and SIGTERM running workers (their kernels shut down with them)."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(30)
+        if process.is_alive():
+            process.kill()
+
+
+def _run_dask(
+    job: _TrialJob, trials: list[dict[str, Any]], parallel: int, scheduler: str | None
+) -> Iterator[dict[str, Any]]:
+    import importlib
+
+    # distributed ships no type hints; treat it as Any rather than silence each call.
+    distributed: Any = importlib.import_module("distributed")
+    Client, LocalCluster, as_completed = (
+        distributed.Client,
+        distributed.LocalCluster,
+        distributed.as_completed,
+    )
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(
+            n_workers=parallel, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    client = Client(cluster if cluster is not None else scheduler)
+    futures = []
+    try:
+        for index, values in enumerate(trials):
+            futures.append(
+                client.submit(
+                    run_trial, job, index, values, pure=False, key=f"trial-{index}-{job.parent_id}"
+                )
+            )
+        for future in as_completed(futures):
+            yield future.result()
+    except BaseException:
+        client.cancel(futures, force=True)
+        raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+@contextmanager
+def _progress_bar(state: _Progress, enabled: bool) -> Iterator[None]:
+    if not enabled:
+        yield
+        return
+    from tqdm.auto import tqdm
+
+    with tqdm(total=state.total, desc="sweep", unit="trial") as bar:
+        state.bar = bar
+        bar.set_postfix(done=0, running=state.running, failed=0)
+        yield
+
+
+def _kill_unfinished(
+    client: TrackingClient, parent_id: str, experiment_id: str, done: set[int]
+) -> None:
+    children = client.search_runs(
+        [experiment_id], f"tags.`{t.PARENT_RUN_ID}` = '{parent_id}'", max_results=1000
+    )
+    for child in children:
+        trial = child.data.tags.get(TRIAL_TAG)
+        if trial is not None and trial.isdigit() and int(trial) in done:
+            continue
+        if child.info.status != "FINISHED":  # running, or failed by the interrupt itself
+            client.set_terminated(child.info.run_id, "KILLED")
+
+
+def _summary(
+    client: TrackingClient,
+    trials: list[dict[str, Any]],
+    results: Mapping[int, Mapping[str, Any]],
+    metric: str | None,
+    mode: str,
+) -> pd.DataFrame:
+    import pandas as pd
+
+    rows = []
+    for index, values in enumerate(trials):
+        result = results.get(index, {})
+        run_id = result.get("run_id")
+        metrics: dict[str, float] = {}
+        status = result.get("status", "KILLED")
+        if run_id:
+            child = client.get_run(run_id)
+            metrics = dict(child.data.metrics)
+            status = child.info.status
+        rows.append({"trial": index, "run_id": run_id, "status": status, **values, **metrics})
+    table = pd.DataFrame(rows)
+    table.attrs["params"] = list(trials[0]) if trials else []
+    if metric is not None:
+        if metric not in table.columns:
+            table[metric] = math.nan
+        table = table.sort_values(
+            metric, ascending=(mode == "min"), na_position="last", kind="stable"
+        )
+    return table.reset_index(drop=True)
+
+
+def _log_best(
+    client: TrackingClient,
+    parent_id: str,
+    table: pd.DataFrame,
+    metric: str | None,
+    state: _Progress,
+) -> None:
+    client.set_tag(parent_id, "mltrack.sweep.finished", str(state.done))
+    client.set_tag(parent_id, "mltrack.sweep.failed", str(state.failed))
+    client.log_text(parent_id, table.to_csv(index=False), "sweep_summary.csv")
+    if metric is None or table.empty or table[metric].isna().all():
+        return
+    best = table.iloc[0]
+    client.set_tag(parent_id, "best_run_id", best["run_id"])
+    client.log_metric(parent_id, f"best_{metric}", float(best[metric]))
+    for name in table.attrs.get("params", ()):
+        client.log_param(parent_id, f"best_{name}", best[name])
