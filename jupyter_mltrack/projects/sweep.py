@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from jupyter_mltrack._types import PathLike
-from jupyter_mltrack.errors import InvalidParameterError
+from jupyter_mltrack.errors import InvalidParameterError, MissingDependencyError
 from jupyter_mltrack.projects import sampling
 from jupyter_mltrack.tracking import tags as t
 
@@ -304,7 +304,12 @@ def _run_dask(
     import importlib
 
     # distributed ships no type hints; treat it as Any rather than silence each call.
-    distributed: Any = importlib.import_module("distributed")
+    try:
+        distributed: Any = importlib.import_module("distributed")
+    except ImportError:
+        raise MissingDependencyError(
+            "distributed", extra="dask", feature="sweeps with backend='dask'"
+        ) from None
     Client, LocalCluster, as_completed = (
         distributed.Client,
         distributed.LocalCluster,
