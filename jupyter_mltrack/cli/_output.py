@@ -5,12 +5,27 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any, Protocol, TypeVar
 
 import click
 
-__all__ = ["echo_csv", "echo_json", "echo_table", "format_duration", "format_time"]
+__all__ = [
+    "echo_csv",
+    "echo_json",
+    "echo_listing",
+    "echo_table",
+    "format_duration",
+    "format_time",
+]
+
+
+class _JsonEntity(Protocol):
+    def to_dict(self) -> Any: ...
+
+
+E = TypeVar("E", bound=_JsonEntity)
 
 
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
@@ -20,6 +35,23 @@ def echo_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
         widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
     for row in [headers, *rows]:
         click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+def echo_listing(
+    items: Sequence[E],
+    fmt: str,
+    *,
+    empty: str,
+    headers: Sequence[str],
+    row: Callable[[E], Sequence[str]],
+) -> None:
+    """Print entities as a JSON list (``fmt == "json"``), else as a table or the ``empty`` line."""
+    if fmt == "json":
+        echo_json([item.to_dict() for item in items])
+    elif not items:
+        click.echo(empty)
+    else:
+        echo_table(headers, [row(item) for item in items])
 
 
 def echo_json(data: object) -> None:

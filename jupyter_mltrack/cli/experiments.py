@@ -13,7 +13,7 @@ from jupyter_mltrack.cli._common import (
     pass_state,
     view_option,
 )
-from jupyter_mltrack.cli._output import echo_json, echo_table, format_time
+from jupyter_mltrack.cli._output import echo_listing, format_time
 from jupyter_mltrack.entities import Experiment
 
 __all__ = ["experiments"]
@@ -63,14 +63,13 @@ def list_experiments(state: CliState, view: str, fmt: str) -> None:
         ),
         None,
     )
-    if fmt == "json":
-        echo_json([e.to_dict() for e in found])
-    elif not found:
-        click.echo("No experiments.")
-    else:
-        echo_table(
-            ["ID", "NAME", "STAGE", "CREATED", "ARTIFACT LOCATION"], [_row(e) for e in found]
-        )
+    echo_listing(
+        found,
+        fmt,
+        empty="No experiments.",
+        headers=["ID", "NAME", "STAGE", "CREATED", "ARTIFACT LOCATION"],
+        row=_row,
+    )
 
 
 def _row(experiment: Experiment) -> list[str]:

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from jupyter_mltrack.cli._common import CliState, collect, parse_tags, pass_state
-from jupyter_mltrack.cli._output import echo_json, echo_table, format_time
+from jupyter_mltrack.cli._output import echo_json, echo_listing, echo_table, format_time
 
 if TYPE_CHECKING:
-    from jupyter_mltrack.entities import ModelVersion, RegisteredModel
+    from jupyter_mltrack.entities import ModelVersion, ModelVersionEvent, RegisteredModel
     from jupyter_mltrack.registry import RegistryClient
 
 __all__ = ["REGISTRY_COMMANDS", "add_registry_commands"]
@@ -73,14 +73,13 @@ def list_models(state: CliState, filter_string: str, fmt: str) -> None:
         ),
         None,
     )
-    if fmt == "json":
-        echo_json([m.to_dict() for m in found])
-    elif not found:
-        click.echo("No registered models.")
-    else:
-        echo_table(
-            ["NAME", "LATEST", "STAGES", "ALIASES", "UPDATED"], [_model_row(m) for m in found]
-        )
+    echo_listing(
+        found,
+        fmt,
+        empty="No registered models.",
+        headers=["NAME", "LATEST", "STAGES", "ALIASES", "UPDATED"],
+        row=_model_row,
+    )
 
 
 def _model_row(model: RegisteredModel) -> list[str]:
@@ -290,27 +289,26 @@ def history(state: CliState, name: str, version: str | None, fmt: str) -> None:
     client = _registry(state)
     client.get_registered_model(name)
     events = client.get_model_version_history(name, version)
-    if fmt == "json":
-        echo_json([e.to_dict() for e in events])
-    elif not events:
-        click.echo("No stage transitions or alias moves yet.")
-    else:
-        echo_table(
-            ["TIME", "VERSION", "CHANGE", "FROM", "TO", "USER", "COMMENT", "EVIDENCE"],
-            [
-                [
-                    format_time(e.timestamp),
-                    str(e.version),
-                    e.kind if e.alias is None else f"{e.kind} @{e.alias}",
-                    e.from_value or "",
-                    e.to_value or "",
-                    e.user_id,
-                    e.comment or "",
-                    e.evidence_uri or "",
-                ]
-                for e in events
-            ],
-        )
+    echo_listing(
+        events,
+        fmt,
+        empty="No stage transitions or alias moves yet.",
+        headers=["TIME", "VERSION", "CHANGE", "FROM", "TO", "USER", "COMMENT", "EVIDENCE"],
+        row=_event_row,
+    )
+
+
+def _event_row(e: ModelVersionEvent) -> list[str]:
+    return [
+        format_time(e.timestamp),
+        str(e.version),
+        e.kind if e.alias is None else f"{e.kind} @{e.alias}",
+        e.from_value or "",
+        e.to_value or "",
+        e.user_id,
+        e.comment or "",
+        e.evidence_uri or "",
+    ]
 
 
 REGISTRY_COMMANDS: tuple[click.Command, ...] = (

@@ -101,6 +101,8 @@ class PythonModel:
         self, context: PythonModelContext, model_input: Any, params: dict[str, Any] | None = None
     ) -> Any:
         """Return predictions for ``model_input`` (a DataFrame, an array, or what was passed)."""
+        # Deliberately not an ABC: MLflow-pickled custom models are re-based onto this class on
+        # load, and an abstract predict there makes such classes impossible to instantiate.
         raise NotImplementedError(f"{type(self).__name__} must implement predict()")
 
     @property
