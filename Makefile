@@ -19,6 +19,8 @@ $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+	@# Browser tests need Debian's chromium (playwright never downloads its own browser here).
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 	$(PIP) -e '.[dev]' 2>&1 | grep -v "is ignored" || true
 	$(BIN)/python -c "import jupyter_mltrack, pytest, sklearn, psycopg, pymysql"
 	touch $@ $(VENV)/.demo-installed

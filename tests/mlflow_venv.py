@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 MLFLOW_VENV = REPO / ".bench" / "mlflow-venv"
 MLFLOW_PACKAGES = ["mlflow==3.17.2", "scikit-learn", "skops"]
 
