@@ -51,6 +51,13 @@ def mlflow_tool(*, create: bool = True) -> Tool:
         if not create:
             raise RuntimeError(f"No MLflow venv at {MLFLOW_VENV}; run without --skip-mlflow once")
         _create_mlflow_venv()
+    if not _has_package(python, "psycopg2-binary") and create:
+        # MLflow's usual PostgreSQL driver, for the server_*_pg workloads.
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "psycopg2-binary"],
+            check=True,
+            timeout=INSTALL_TIMEOUT_S,
+        )
     version = package_version(python, "mlflow")
     return Tool(name="mlflow", python=python, env=dict(MLFLOW_QUIET_ENV), version=version)
 

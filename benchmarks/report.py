@@ -25,6 +25,15 @@ DETAIL_KEYS = (
     ("load_ms", "load", "ms"),
     ("requests_per_s", "throughput", "req/s"),
     ("overhead_ms", "overhead", "ms"),
+    ("fetch_ms", "store fetch", "ms"),
+    ("render_ms", "render", "ms"),
+    ("rerender_ms", "re-render on an option change", "ms"),
+    ("sent_mb", "figure JSON", "MB"),
+    ("first_render_ms", "first render", "ms"),
+    ("page_ms", "next page", "ms"),
+    ("sort_ms", "sort", "ms"),
+    ("filter_ms", "filter", "ms"),
+    ("first_call_ms", "first call", "ms"),
 )
 
 
@@ -61,6 +70,7 @@ def make_row(
         "mlflow_issue_figure": mode.issue_figure if mode else None,
         "ratio": ratio,
         "mlflow_ratio_target": workload.mlflow_ratio_target,
+        "absolute_too": workload.absolute_too,
         "meets_target": workload.meets(mine, ratio) if mine is not None else None,
         "count_mismatches": count_mismatches(mltrack, mlflow),
     }
@@ -145,6 +155,8 @@ def _markdown_row(row: dict[str, Any]) -> str:
 def _target_cell(row: dict[str, Any], comparator: str, unit: str) -> str:
     relative = row.get("mlflow_ratio_target")
     if relative is not None and row["ratio"] is not None:
+        if row.get("absolute_too"):
+            return f"ratio >= {relative:g}x and {comparator} {format_number(row['target'])} {unit}"
         return f"ratio >= {relative:g}x"
     return f"{comparator} {format_number(row['target'])} {unit}"
 

@@ -1,88 +1,80 @@
-"""The `make demo` job: track a small scikit-learn sweep and print the best runs.
+"""The `make demo` job: sweep the example notebook project, promote the best model, say what next.
 
-Runs on the embedded default store (``./mltrack/``), needs no set-up, and finishes in seconds.
+Six trials of ``notebooks/train.ipynb`` (a grid over learning rate and tree depth) run with
+papermill, two at a time, as child runs of one sweep run in the embedded default store
+(``./mltrack/``). The best trial's model (by ROC AUC) is registered and moved to Production.
 """
 
 from __future__ import annotations
 
-import itertools
+import importlib.util
+import sys
 import time
-
-from sklearn.datasets import load_breast_cancer
-from sklearn.ensemble import GradientBoostingClassifier
-from sklearn.metrics import accuracy_score, f1_score, log_loss
-from sklearn.model_selection import train_test_split
+from pathlib import Path
 
 import jupyter_mltrack as mlt
-import jupyter_mltrack.sklearn as mlt_sklearn
+from jupyter_mltrack.projects import sweep
 
+ROOT = Path(__file__).resolve().parents[1]
+PROJECT = ROOT / "notebooks"
 EXPERIMENT = "demo-sweep"
 MODEL_NAME = "demo-breast-cancer"
-GRID = {"learning_rate": [0.05, 0.2], "max_depth": [2, 3], "n_estimators": [40, 80]}
+GRID = {"learning_rate": [0.05, 0.1, 0.2], "max_depth": [2, 3]}
+METRIC = "roc_auc"
+COLUMNS = ["trial", "status", "learning_rate", "max_depth", "roc_auc", "accuracy", "run_id"]
 
 
-def train_one(data: tuple, params: dict) -> None:  # type: ignore[type-arg]
-    """Fit one model in a nested run, logging the loss curve and the final scores."""
-    x_train, x_test, y_train, y_test = data
-    with mlt.start_run(run_name="gb-" + "-".join(str(v) for v in params.values()), nested=True):
-        mlt.log_params(params)
-        model = GradientBoostingClassifier(random_state=0, **params).fit(x_train, y_train)
-        for step, proba in enumerate(model.staged_predict_proba(x_test)):
-            mlt.log_metric("test_log_loss", log_loss(y_test, proba), step=step)
-        predictions = model.predict(x_test)
-        mlt.log_metrics(
-            {
-                "accuracy": accuracy_score(y_test, predictions),
-                "f1": f1_score(y_test, predictions),
-            }
-        )
-        mlt.set_tag("model_family", "gradient_boosting")
-        mlt_sklearn.log_model(model, "model", input_example=x_test[:3])
-
-
-def main() -> None:
-    features, labels = load_breast_cancer(return_X_y=True)
-    data = train_test_split(features, labels, test_size=0.3, random_state=0)
-    mlt.set_experiment(EXPERIMENT)
+def main() -> int:
     started = time.perf_counter()
-    combos = [dict(zip(GRID, values, strict=True)) for values in itertools.product(*GRID.values())]
-    with mlt.start_run(run_name="sweep", description="Grid over GradientBoostingClassifier"):
-        mlt.log_param("grid_size", len(combos))
-        for params in combos:
-            train_one(data, params)
+    print(f"Sweeping {PROJECT.name}/train.ipynb: 6 trials, 2 at a time (papermill kernels)...")
+    parent, table = sweep(
+        PROJECT,
+        "main",
+        grid=GRID,
+        max_parallel=2,
+        metric=METRIC,
+        experiment_name=EXPERIMENT,
+    )
     elapsed = time.perf_counter() - started
+    print(f"\nSweep run {parent.info.run_id} {parent.info.status} in {elapsed:.0f} s, best first:\n")
+    print(table[[c for c in COLUMNS if c in table.columns]].to_string(index=False))
+    best = parent.data.tags.get("best_run_id")
+    if not best:
+        print("\nNo trial finished; see the failed runs' notebook.html artifacts.", file=sys.stderr)
+        return 1
 
-    best = mlt.search_runs(
-        experiment_names=[EXPERIMENT],
-        filter_string="tags.model_family = 'gradient_boosting'",
-        order_by=["metrics.accuracy DESC", "metrics.f1 DESC"],
-        max_results=5,
+    version = mlt.register_model(f"runs:/{best}/model", MODEL_NAME)
+    mlt.RegistryClient().transition_model_version_stage(
+        MODEL_NAME, version.version, "Production", archive_existing_versions=True
     )
-    columns = [
-        "run_name",
-        "metrics.accuracy",
-        "metrics.f1",
-        "params.learning_rate",
-        "params.max_depth",
-        "params.n_estimators",
-    ]
-    print(f"Tracked {len(combos)} runs in {elapsed:.1f} s. Best runs:\n")
-    print(best[columns].to_string(index=False))
-    version = mlt.register_model(f"runs:/{best['run_id'].iloc[0]}/model", MODEL_NAME)
-    mlt.RegistryClient().set_registered_model_alias(MODEL_NAME, "champion", version.version)
-    print(f"\nRegistered the best model as {MODEL_NAME} version {version.version} (@champion).")
+    score = parent.data.metrics[f"best_{METRIC}"]
     print(
-        "\nWhat next:\n"
-        f"  store:        {mlt.get_tracking_uri()}\n"
-        f"  list runs:    .venv/bin/mltrack runs list --experiment {EXPERIMENT} "
-        "--order-by 'metrics.accuracy DESC'\n"
-        f"  one run:      .venv/bin/mltrack runs describe {best['run_id'].iloc[0]}\n"
-        f"  the model:    .venv/bin/mltrack models versions {MODEL_NAME}\n"
-        f"  serve it:     .venv/bin/mltrack models serve -m models:/{MODEL_NAME}@champion\n"
-        "  in Python:    import jupyter_mltrack as mlt; "
-        f"mlt.search_runs(experiment_names=['{EXPERIMENT}'])"
+        f"\nRegistered the best model ({METRIC} {score:.4f}) as {MODEL_NAME} version "
+        f"{version.version}, now in Production."
     )
+    print(next_steps(best))
+    return 0
 
 
-if __name__ == "__main__":
-    main()
+def next_steps(best: str) -> str:
+    """The commands to look at what the demo tracked (with install hints for missing parts)."""
+    lines = [
+        "\nWhat next (from the repository root):",
+        f"  dashboard:   .venv/bin/mltrack dashboard --experiment {EXPERIMENT}",
+        "  JupyterLab:  .venv/bin/jupyter lab notebooks/",
+        f"  the runs:    .venv/bin/mltrack runs list --experiment {EXPERIMENT}",
+        f"  re-run best: .venv/bin/mltrack rerun {best}",
+        f"  serve it:    .venv/bin/mltrack models serve -m models:/{MODEL_NAME}/Production",
+        f"  store:       {mlt.get_tracking_uri()}",
+    ]
+    missing = [name for name in ("voila", "jupyterlab") if importlib.util.find_spec(name) is None]
+    if missing:
+        lines.append(
+            f"  ({' and '.join(missing)} not installed: .venv/bin/pip install -e '.[dashboard]'"
+            " jupyterlab)"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # the sweep's spawn workers import this module; only run it once
+    sys.exit(main())

@@ -19,6 +19,12 @@ and the ``http_status`` the tracking server answers with::
     ├── ModelFormatError              INVALID_PARAMETER_VALUE 400  (unreadable or tampered model)
     ├── InvalidInputError             BAD_REQUEST             400  (input violates a signature;
     │                                                               also an InvalidParameterError)
+    ├── RequestTooLarge               BAD_REQUEST             413  (a server request body is over
+    │                                                               its limit)
+    ├── Unauthenticated               UNAUTHENTICATED         401  (no or wrong server credentials)
+    ├── PermissionDenied              PERMISSION_DENIED       403  (the user's role forbids it)
+    ├── StoreFeatureMissing           NOT_IMPLEMENTED         501  (the server's store lacks a
+    │                                                               feature, e.g. the registry)
     └── MissingDependencyError        MISSING_DEPENDENCY      500  (also an ImportError)
 
 Translate these only at the boundaries: the CLI (one-line message), the server (JSON with the
@@ -40,11 +46,15 @@ __all__ = [
     "ModelFormatError",
     "ModelVersionNotFound",
     "NotFoundError",
+    "PermissionDenied",
     "ProjectExecutionError",
     "PromotionRejected",
     "RegisteredModelNotFound",
+    "RequestTooLarge",
     "RunNotFound",
     "StoreError",
+    "StoreFeatureMissing",
+    "Unauthenticated",
     "error_class_for_code",
 ]
 
@@ -195,6 +205,34 @@ class InvalidInputError(InvalidParameterError):
     error_code = "BAD_REQUEST"
 
 
+class RequestTooLarge(MltrackError):
+    """A request body sent to the tracking server is larger than the server accepts."""
+
+    error_code = "BAD_REQUEST"
+    http_status = 413
+
+
+class Unauthenticated(MltrackError):
+    """The tracking server needs credentials and got none, or ones it does not accept."""
+
+    error_code = "UNAUTHENTICATED"
+    http_status = 401
+
+
+class PermissionDenied(MltrackError):
+    """The tracking server knows the user, but the user's role does not allow the request."""
+
+    error_code = "PERMISSION_DENIED"
+    http_status = 403
+
+
+class StoreFeatureMissing(MltrackError):
+    """The tracking server's store does not implement a feature (model registry, logged models)."""
+
+    error_code = "NOT_IMPLEMENTED"
+    http_status = 501
+
+
 class MissingDependencyError(MltrackError, ImportError):
     """An optional dependency is not installed; the message names the extra that provides it."""
 
@@ -216,6 +254,8 @@ _BY_CODE: dict[str, type[MltrackError]] = {
     "RESOURCE_DOES_NOT_EXIST": NotFoundError,
     "RESOURCE_ALREADY_EXISTS": AlreadyExistsError,
     "INVALID_STATE": InvalidStateError,
+    "UNAUTHENTICATED": Unauthenticated,
+    "PERMISSION_DENIED": PermissionDenied,
 }
 
 

@@ -100,7 +100,8 @@ def log_model(
         mlmodel.save(local)
         from jupyter_mltrack.tracking.client_artifacts import artifact_repository
 
-        artifact_repository(run.artifact_uri).log_artifacts(local, artifact_path)
+        repo = artifact_repository(run.artifact_uri, run.client.tracking_uri)
+        repo.log_artifacts(local, artifact_path)
     _record_on_run(run, mlmodel, artifact_path)
     model_uri = f"runs:/{run.run_id}/{artifact_path}"
     version = None

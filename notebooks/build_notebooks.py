@@ -12,6 +12,16 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 HERE = Path(__file__).resolve().parent
 
+#: Defined in the notebooks that read the prepared split: a runs:/ URI is downloaded once.
+LOCAL_COPY = (
+    "def local_copy(uri):\n"
+    '    """A local file for a runs:/<run id>/<path> artifact URI (or a plain path)."""\n'
+    "    if not uri.startswith('runs:/'):\n"
+    "        return uri\n"
+    "    run_id, _, path = uri[len('runs:/'):].partition('/')\n"
+    "    return mlt.TrackingClient().download_artifacts(run_id, path)"
+)
+
 PREPARE = [
     new_markdown_cell(
         "# Prepare\nSplit scikit-learn's breast-cancer data; log it as `data/split.npz`."
@@ -43,7 +53,7 @@ TRAIN = [
     ),
     new_code_cell(
         "n_estimators = 40\nmax_depth = 2\nlearning_rate = 0.1\nseed = 0\n"
-        "data_path = ''  # a split.npz from the prepare notebook; empty: split here",
+        "data_uri = ''  # runs:/<prepare run>/data/split.npz or a local .npz; empty: split here",
         metadata={"tags": ["parameters"]},
     ),
     new_code_cell(
@@ -54,11 +64,11 @@ TRAIN = [
         "from sklearn.model_selection import train_test_split\n\n"
         "import jupyter_mltrack as mlt\n"
         "import jupyter_mltrack.sklearn as mlt_sklearn\n\n"
-        "model = None  # fitted by the %%track cell below"
+        "model = None  # fitted by the %%track cell below\n\n\n" + LOCAL_COPY
     ),
     new_code_cell(
-        "if data_path:\n"
-        "    split = np.load(data_path)\n"
+        "if data_uri:\n"
+        "    split = np.load(local_copy(data_uri))\n"
         "    x_train, x_test = split['x_train'], split['x_test']\n"
         "    y_train, y_test = split['y_train'], split['y_test']\n"
         "else:\n"
@@ -75,7 +85,9 @@ TRAIN = [
         "    n_estimators=n_estimators, max_depth=max_depth, learning_rate=learning_rate,\n"
         "    random_state=seed,\n"
         ").fit(x_train, y_train)\n"
+        "# One point per boosting iteration: the training loss and the held-out log-loss.\n"
         "for step, proba in enumerate(model.staged_predict_proba(x_test)):\n"
+        "    mlt.log_metric('train_loss', model.train_score_[step], step=step)\n"
         "    mlt.log_metric('test_log_loss', log_loss(y_test, proba), step=step)"
     ),
     new_code_cell(
@@ -93,7 +105,8 @@ TRAIN = [
 EVALUATE = [
     new_markdown_cell("# Evaluate\nScore a logged model (`model_uri`) on the test split."),
     new_code_cell(
-        "model_uri = ''\ndata_path = ''  # a split.npz; empty: split here\nseed = 0",
+        "model_uri = ''\ndata_uri = ''  # runs:/<prepare run>/data/split.npz; empty: split here\n"
+        "seed = 0",
         metadata={"tags": ["parameters"]},
     ),
     new_code_cell(
@@ -101,11 +114,11 @@ EVALUATE = [
         "from sklearn.datasets import load_breast_cancer\n"
         "from sklearn.model_selection import train_test_split\n\n"
         "import jupyter_mltrack as mlt\n\n"
-        "assert model_uri, 'pass -P model_uri=runs:/<run id>/model'"
+        "assert model_uri, 'pass -P model_uri=runs:/<run id>/model'\n\n\n" + LOCAL_COPY
     ),
     new_code_cell(
-        "if data_path:\n"
-        "    split = np.load(data_path)\n"
+        "if data_uri:\n"
+        "    split = np.load(local_copy(data_uri))\n"
         "    x_test, y_test = split['x_test'], split['y_test']\n"
         "else:\n"
         "    x, y = load_breast_cancer(return_X_y=True)\n"

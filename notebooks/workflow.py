@@ -1,14 +1,14 @@
 """A multistep workflow: prepare data -> train -> evaluate, as child runs of one parent run.
 
 Each step is an entry point of this project run by :func:`jupyter_mltrack.projects.run`, which
-returns the step's run, so one step's artifacts feed the next step's parameters: the prepared
-``data/split.npz`` becomes ``data_path``, the trained model's ``runs:/`` URI becomes
-``model_uri``. Run it with ``python notebooks/workflow.py``.
+returns the step's run, so one step's artifacts feed the next step's parameters as ``runs:/``
+URIs: the prepared ``data/split.npz`` becomes ``data_uri``, the trained model becomes
+``model_uri``. URIs, unlike local copies, outlive the workflow, so ``mltrack rerun`` can re-run
+any step later. Run it with ``python notebooks/workflow.py``.
 """
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import jupyter_mltrack as mlt
@@ -22,7 +22,7 @@ EXPERIMENT = "example-workflow"
 def main(experiment_name: str = EXPERIMENT, **train_params: object) -> dict[str, Run]:
     """Run the three steps under one parent run; return the parent and each step's run."""
     mlt.set_experiment(experiment_name)
-    with mlt.start_run(run_name="workflow") as parent, tempfile.TemporaryDirectory() as tmp:
+    with mlt.start_run(run_name="workflow") as parent:
 
         def step(entry: str, **params: object) -> Run:
             return run(
@@ -35,9 +35,9 @@ def main(experiment_name: str = EXPERIMENT, **train_params: object) -> dict[str,
             )
 
         prepared = step("prepare", test_size=0.3)
-        data = mlt.TrackingClient().download_artifacts(prepared.info.run_id, "data/split.npz", tmp)
-        trained = step("main", data_path=data, **train_params)
-        evaluated = step("evaluate", model_uri=f"runs:/{trained.info.run_id}/model", data_path=data)
+        data = f"runs:/{prepared.info.run_id}/data/split.npz"
+        trained = step("main", data_uri=data, **train_params)
+        evaluated = step("evaluate", model_uri=f"runs:/{trained.info.run_id}/model", data_uri=data)
         mlt.log_metric("accuracy", evaluated.data.metrics["accuracy_score"])
     return {
         "parent": mlt.get_run(parent.info.run_id),

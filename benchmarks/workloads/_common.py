@@ -36,6 +36,21 @@ MODEL_WORKLOADS = (
     "serve_overhead",
 )
 
+#: The notebook-widget workloads (jupyter_mltrack only), in ``mltrack_widget_workloads.py``.
+WIDGET_WORKLOADS = ("widget_metric_plot", "widget_runs_table")
+
+#: The tracking-server workloads, in ``<tool>_server_workloads.py`` over ``_server_bench.py``.
+SERVER_WORKLOADS = (
+    "server_log_batch",
+    "server_log_metric",
+    "server_search_runs",
+    "server_artifact_upload",
+    "server_artifact_download",
+    "server_log_batch_pg",
+    "server_log_metric_pg",
+    "server_search_runs_pg",
+)
+
 
 def main(workloads: Mapping[str, Workload]) -> None:
     """Run the workload named by ``argv[1]`` with the size in ``argv[2]`` (no argparse: it is

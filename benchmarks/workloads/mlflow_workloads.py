@@ -16,6 +16,7 @@ from _common import (
     SEARCH_FILTER,
     SEARCH_MAX_RESULTS,
     SEARCH_ORDER_BY,
+    SERVER_WORKLOADS,
     batches,
     elapsed_ms,
     emit,
@@ -187,6 +188,7 @@ WORKLOADS = {
     "search_runs": search_runs,
     "metric_history": metric_history,
     **lazy_workloads("mlflow_model_workloads", MODEL_WORKLOADS),
+    **lazy_workloads("mlflow_server_workloads", SERVER_WORKLOADS),
 }
 
 if __name__ == "__main__":

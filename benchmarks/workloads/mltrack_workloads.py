@@ -17,6 +17,8 @@ from _common import (
     SEARCH_FILTER,
     SEARCH_MAX_RESULTS,
     SEARCH_ORDER_BY,
+    SERVER_WORKLOADS,
+    WIDGET_WORKLOADS,
     batches,
     elapsed_ms,
     emit,
@@ -296,6 +298,8 @@ WORKLOADS = {
     "live_plot_overhead": live_plot_overhead,
     "sweep_parallel": sweep_parallel,
     **lazy_workloads("mltrack_model_workloads", MODEL_WORKLOADS),
+    **lazy_workloads("mltrack_server_workloads", SERVER_WORKLOADS),
+    **lazy_workloads("mltrack_widget_workloads", WIDGET_WORKLOADS),
 }
 
 if __name__ == "__main__":

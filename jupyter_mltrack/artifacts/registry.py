@@ -6,7 +6,9 @@ Lookup order for a scheme:
 2. entry points of the group ``jupyter_mltrack.artifact_repositories`` (name = scheme, value =
    a factory taking the URI), read on the first lookup and each loaded only when its scheme is
    asked for;
-3. the built-ins: no scheme or ``file`` -> :class:`LocalArtifactRepository`, anything else ->
+3. the built-ins: no scheme or ``file`` -> :class:`LocalArtifactRepository`; ``http``,
+   ``https`` and ``mlflow-artifacts`` (a tracking server's artifact proxy) ->
+   :class:`~jupyter_mltrack.artifacts.http_repo.HttpArtifactRepository`; anything else ->
    :class:`FsspecArtifactRepository` (which refuses schemes fsspec does not know).
 
 Nothing is registered as an import side effect.
@@ -45,6 +47,8 @@ ArtifactRepositoryFactory: TypeAlias = Callable[[str], ArtifactRepository]
 
 _SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.\-]*$")
 _LOCAL_SCHEMES = frozenset({"", "file"})
+_HTTP_SCHEMES = frozenset({"http", "https"})
+_PROXY_SCHEME = "mlflow-artifacts"
 
 _registered: dict[str, ArtifactRepositoryFactory] = {}
 _entry_points: dict[str, EntryPoint] | None = None
@@ -67,11 +71,13 @@ def register_artifact_repository(scheme: str, factory: ArtifactRepositoryFactory
     _registered[_normalise_scheme(scheme)] = factory
 
 
-def get_artifact_repository(uri: str) -> ArtifactRepository:
+def get_artifact_repository(uri: str, *, tracking_uri: str | None = None) -> ArtifactRepository:
     """Return the repository for an artifact root URI.
 
     Args:
         uri: A local path, ``file://`` URI, or a URI such as ``s3://bucket/1/<run_id>/artifacts``.
+        tracking_uri: The tracking server that ``mlflow-artifacts:/`` URIs resolve against
+            (default: the current tracking URI).
 
     Raises:
         InvalidParameterError: No repository handles the URI's scheme.
@@ -84,7 +90,12 @@ def get_artifact_repository(uri: str) -> ArtifactRepository:
     """
     if not isinstance(uri, str) or not uri:
         raise InvalidParameterError(f"Artifact URI must be a non-empty string, got {uri!r}")
-    return _factory_for(uri_scheme(uri))(uri)
+    scheme = uri_scheme(uri)
+    if scheme == _PROXY_SCHEME and scheme not in _registered:
+        from jupyter_mltrack.artifacts.http_repo import resolve_mlflow_artifacts_uri
+
+        uri, scheme = resolve_mlflow_artifacts_uri(uri, tracking_uri), "http"
+    return _factory_for(scheme)(uri)
 
 
 def uri_scheme(uri: str) -> str:
@@ -117,6 +128,10 @@ def _factory_for(scheme: str) -> ArtifactRepositoryFactory:
         loaded: ArtifactRepositoryFactory = entry_point.load()
         _registered.setdefault(scheme, loaded)
         return _registered[scheme]
+    if scheme in _HTTP_SCHEMES:
+        from jupyter_mltrack.artifacts.http_repo import HttpArtifactRepository
+
+        return HttpArtifactRepository
     return LocalArtifactRepository if scheme in _LOCAL_SCHEMES else FsspecArtifactRepository
 
 

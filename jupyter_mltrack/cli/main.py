@@ -10,12 +10,14 @@ import click
 from jupyter_mltrack._version import __version__
 from jupyter_mltrack.cli._common import CliState
 from jupyter_mltrack.cli._errors import MltrackGroup
+from jupyter_mltrack.cli.dashboard import dashboard
 from jupyter_mltrack.cli.experiments import experiments
 from jupyter_mltrack.cli.gc import gc
 from jupyter_mltrack.cli.models import models
 from jupyter_mltrack.cli.projects import projects, run_command
 from jupyter_mltrack.cli.rerun import rerun
 from jupyter_mltrack.cli.runs import runs
+from jupyter_mltrack.cli.server import server
 from jupyter_mltrack.cli.sweep import sweep
 
 __all__ = ["main"]
@@ -50,6 +52,8 @@ main.add_command(rerun)
 main.add_command(sweep)
 main.add_command(run_command)
 main.add_command(projects)
+main.add_command(server)
+main.add_command(dashboard)
 
 if __name__ == "__main__":
     main(prog_name="mltrack")

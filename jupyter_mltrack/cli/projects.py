@@ -31,7 +31,7 @@ def parse_parameters(pairs: Sequence[str]) -> dict[str, str]:
 @click.option("--run-name", metavar="NAME", help="Name of the run [default: <project>-<entry>].")
 @click.option(
     "--timeout", type=click.FloatRange(min=0, min_open=True), metavar="SECONDS",
-    help="Seconds each cell may run before the run is KILLED.",
+    help="Seconds the notebook may run before the run is KILLED.",
 )  # fmt: skip
 def run_command(
     path: str,

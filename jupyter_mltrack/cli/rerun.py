@@ -20,7 +20,7 @@ __all__ = ["rerun"]
     callback=parse_tags,
     help="Override a parameter of the original run (repeatable).",
 )
-@click.option("--timeout", type=float, default=None, help="Seconds each cell may run.")
+@click.option("--timeout", type=float, default=None, help="Seconds the notebook may run.")
 @pass_state
 def rerun(state: CliState, run_id: str, params: dict[str, str], timeout: float | None) -> None:
     """Re-run a project or %%track run and compare its metrics with the original."""

@@ -43,7 +43,9 @@ __all__ = ["sweep"]
     help="Whether a larger or smaller --metric is better.",
 )
 @click.option("--experiment", help="Experiment of the sweep's runs (default: the current one).")
-@click.option("--timeout", type=float, help="Seconds each cell of a trial may run.")
+@click.option(
+    "--timeout", type=float, help="Seconds each trial's notebook may run (then it is KILLED)."
+)
 @pass_state
 def sweep(
     state: CliState,
@@ -62,6 +64,7 @@ def sweep(
 ) -> None:
     """Run a project entry point over a grid or random sample of parameters."""
     from jupyter_mltrack.projects.sampling import parse_space
+    from jupyter_mltrack.projects.sweep import SweepInterrupted
     from jupyter_mltrack.projects.sweep import sweep as run_sweep
 
     if not params:
@@ -69,21 +72,25 @@ def sweep(
     if seed is not None and n_random is None:
         raise click.UsageError("--seed only applies with --random N")
     space = parse_space(params)
-    parent, table = run_sweep(
-        path,
-        entry_point,
-        grid=None if n_random is not None else space,
-        random=space if n_random is not None else None,
-        n_trials=n_random,
-        seed=seed,
-        max_parallel=parallel,
-        backend=cast("Literal['local', 'dask']", backend),
-        scheduler=scheduler,
-        metric=metric,
-        mode=cast("Literal['max', 'min']", mode),
-        experiment_name=experiment,
-        timeout=timeout,
-    )
+    try:
+        parent, table = run_sweep(
+            path,
+            entry_point,
+            grid=None if n_random is not None else space,
+            random=space if n_random is not None else None,
+            n_trials=n_random,
+            seed=seed,
+            max_parallel=parallel,
+            backend=cast("Literal['local', 'dask']", backend),
+            scheduler=scheduler,
+            metric=metric,
+            mode=cast("Literal['max', 'min']", mode),
+            experiment_name=experiment,
+            timeout=timeout,
+        )
+    except SweepInterrupted as exc:
+        click.echo(f"\n{exc}", err=True)
+        raise SystemExit(130) from None
     click.echo(table.to_string(index=False))
     tags = parent.data.tags
     click.echo(f"Sweep run {parent.info.run_id} ({parent.info.status})")

@@ -1,7 +1,14 @@
 """Entities: frozen, slotted dataclasses that cross every layer boundary."""
 
+from jupyter_mltrack.entities.dataset import DatasetInput
 from jupyter_mltrack.entities.enums import LifecycleStage, RunStatus, SourceType, ViewType
 from jupyter_mltrack.entities.experiment import Experiment
+from jupyter_mltrack.entities.logged_model import (
+    LoggedModel,
+    LoggedModelStatus,
+    ModelInput,
+    ModelOutput,
+)
 from jupyter_mltrack.entities.metric import (
     ExperimentTag,
     FileInfo,
@@ -18,14 +25,19 @@ from jupyter_mltrack.entities.registry import (
     ModelVersionEvent,
     RegisteredModel,
 )
-from jupyter_mltrack.entities.run import Run, RunData, RunInfo
+from jupyter_mltrack.entities.run import Run, RunData, RunInfo, RunInputs, RunOutputs
 
 __all__ = [
+    "DatasetInput",
     "Experiment",
     "ExperimentTag",
     "FileInfo",
     "LifecycleStage",
+    "LoggedModel",
+    "LoggedModelStatus",
     "Metric",
+    "ModelInput",
+    "ModelOutput",
     "ModelStage",
     "ModelVersion",
     "ModelVersionEvent",
@@ -35,6 +47,8 @@ __all__ = [
     "Run",
     "RunData",
     "RunInfo",
+    "RunInputs",
+    "RunOutputs",
     "RunStatus",
     "RunTag",
     "SourceType",

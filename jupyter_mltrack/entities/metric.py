@@ -5,7 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
 
 
 def float_to_json(value: float) -> float | str:
@@ -35,6 +39,37 @@ class Metric:
             "timestamp": self.timestamp,
             "step": self.step,
         }
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class MetricHistoryArrays:
+    """A metric history as numpy arrays, ordered by step then timestamp.
+
+    What ``get_metric_history_arrays`` returns: no object per point, so hundreds of thousands of
+    points cost a few megabytes and no Python loop. ``values`` holds NaN and +/-inf as they were
+    logged. After downsampling (``max_points``) the arrays are an envelope of the series and
+    ``total_points`` still counts every logged point. Compared by identity (numpy arrays have no
+    single truth value); compare the arrays themselves.
+
+    Attributes:
+        steps: int64 steps.
+        timestamps: int64 epoch milliseconds.
+        values: float64 values.
+        total_points: Points the store holds for the series, before any downsampling.
+    """
+
+    steps: npt.NDArray[np.int64]
+    timestamps: npt.NDArray[np.int64]
+    values: npt.NDArray[np.float64]
+    total_points: int
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    @property
+    def downsampled(self) -> bool:
+        """True when the arrays hold fewer points than the store has."""
+        return len(self.values) < self.total_points
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,4 +1,4 @@
-"""Run, RunInfo and RunData."""
+"""Run, RunInfo, RunData, and a run's inputs (datasets, models) and outputs (models)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from jupyter_mltrack.entities.dataset import DatasetInput
 from jupyter_mltrack.entities.enums import LifecycleStage, RunStatus
+from jupyter_mltrack.entities.logged_model import ModelInput, ModelOutput
 from jupyter_mltrack.entities.metric import float_to_json
 
 
@@ -70,11 +72,48 @@ class RunData:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class RunInputs:
+    """What a run consumed: datasets and logged models."""
+
+    dataset_inputs: tuple[DatasetInput, ...] = ()
+    model_inputs: tuple[ModelInput, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the MLflow REST JSON form (``{}`` when empty)."""
+        out: dict[str, Any] = {}
+        if self.dataset_inputs:
+            out["dataset_inputs"] = [d.to_dict() for d in self.dataset_inputs]
+        if self.model_inputs:
+            out["model_inputs"] = [m.to_dict() for m in self.model_inputs]
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunOutputs:
+    """What a run produced: logged models, each at a step."""
+
+    model_outputs: tuple[ModelOutput, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the MLflow REST JSON form (``{}`` when empty)."""
+        if not self.model_outputs:
+            return {}
+        return {"model_outputs": [m.to_dict() for m in self.model_outputs]}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Run:
-    """A run: its :class:`RunInfo` and :class:`RunData`."""
+    """A run: its :class:`RunInfo`, :class:`RunData`, :class:`RunInputs` and :class:`RunOutputs`."""
 
     info: RunInfo
     data: RunData = field(default_factory=RunData)
+    inputs: RunInputs = field(default_factory=RunInputs)
+    outputs: RunOutputs = field(default_factory=RunOutputs)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"info": self.info.to_dict(), "data": self.data.to_dict(), "inputs": {}}
+        """Return the MLflow REST JSON form; ``outputs`` appears only when the run has some."""
+        out = {"info": self.info.to_dict(), "data": self.data.to_dict()}
+        out["inputs"] = self.inputs.to_dict()
+        if self.outputs.model_outputs:
+            out["outputs"] = self.outputs.to_dict()
+        return out

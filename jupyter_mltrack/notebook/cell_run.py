@@ -99,11 +99,14 @@ class CellTracker:
         if options.experiment:
             experiment_id = _experiment_id(options.experiment)
         with contextlib.ExitStack() as scope:
-            if not options.nested:
+            if options.nested:
+                _resume_env_run()
+            else:
                 scope.enter_context(isolated_run_stack())
-            run = mlt.start_run(
-                nested=True, experiment_id=experiment_id, run_name=options.name, tags=tags
-            )
+            with contextlib.nullcontext() if options.nested else _env_run_hidden():
+                run = mlt.start_run(
+                    nested=True, experiment_id=experiment_id, run_name=options.name, tags=tags
+                )
             self._last_runs[self._cell_key(cell, cell_id)] = run.run_id
             try:
                 return self._run_in(run, options, cell, code)
@@ -176,6 +179,32 @@ class CellTracker:
                 display(summary)  # type: ignore[no-untyped-call]
         except Exception:
             logger.warning("Could not summarise run %s", run.run_id, exc_info=True)
+
+
+def _resume_env_run() -> None:
+    """Make the run named by ``MLTRACK_RUN_ID`` active, as the parent of the cell's run.
+
+    A kernel started for a run (a project notebook under papermill) has that run's id in its
+    environment. Resuming it here, and leaving it active after the cell, makes every ``%%track``
+    cell a child of it, as ``mlt.log_*`` calls outside such cells log into it directly.
+    """
+    from jupyter_mltrack.tracking.fluent import ENV_RUN_ID
+
+    if mlt.active_run() is None and os.environ.get(ENV_RUN_ID, "").strip():
+        mlt.start_run()  # resumes the environment's run; the kernel's exit ends it
+
+
+@contextlib.contextmanager
+def _env_run_hidden() -> Iterator[None]:
+    """Hide ``MLTRACK_RUN_ID`` so a ``--no-nested`` cell starts a run of its own."""
+    from jupyter_mltrack.tracking.fluent import ENV_RUN_ID
+
+    saved = os.environ.pop(ENV_RUN_ID, None)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            os.environ[ENV_RUN_ID] = saved
 
 
 def _enter_quietly(stack: contextlib.ExitStack, factory: Any) -> None:

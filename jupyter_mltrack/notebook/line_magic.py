@@ -25,6 +25,8 @@ USAGE = """\
 %mltrack show RUN_ID          a run's info, params, metrics and tags
 %mltrack uri [URI]            show or set the tracking URI
 %mltrack config [KEY=VALUE]   show or change settings: save_notebook, live, autolog, quiet
+%mltrack dashboard [EXPERIMENT] [--read-only]
+                              experiments, runs and models in tabs (ipywidgets)
 %mltrack help                 this message"""
 
 _RUN_COLUMNS = ("run_id", "run_name", "status", "start_time", "end_time")
@@ -156,6 +158,22 @@ def _config(args: list[str], _raw: str) -> None:
     )
 
 
+def _dashboard(args: list[str], _raw: str) -> None:
+    try:
+        from jupyter_mltrack.widgets.dashboard import Dashboard
+    except ImportError as exc:
+        raise _usage_error(
+            f"dashboard needs ipywidgets and plotly ({exc}); pip install 'jupyter_mltrack[widgets]'"
+        ) from None
+    read_only = "--read-only" in args
+    rest = [a for a in args if a != "--read-only"]
+    unknown = [a for a in rest if a.startswith("--")]
+    if unknown:
+        raise _usage_error(f"dashboard does not know {unknown[0]!r}; it takes --read-only")
+    _expect(rest, 1, "dashboard")
+    _display(Dashboard(experiment=rest[0] if rest else None, read_only=read_only))
+
+
 def _help(args: list[str], _raw: str) -> None:
     _show_text(USAGE)
 
@@ -167,5 +185,6 @@ _COMMANDS: dict[str, Callable[[list[str], str], None]] = {
     "show": _show,
     "uri": _uri,
     "config": _config,
+    "dashboard": _dashboard,
     "help": _help,
 }

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import html
 import logging
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from jupyter_mltrack.tracking.client import TrackingClient
 
-__all__ = ["HTML_ARTIFACT", "NOTEBOOK_ARTIFACT", "render_html", "store_notebook", "strip_widgets"]
+__all__ = [
+    "HTML_ARTIFACT",
+    "NOTEBOOK_ARTIFACT",
+    "render_html",
+    "store_notebook",
+    "strip_widgets",
+    "warm_up",
+]
 
 logger = logging.getLogger(__name__)
 
 NOTEBOOK_ARTIFACT = "notebook.ipynb"
 HTML_ARTIFACT = "notebook.html"
 _WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+_EXPORT_LOCK = threading.Lock()
 
 
 def store_notebook(client: TrackingClient, run_id: str, notebook: Path, workdir: str) -> None:
@@ -51,15 +62,30 @@ def strip_widgets(nb: Any) -> Any:
 def render_html(nb: Any) -> str:
     """Return ``nb`` as HTML: nbconvert's rendering if installed, else a plain one."""
     try:
-        from nbconvert import HTMLExporter
+        exporter = _html_exporter()
     except ImportError:
         return _plain_html(nb)
     try:
-        body, _ = HTMLExporter().from_notebook_node(nb)  # type: ignore[no-untyped-call]
+        with _EXPORT_LOCK:
+            body, _ = exporter.from_notebook_node(nb)
         return str(body)
     except Exception:  # a broken template or theme must not lose the evidence
         logger.warning("nbconvert could not render the notebook; using a plain rendering")
         return _plain_html(nb)
+
+
+def warm_up() -> None:
+    """Load the HTML exporter and its templates now (a sweep worker, before its first run)."""
+    with contextlib.suppress(ImportError):  # the plain rendering needs no warming
+        _html_exporter()
+
+
+@functools.cache
+def _html_exporter() -> Any:
+    """One exporter per process: it compiles its templates once (~0.1 s), not per run."""
+    from nbconvert import HTMLExporter
+
+    return HTMLExporter()  # type: ignore[no-untyped-call]
 
 
 def _plain_html(nb: Any) -> str:

@@ -1,7 +1,10 @@
 """Re-run a past run and check that it reproduces: :func:`rerun` and :func:`compare_metrics`.
 
-A PROJECT run is re-executed from its ``notebook.ipynb`` artifact (the code that produced it)
-through :func:`jupyter_mltrack.projects.runner.run`, with the run's parameters (overrides allowed).
+A PROJECT run is re-executed through :func:`jupyter_mltrack.projects.runner.run` with the run's
+parameters (overrides allowed): from the project folder at the recorded path when it is still
+there (its working folder and data files, tagged ``mltrack.rerun.notebookChanged`` when the code
+is no longer what ran), else from its ``notebook.ipynb`` artifact. A recorded ``path`` parameter
+that no longer exists stops the re-run before it starts, naming the ``-P`` override to give.
 A ``%%track`` run is re-executed in a fresh kernel: its recorded ``slice.py`` (the cells it
 depended on) and ``cell.py`` are wrapped into a temporary notebook. Either way the new run carries
 the tag ``mltrack.rerunOf`` and a ``reproducibility.json`` artifact with each metric's value in
@@ -11,8 +14,10 @@ both runs and the difference; the tag ``mltrack.rerun.maxAbsDelta`` summarises i
 from __future__ import annotations
 
 import ast
+import json
 import logging
 import math
+import os
 import shlex
 import tempfile
 from collections.abc import Mapping
@@ -22,12 +27,15 @@ from typing import Any
 
 from jupyter_mltrack.entities import Run
 from jupyter_mltrack.errors import InvalidParameterError, ProjectExecutionError
+from jupyter_mltrack.tracking import tags as t
 from jupyter_mltrack.tracking.client import TrackingClient
 
 __all__ = [
+    "CHANGED_TAG",
     "MAX_DELTA_TAG",
     "REPORT_FILE",
     "RERUN_OF_TAG",
+    "SOURCE_TAG",
     "MetricDelta",
     "compare_metrics",
     "rerun",
@@ -36,6 +44,12 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 RERUN_OF_TAG = "mltrack.rerunOf"
+#: Where a re-run's code came from: the project folder at the recorded path, or the stored copy.
+SOURCE_TAG = "mltrack.rerun.source"
+SOURCE_PROJECT = "project folder"
+SOURCE_NOTEBOOK = "stored notebook"
+#: Set when the project folder's notebook no longer has the code the original run executed.
+CHANGED_TAG = "mltrack.rerun.notebookChanged"
 MAX_DELTA_TAG = "mltrack.rerun.maxAbsDelta"
 REPORT_FILE = "reproducibility.json"
 NOTEBOOK_ARTIFACT = "notebook.ipynb"
@@ -124,26 +138,129 @@ def _rerun_project(
     folder: Path,
     timeout: float | None,
 ) -> str:
+    """Re-run from the recorded project folder when it still exists, else the stored notebook.
+
+    The project folder is the run's own context (its data files, the kernel's working folder,
+    ``mltrack.yaml``'s types); the stored ``notebook.ipynb`` is the fallback when the folder or
+    its entry point is gone, with the recorded parameter types restored beside it.
+    """
     from jupyter_mltrack.projects import runner
-    from jupyter_mltrack.projects.spec import load_project
 
     run_id = original.info.run_id
     client.download_artifacts(run_id, NOTEBOOK_ARTIFACT, folder)
-    (folder / NOTEBOOK_ARTIFACT).rename(folder / f"{_ENTRY}.ipynb")
-    declared = load_project(folder).entry_point(_ENTRY).parameters
+    stored = folder / NOTEBOOK_ARTIFACT
+    project = _project_entry(original)
+    if project is not None:
+        uri, entry_point, declared = project
+        source = SOURCE_PROJECT
+    else:
+        uri, entry_point = str(folder), _ENTRY
+        declared = _restore_stored_project(original, stored, folder)
+        source = SOURCE_NOTEBOOK
+        # Relative paths given now mean the caller's folder, not the temporary one.
+        overrides = {
+            k: os.path.abspath(v) if declared.get(k) == "path" and isinstance(v, str) else v
+            for k, v in overrides.items()
+        }
     _check_overrides(overrides, declared)
     params = {k: v for k, v in original.data.params.items() if k in declared}
+    _check_paths(run_id, {k: v for k, v in params.items() if k not in overrides}, declared)
+    tags = {RERUN_OF_TAG: run_id, SOURCE_TAG: source}
+    if source == SOURCE_PROJECT and _code_changed(stored, Path(uri), entry_point):
+        logger.warning(
+            "The notebook of run %s changed since it ran; re-running the new one", run_id
+        )
+        tags[CHANGED_TAG] = "true"
     experiment = client.get_experiment(original.info.experiment_id).name
     new = runner.run(
-        str(folder),
-        entry_point=_ENTRY,
+        uri,
+        entry_point=entry_point,
         parameters={**params, **overrides},
         experiment_name=experiment,
         run_name=f"{original.info.run_name or run_id[:8]}-rerun",
         timeout=timeout,
-        tags={RERUN_OF_TAG: run_id},
+        tags=tags,
     )
     return new.info.run_id
+
+
+def _project_entry(original: Run) -> tuple[str, str, dict[str, str]] | None:
+    """Return (root, entry point, parameter types) of the recorded project, if still there."""
+    from jupyter_mltrack.projects.runner import TAG_ENTRY_POINT, TAG_PROJECT_ROOT
+    from jupyter_mltrack.projects.spec import load_project
+
+    root = original.data.tags.get(TAG_PROJECT_ROOT, "")
+    entry_name = original.data.tags.get(TAG_ENTRY_POINT, "")
+    if not root or not entry_name or not os.path.isdir(root):
+        return None
+    try:
+        entry = load_project(root).entry_point(entry_name)
+    except InvalidParameterError as exc:  # its mltrack.yaml or entry point changed
+        logger.warning("Re-running the stored notebook: project %s unusable (%s)", root, exc)
+        return None
+    return root, entry_name, {name: p.type for name, p in entry.parameters.items()}
+
+
+def _restore_stored_project(original: Run, notebook: Path, folder: Path) -> dict[str, str]:
+    """Make ``folder`` a one-notebook project whose parameters have the recorded types."""
+    import yaml
+
+    from jupyter_mltrack.projects.runner import TAG_PARAMETER_TYPES
+    from jupyter_mltrack.projects.spec import PROJECT_FILE, notebook_parameters
+
+    notebook.rename(folder / f"{_ENTRY}.ipynb")
+    cell = notebook_parameters(folder / f"{_ENTRY}.ipynb")
+    try:
+        recorded = json.loads(original.data.tags.get(TAG_PARAMETER_TYPES, "{}"))
+    except ValueError:
+        recorded = {}
+    types = {name: str(recorded.get(name) or spec.type) for name, spec in cell.items()}
+    entry = {
+        "notebook": f"{_ENTRY}.ipynb",
+        # A path default would be checked against this folder; every value is passed anyway.
+        "parameters": {
+            name: {"type": kind, "default": None if kind == "path" else cell[name].default}
+            for name, kind in types.items()
+        },
+    }
+    document = {"name": "rerun", "entry_points": {_ENTRY: entry}}
+    (folder / PROJECT_FILE).write_text(yaml.safe_dump(document), encoding="utf-8")
+    return types
+
+
+def _check_paths(run_id: str, params: Mapping[str, str], declared: Mapping[str, str]) -> None:
+    """Fail before any run starts when a recorded ``path`` parameter no longer exists."""
+    for name, value in params.items():
+        if declared.get(name) == "path" and value and not os.path.exists(value):
+            raise InvalidParameterError(
+                f"Cannot re-run {run_id}: its parameter {name!r} was the path {value!r}, which "
+                f"no longer exists; give a new value with -P {name}=PATH "
+                f"(rerun(run_id, {{{name!r}: path}}))"
+            )
+
+
+def _code_changed(stored: Path, root: Path, entry_point: str) -> bool:
+    """Whether the project notebook's code differs from the code the original run executed."""
+    from jupyter_mltrack.projects.spec import load_project
+
+    try:
+        current = Path(load_project(root).entry_point(entry_point).notebook)
+        return _code_cells(stored) != _code_cells(current)
+    except Exception:  # an unreadable notebook fails in the run itself, with a clear error
+        return False
+
+
+def _code_cells(path: Path) -> list[str]:
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)  # type: ignore[no-untyped-call]
+    return [
+        str(cell.source).strip()
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        and not {"parameters", "injected-parameters"}
+        & set(cell.get("metadata", {}).get("tags", []))
+    ]
 
 
 def _check_overrides(overrides: Mapping[str, Any], declared: Mapping[str, Any]) -> None:
@@ -179,7 +296,10 @@ def _rerun_cell(
         "\n".join(f"{key} = {_literal(value)!r}" for key, value in overrides.items()),
         header + "\n" + sources["cell.py"],
     ]
-    _execute_cells(client, [c for c in cells if c.strip()], folder, timeout)
+    # The original notebook's folder, when it is still there: relative paths in the cells work.
+    source = os.path.dirname(original.data.tags.get(t.SOURCE_NAME, ""))
+    cwd = source if source and os.path.isdir(source) else str(folder)
+    _execute_cells(client, [c for c in cells if c.strip()], folder, cwd, timeout)
     found = client.search_runs(
         original.info.experiment_id,
         f"tags.`{RERUN_OF_TAG}` = '{run_id}'",
@@ -192,17 +312,16 @@ def _rerun_cell(
 
 
 def _execute_cells(
-    client: TrackingClient, cells: list[str], folder: Path, timeout: float | None
+    client: TrackingClient, cells: list[str], folder: Path, cwd: str, timeout: float | None
 ) -> None:
-    """Run ``cells`` as a notebook in a fresh kernel that logs to ``client``'s store."""
+    """Run ``cells`` as a notebook (in ``folder``) in a fresh kernel working in ``cwd``."""
+    import time
+
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
-    from jupyter_mltrack.registry.promotion import (
-        KERNEL_NAME,
-        _import_papermill,
-        _kernel_manager_class,
-    )
+    from jupyter_mltrack.projects.kernels import KernelPool
+    from jupyter_mltrack.registry.promotion import KERNEL_NAME, _import_papermill
     from jupyter_mltrack.tracking.fluent import ENV_ASYNC_LOGGING, ENV_RUN_ID
     from jupyter_mltrack.tracking.uri import ENV_TRACKING_URI
 
@@ -213,16 +332,23 @@ def _execute_cells(
     nbformat.write(nb, path)  # type: ignore[no-untyped-call]
     # An empty MLTRACK_RUN_ID: the re-run is not nested in a run of the calling process.
     env = {ENV_TRACKING_URI: client.tracking_uri, ENV_ASYNC_LOGGING: "false", ENV_RUN_ID: ""}
+    end = None if timeout is None else time.monotonic() + timeout
+    pool = KernelPool()
     try:
+        km = pool.take(KERNEL_NAME, cwd, env)
         papermill.execute_notebook(
             str(path),
             str(path),
             kernel_name=KERNEL_NAME,
             language="python",
             progress_bar=False,
-            execution_timeout=timeout,
-            kernel_manager_class=_kernel_manager_class(env, str(folder)),
+            km=km,
+            # The timeout bounds the whole notebook: each cell gets what is left of it.
+            timeout_func=None if end is None else (lambda c: max(end - time.monotonic(), 0.01)),
         )
+    except KeyboardInterrupt:
+        pool.kill_all()
+        raise
     except Exception as exc:  # a failing cell or a dead kernel
         ename = getattr(exc, "ename", type(exc).__name__)
         evalue = str(getattr(exc, "evalue", exc))
@@ -232,6 +358,8 @@ def _execute_cells(
             ename=ename,
             evalue=evalue,
         ) from exc
+    finally:
+        pool.close()
 
 
 def _literal(value: Any) -> Any:

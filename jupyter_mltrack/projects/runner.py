@@ -10,10 +10,12 @@ FAILED (a cell error or a dead kernel) or KILLED (timeout).
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import tempfile
 import threading
+import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -27,11 +29,11 @@ from jupyter_mltrack.tracking import tags as t
 
 if TYPE_CHECKING:
     from jupyter_mltrack.entities import Run
+    from jupyter_mltrack.projects.kernels import KernelPool
     from jupyter_mltrack.tracking.client import TrackingClient
 
 __all__ = [
     "DEFAULT_KERNEL",
-    "KERNEL_STARTUP",
     "TAG_ENTRY_POINT",
     "TAG_ENVIRONMENT",
     "TAG_ERROR_NAME",
@@ -39,8 +41,10 @@ __all__ = [
     "TAG_FAILED_CELL",
     "TAG_FAILURE_REASON",
     "TAG_NOTEBOOK",
+    "TAG_PARAMETER_TYPES",
     "TAG_PROJECT",
     "TAG_PROJECT_ROOT",
+    "kernel_setting",
     "run",
 ]
 
@@ -56,8 +60,7 @@ TAG_FAILED_CELL = "mltrack.project.failedCell"
 TAG_ERROR_NAME = "mltrack.project.errorName"
 TAG_ERROR_VALUE = "mltrack.project.errorValue"
 TAG_FAILURE_REASON = "mltrack.project.failureReason"
-#: Run by the kernel before the notebook's first cell: the project run becomes the active run.
-KERNEL_STARTUP = "import jupyter_mltrack as _mltrack_project; _mltrack_project.start_run()"
+TAG_PARAMETER_TYPES = "mltrack.project.parameterTypes"
 _GIT_TAGS = (t.GIT_COMMIT, t.GIT_BRANCH, t.GIT_DIRTY, t.GIT_REPO_URL)
 
 
@@ -72,6 +75,7 @@ def run(
     *,
     parent_run_id: str | None = None,
     tags: Mapping[str, str] | None = None,
+    kernels: KernelPool | None = None,
 ) -> Run:
     """Execute ``entry_point`` of the project at ``uri`` as a new PROJECT run; return the run.
 
@@ -83,10 +87,13 @@ def run(
         experiment_name: The experiment (created if missing); default: the parent run's, else
             the current experiment.
         run_name: Default ``<project>-<entry point>``.
-        timeout: Seconds each cell may run; a cell past it kills the run (status KILLED).
+        timeout: Seconds the whole notebook may run (each cell gets what is left); past it the
+            kernel is stopped and the run ends KILLED.
         synchronous: ``False`` returns the RUNNING run at once and executes in a thread.
         parent_run_id: Make the run a child of this run.
         tags: Extra tags for the run.
+        kernels: Where the kernel comes from (a sweep worker's pool keeps the next one
+            pre-started); default a fresh kernel for this run.
 
     Raises:
         InvalidParameterError: Unknown entry point or parameter, or a value of the wrong type
@@ -106,17 +113,20 @@ def run(
     values = validate_parameters(entry, parameters or {})
     client = TrackingClient()
     papermill = _import_papermill()
+    # The declared types let a re-run from the stored notebook alone validate as this run did.
+    types = json.dumps({name: p.type for name, p in entry.parameters.items()}, sort_keys=True)
     run_id = _create_run(
         client, spec, entry.name, entry.notebook, values, experiment_name, run_name,
-        parent_run_id, tags,
+        parent_run_id, {TAG_PARAMETER_TYPES: types, **(tags or {})},
     )  # fmt: skip
     kernel = spec.kernel or DEFAULT_KERNEL
+    args = (papermill, client, run_id, entry.notebook, values, kernel, timeout, kernels)
     if synchronous:
-        _execute(papermill, client, run_id, entry.notebook, values, kernel, timeout)
+        _execute(*args)
     else:
         thread = threading.Thread(
             target=_execute_quietly,
-            args=(papermill, client, run_id, entry.notebook, values, kernel, timeout),
+            args=args,
             name=f"mltrack-project-{run_id}",
         )
         thread.start()
@@ -208,15 +218,29 @@ def _execute(
     values: Mapping[str, Any],
     kernel: str,
     timeout: float | None,
+    kernels: KernelPool | None = None,
 ) -> None:
-    from jupyter_mltrack.registry.promotion import _kernel_env
+    """Execute ``notebook`` for run ``run_id``, store the evidence and end the run.
 
-    env = {**_kernel_env(client.tracking_uri, run_id), "MLTRACK_NOTEBOOK_PATH": notebook}
+    The kernel comes from ``kernels`` (a sweep worker's pool, which may hold it pre-started);
+    its environment names the tracking URI and the notebook, and :meth:`KernelPool.prepare`
+    sets ``MLTRACK_RUN_ID`` in it, so ``mlt.log_*`` resumes the run and ``%%track`` cells nest
+    under it. ``timeout`` bounds the whole execution: each cell gets what is left of it.
+    """
+    from jupyter_mltrack.projects.kernels import KernelPool
+    from jupyter_mltrack.tracking.fluent import ENV_RUN_ID
+
+    pool = kernels if kernels is not None else KernelPool()
+    cwd, env = kernel_setting(client.tracking_uri, notebook)
+    deadline = None if timeout is None else time.monotonic() + timeout
     logger.info("Running %s in run %s with %s", notebook, run_id, dict(values))
     with tempfile.TemporaryDirectory(prefix="mltrack-project-") as tmp:
         output = Path(tmp) / "notebook.ipynb"
         failure: BaseException | None = None
+        km: Any = None
         try:
+            km = pool.take(kernel, cwd, env)
+            pool.prepare(km, {ENV_RUN_ID: run_id}, cwd, _left(deadline))
             papermill.execute_notebook(
                 notebook,
                 str(output),
@@ -224,19 +248,33 @@ def _execute(
                 kernel_name=kernel,
                 language="python",
                 progress_bar=False,
-                execution_timeout=timeout,
-                kernel_manager_class=_kernel_manager_class(env, os.path.dirname(notebook)),
+                km=km,
+                start_timeout=pool.startup_timeout,
+                timeout_func=None if deadline is None else (lambda cell: _left(deadline)),
             )
+        except KeyboardInterrupt:
+            pool.kill_all()  # no graceful shutdown: the event loop may be mid-call
+            _end_interrupted(client, run_id, output, notebook, tmp)
+            raise
         except Exception as exc:  # every failure of the notebook or its kernel ends the run
             failure = exc
-        try:
-            store_notebook(client, run_id, output if output.is_file() else Path(notebook), tmp)
-        except Exception:  # storing evidence must not hide the notebook's own outcome
-            logger.exception("Could not store the executed notebook of run %s", run_id)
+        tail = pool.log_tail(km) if failure is not None and km is not None else ""
+        if km is not None and failure is None:
+            # It exits while the evidence is stored; ending the run at its exit, as the
+            # kernel does, agrees with the FINISHED set here.
+            pool.release(km)
+        elif km is not None:
+            # Killed, not shut down: its exit handlers must not end the run after us.
+            pool.stop(km, now=True)
+        _store_evidence(client, run_id, output, notebook, tmp)
     if failure is None:
         client.set_terminated(run_id, RunStatus.FINISHED)
+        if kernels is None:
+            pool.close()
         return
-    error = _failure(failure, notebook, run_id)
+    if kernels is None:
+        pool.close()
+    error = _failure(failure, notebook, run_id, tail)
     tags = {TAG_ERROR_NAME: error.ename or "", TAG_ERROR_VALUE: _brief(error.evalue or "")}
     if error.cell_index is not None:
         tags[TAG_FAILED_CELL] = str(error.cell_index)
@@ -248,34 +286,56 @@ def _execute(
     raise error from failure
 
 
-def _kernel_manager_class(env: Mapping[str, str], cwd: str) -> type[Any]:
-    """Return a kernel manager starting the kernel in ``cwd`` with ``env`` and the run active.
+def kernel_setting(tracking_uri: str, notebook: str) -> tuple[str, dict[str, str]]:
+    """Return the working folder and environment a kernel for ``notebook``'s runs starts with.
 
-    The kernel runs :data:`KERNEL_STARTUP` before the first cell: it resumes the project run
-    (``MLTRACK_RUN_ID``) as the active run, so ``%%track`` cells start child runs of it.
+    The run id is left empty: :meth:`KernelPool.prepare` sets it in the started kernel, so a
+    kernel pre-started for a sweep fits whichever trial takes it.
     """
-    from jupyter_client.manager import AsyncKernelManager
+    from jupyter_mltrack.registry.promotion import _kernel_env
+    from jupyter_mltrack.tracking.fluent import ENV_RUN_ID
 
-    extra = dict(env)
-
-    class ProjectKernelManager(AsyncKernelManager):  # type: ignore[misc]
-        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
-            kw["env"] = {**os.environ, **(kw.get("env") or {}), **extra}
-            kw.setdefault("cwd", cwd)
-            kw["extra_arguments"] = [
-                *(kw.get("extra_arguments") or []),
-                f"--IPKernelApp.exec_lines={KERNEL_STARTUP}",
-            ]
-            await super().start_kernel(**kw)
-
-    return ProjectKernelManager
+    env = {**_kernel_env(tracking_uri, ""), "MLTRACK_NOTEBOOK_PATH": notebook, ENV_RUN_ID: ""}
+    return os.path.dirname(notebook), env
 
 
-def _failure(exc: BaseException, notebook: str, run_id: str) -> ProjectExecutionError:
+def _left(deadline: float | None) -> float | None:
+    """Seconds left until ``deadline`` (at least a hair, since 0 means "no limit" to nbclient)."""
+    return None if deadline is None else max(deadline - time.monotonic(), 0.01)
+
+
+def _store_evidence(
+    client: TrackingClient, run_id: str, output: Path, notebook: str, tmp: str
+) -> None:
+    try:
+        store_notebook(client, run_id, output if output.is_file() else Path(notebook), tmp)
+    except Exception:  # storing evidence must not hide the notebook's own outcome
+        logger.exception("Could not store the executed notebook of run %s", run_id)
+
+
+def _end_interrupted(
+    client: TrackingClient, run_id: str, output: Path, notebook: str, tmp: str
+) -> None:
+    """Mark an interrupted run KILLED first (that must happen), then keep what ran."""
+    try:
+        client.set_tag(run_id, TAG_FAILURE_REASON, "interrupted")
+        client.set_terminated(run_id, RunStatus.KILLED)
+    except Exception:  # the sweep's parent marks unfinished children KILLED as well
+        logger.exception("Could not mark the interrupted run %s KILLED", run_id)
+    _store_evidence(client, run_id, output, notebook, tmp)
+
+
+def _failure(
+    exc: BaseException, notebook: str, run_id: str, tail: str = ""
+) -> ProjectExecutionError:
     name = os.path.basename(notebook)
     kind = type(exc).__name__
-    if kind == "DeadKernelError" or "kernel died" in str(exc).lower():
-        reason, ename, evalue, cell = "kernel died", kind, str(exc).strip(), None
+    if isinstance(exc, ProjectExecutionError) and exc.reason:  # raised by the kernel pool
+        reason, ename, evalue = exc.reason, exc.ename or kind, exc.evalue or str(exc)
+        cell, what = None, f"{name}: {exc.message}"
+    elif kind == "DeadKernelError" or "kernel died" in str(exc).lower():
+        reason, ename, cell = "kernel died", kind, None
+        evalue = str(exc).strip() + (f"; kernel stderr: {tail}" if tail else "")
         what = f"{name}: the kernel died (e.g. out of memory or os._exit)"
     elif isinstance(exc, TimeoutError) or kind == "CellTimeoutError":
         reason, ename, evalue, cell = "timeout", kind, str(exc).strip(), None

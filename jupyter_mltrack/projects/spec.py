@@ -227,13 +227,36 @@ def notebook_parameters(notebook: PathLike) -> dict[str, ParameterSpec]:
     Each top-level ``name = <literal>`` assignment is a parameter whose type is inferred from
     the literal; a trailing ``# comment`` on the line becomes its description.
     """
+    for cell in _cells(notebook):
+        tags = (cell.get("metadata") or {}).get("tags") or []
+        if cell.get("cell_type") == "code" and "parameters" in tags:
+            source = cell.get("source", "")
+            text = "".join(source) if isinstance(source, list) else str(source)
+            return _parse_parameters_cell(text, str(notebook))
+    return {}
+
+
+def _cells(notebook: PathLike) -> list[dict[str, Any]]:
+    """The cells of a notebook, read as plain JSON.
+
+    Reading needs no validation, and nbformat's import costs a sweep's parent process ~0.6 s
+    of CPU (its jsonschema pulls in optional format checkers). Notebooks older than format 4
+    go through nbformat's converter.
+    """
+    import json
+
+    path = os.fspath(notebook)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise InvalidParameterError(f"Cannot read notebook {path!r}: {exc}") from None
+    if isinstance(data, dict) and isinstance(data.get("cells"), list):
+        return [cell for cell in data["cells"] if isinstance(cell, dict)]
     import nbformat
 
-    nb = nbformat.read(os.fspath(notebook), as_version=4)  # type: ignore[no-untyped-call]
-    for cell in nb.cells:
-        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
-            return _parse_parameters_cell(str(cell.source), str(notebook))
-    return {}
+    nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
+    return [dict(cell) for cell in nb.cells]
 
 
 def _parse_parameters_cell(source: str, where: str) -> dict[str, ParameterSpec]:

@@ -14,15 +14,16 @@ from __future__ import annotations
 
 import math
 import os
-import signal
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from jupyter_mltrack._types import PathLike
-from jupyter_mltrack.errors import InvalidParameterError, MissingDependencyError
+from jupyter_mltrack.errors import InvalidParameterError
 from jupyter_mltrack.projects import sampling
+from jupyter_mltrack.projects.sweep_backends import TRIAL_TAG, TrialJob, run_dask, run_local
 from jupyter_mltrack.tracking import tags as t
 
 if TYPE_CHECKING:
@@ -31,11 +32,23 @@ if TYPE_CHECKING:
     from jupyter_mltrack.entities import Run
     from jupyter_mltrack.tracking.client import TrackingClient
 
-__all__ = ["SWEEP_TAG", "TRIAL_TAG", "sweep"]
+__all__ = ["SWEEP_TAG", "TRIAL_TAG", "SweepInterrupted", "sweep"]
 
 SWEEP_TAG = "mltrack.sweep"
-TRIAL_TAG = "mltrack.sweep.trial"
 Backend = Literal["local", "dask"]
+
+
+class SweepInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a sweep: its parent run and unfinished children were marked KILLED."""
+
+    def __init__(self, run_id: str, killed: int, finished: int) -> None:
+        super().__init__(
+            f"Sweep {run_id} interrupted after {finished} trial(s); "
+            f"{killed} unfinished trial run(s) and the sweep run marked KILLED"
+        )
+        self.run_id = run_id
+        self.killed = killed
+        self.finished = finished
 
 
 @dataclass(slots=True)
@@ -106,8 +119,8 @@ def sweep(
     Raises:
         InvalidParameterError: A bad search space or option, or a trial value the entry point
             rejects (before any kernel starts).
-        KeyboardInterrupt: The sweep was interrupted; unfinished children and the parent are
-            KILLED.
+        SweepInterrupted: (a ``KeyboardInterrupt``) Ctrl-C stopped the sweep; its workers and
+            kernels are stopped, unfinished children and the parent are KILLED.
 
     Example:
         >>> from jupyter_mltrack.projects import sweep
@@ -155,32 +168,42 @@ def sweep(
     }.items():
         client.log_param(parent_id, f"sweep.{key}", value)
 
-    job = _TrialJob(
+    job = TrialJob(
         tracking_uri=client.tracking_uri,
         project=os.path.abspath(os.fspath(uri)),
         entry_point=entry.name,
         experiment=experiment,
         parent_id=parent_id,
         timeout=timeout,
+        n_trials=len(checked),
+        parallel=max_parallel,
     )
     results: dict[int, dict[str, Any]] = {}
     state = _Progress(total=len(checked), parallel=max_parallel)
-    execute = _run_dask if backend == "dask" else _run_local
+    execute = run_dask if backend == "dask" else run_local
     try:
         with _progress_bar(state, progress):
             for result in execute(job, checked, max_parallel, scheduler):
+                if not results:  # the summary needs pandas: load it while trials run
+                    threading.Thread(target=_import_pandas, daemon=True).start()
                 results[result["trial"]] = result
                 state.update(result["status"] == "FINISHED")
-    except BaseException:
-        _kill_unfinished(client, parent_id, experiment_id, set(results))
+    except BaseException as exc:
+        killed = _kill_unfinished(client, parent_id, experiment_id, set(results))
         client.set_tag(parent_id, "mltrack.sweep.interrupted", "true")
         client.set_terminated(parent_id, "KILLED")
+        if isinstance(exc, KeyboardInterrupt):
+            raise SweepInterrupted(parent_id, killed, len(results)) from exc
         raise
     table = _summary(client, checked, results, metric, mode)
     _log_best(client, parent_id, table, metric, state)
     status = "FINISHED" if state.done else "FAILED"
     client.set_terminated(parent_id, status)
     return client.get_run(parent_id), table
+
+
+def _import_pandas() -> None:
+    import pandas  # noqa: F401
 
 
 def _make_trials(
@@ -212,134 +235,6 @@ def _experiment_id(client: TrackingClient, name: str | None) -> str:
     return found.experiment_id if found is not None else client.create_experiment(name)
 
 
-@dataclass(frozen=True, slots=True)
-class _TrialJob:
-    """What every trial shares; picklable for spawn workers and Dask."""
-
-    tracking_uri: str
-    project: str
-    entry_point: str
-    experiment: str
-    parent_id: str
-    timeout: float | None
-
-
-def _sigterm_to_interrupt(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt
-
-
-def _worker_init() -> None:
-    """Make SIGTERM unwind like Ctrl-C, so papermill shuts its kernel down on the way out."""
-    signal.signal(signal.SIGTERM, _sigterm_to_interrupt)
-
-
-def run_trial(job: _TrialJob, index: int, values: dict[str, Any]) -> dict[str, Any]:
-    """Execute one trial as a child run of the sweep; never raises for a failing notebook."""
-    from jupyter_mltrack.projects.runner import run
-    from jupyter_mltrack.tracking.uri import set_tracking_uri
-
-    os.environ["MLTRACK_TRACKING_URI"] = job.tracking_uri
-    set_tracking_uri(job.tracking_uri)
-    result: dict[str, Any] = {"trial": index, "run_id": None, "status": "FAILED", "error": None}
-    try:
-        child = run(
-            job.project,
-            job.entry_point,
-            parameters=values,
-            experiment_name=job.experiment,
-            run_name=f"trial-{index}",
-            timeout=job.timeout,
-            parent_run_id=job.parent_id,
-            tags={TRIAL_TAG: str(index)},
-        )
-    except Exception as exc:  # a failing trial is a result, not the sweep's end
-        result["run_id"] = getattr(exc, "run_id", None)
-        result["error"] = f"{type(exc).__name__}: {exc}"
-        return result
-    result["run_id"] = child.info.run_id
-    result["status"] = child.info.status
-    return result
-
-
-def _run_local(
-    job: _TrialJob, trials: list[dict[str, Any]], parallel: int, scheduler: str | None
-) -> Iterator[dict[str, Any]]:
-    import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-
-    if scheduler is not None:
-        raise InvalidParameterError("scheduler= only applies to backend='dask'")
-    context = multiprocessing.get_context("spawn")
-    pool = ProcessPoolExecutor(parallel, mp_context=context, initializer=_worker_init)
-    pending: set[Future[dict[str, Any]]] = set()
-    try:
-        for index, values in enumerate(trials):
-            pending.add(pool.submit(run_trial, job, index, values))
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                yield future.result()
-    except BaseException:
-        _stop_pool(pool)
-        raise
-    pool.shutdown(wait=True)
-
-
-def _stop_pool(pool: Any) -> None:
-    """Cancel queued trials and SIGTERM running workers (their kernels shut down with them)."""
-    processes = list(getattr(pool, "_processes", {}).values())
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in processes:
-        if process.is_alive():
-            process.terminate()
-    for process in processes:
-        process.join(30)
-        if process.is_alive():
-            process.kill()
-
-
-def _run_dask(
-    job: _TrialJob, trials: list[dict[str, Any]], parallel: int, scheduler: str | None
-) -> Iterator[dict[str, Any]]:
-    import importlib
-
-    # distributed ships no type hints; treat it as Any rather than silence each call.
-    try:
-        distributed: Any = importlib.import_module("distributed")
-    except ImportError:
-        raise MissingDependencyError(
-            "distributed", extra="dask", feature="sweeps with backend='dask'"
-        ) from None
-    Client, LocalCluster, as_completed = (
-        distributed.Client,
-        distributed.LocalCluster,
-        distributed.as_completed,
-    )
-    cluster = None
-    if scheduler is None:
-        cluster = LocalCluster(
-            n_workers=parallel, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-    client = Client(cluster if cluster is not None else scheduler)
-    futures = []
-    try:
-        for index, values in enumerate(trials):
-            futures.append(
-                client.submit(
-                    run_trial, job, index, values, pure=False, key=f"trial-{index}-{job.parent_id}"
-                )
-            )
-        for future in as_completed(futures):
-            yield future.result()
-    except BaseException:
-        client.cancel(futures, force=True)
-        raise
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
 @contextmanager
 def _progress_bar(state: _Progress, enabled: bool) -> Iterator[None]:
     if not enabled:
@@ -355,16 +250,21 @@ def _progress_bar(state: _Progress, enabled: bool) -> Iterator[None]:
 
 def _kill_unfinished(
     client: TrackingClient, parent_id: str, experiment_id: str, done: set[int]
-) -> None:
+) -> int:
+    """Mark KILLED every child whose trial did not report back; return how many."""
     children = client.search_runs(
         [experiment_id], f"tags.`{t.PARENT_RUN_ID}` = '{parent_id}'", max_results=1000
     )
+    killed = 0
     for child in children:
         trial = child.data.tags.get(TRIAL_TAG)
         if trial is not None and trial.isdigit() and int(trial) in done:
             continue
         if child.info.status != "FINISHED":  # running, or failed by the interrupt itself
-            client.set_terminated(child.info.run_id, "KILLED")
+            if child.info.status != "KILLED":  # the worker's runner may have done it
+                client.set_terminated(child.info.run_id, "KILLED")
+            killed += 1
+    return killed
 
 
 def _summary(

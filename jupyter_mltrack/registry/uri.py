@@ -10,6 +10,7 @@ in that stage), ``models:/<name>/latest`` (the highest version) and ``models:/<n
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
@@ -33,6 +34,9 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+_LOGGED_MODEL_RE = re.compile(r"models:/(m-[0-9a-f]{32})/?", re.IGNORECASE)
+#: Sources whose files a tracking server serves (MLflow registers these, e.g. mlflow-artifacts:/).
+_SERVER_SCHEMES = frozenset({"mlflow-artifacts", "http", "https"})
 _MAX_DEPTH = 10  # a models:/ source pointing at another models:/ URI, and so on
 _HINT = (
     "expected models:/<name>/<version>, models:/<name>/<stage>, models:/<name>/latest "
@@ -127,6 +131,9 @@ def resolve_models_uri(uri: str, *, tracking_uri: str | None = None) -> str:
 
     client = RegistryClient(tracking_uri)
     for _ in range(_MAX_DEPTH):
+        logged = _logged_model_artifacts(client, uri)
+        if logged is not None:  # MLflow 3's models:/m-<id>, e.g. a version MLflow registered
+            return local_source(logged, client.tracking_uri)
         source = model_version_for_uri(client, uri).source
         if not source.lower().startswith("models:"):
             return local_source(source, client.tracking_uri)
@@ -137,15 +144,35 @@ def resolve_models_uri(uri: str, *, tracking_uri: str | None = None) -> str:
     )
 
 
+def _logged_model_artifacts(client: RegistryClient, uri: str) -> str | None:
+    """The artifact URI of a ``models:/m-<id>`` logged model, or None for other URIs."""
+    match = _LOGGED_MODEL_RE.fullmatch(uri)
+    if match is None:
+        return None
+    from jupyter_mltrack.store.logged_model_base import LoggedModelStore
+
+    store = client.store
+    if not isinstance(store, LoggedModelStore):
+        raise InvalidParameterError(
+            f"{uri!r} names a logged model, but the store at {client.tracking_uri!r} has none"
+        )
+    return store.get_logged_model(match.group(1)).artifact_uri
+
+
 def local_source(source: str, tracking_uri: str) -> str:
     """Return a local path for a version's (non-``models:/``) source URI."""
     from jupyter_mltrack.models.uri import resolve_model_uri, uri_scheme
 
-    if uri_scheme(source) == "runs":
+    scheme = uri_scheme(source)
+    if scheme == "runs":
         from jupyter_mltrack.tracking.client import TrackingClient
 
         run_id, path = split_runs_uri(source)
         return TrackingClient(tracking_uri).download_artifacts(run_id, path)
+    if source.split(":", 1)[0].lower() in _SERVER_SCHEMES:  # behind a server's artifact proxy
+        from jupyter_mltrack.artifacts import get_artifact_repository
+
+        return get_artifact_repository(source, tracking_uri=tracking_uri).download_artifacts("")
     from jupyter_mltrack.model_logging import ensure_uri_resolvers
 
     ensure_uri_resolvers()

@@ -27,6 +27,8 @@ from jupyter_mltrack.entities import (
 if TYPE_CHECKING:
     import pandas as pd
 
+    from jupyter_mltrack.entities.metric import MetricHistoryArrays
+
 # One metric point on the fast path: (key, value, timestamp_ms, step). Avoids building a Metric
 # object per point when the background writer flushes hundreds of thousands of them.
 MetricPoint = tuple[str, float, int, int]
@@ -185,6 +187,33 @@ class TrackingStore(ABC):
             run_id,
             metrics=[Metric(key=k, value=v, timestamp=t, step=s) for k, v, t, s in points],
         )
+
+    def get_metric_history_arrays(
+        self, run_id: str, key: str, *, max_points: int | None = None
+    ) -> MetricHistoryArrays:
+        """Return a metric's history as numpy arrays, optionally reduced to ``max_points``.
+
+        Without ``max_points`` the arrays hold every point, ordered by step then timestamp,
+        exactly as :meth:`get_metric_history` returns them. With it, a longer series comes back
+        as its min/max envelope over ``max_points // 2`` buckets (``store/downsample.py``): at
+        most ``max_points`` points (plus up to two per bucket holding NaN or infinite values),
+        always including the global min and max and the first and last steps. ``total_points`` counts
+        every stored point either way. An unknown metric gives empty arrays; an unknown run
+        raises RunNotFound.
+
+        The default builds on :meth:`get_metric_history` and reduces in numpy; SQL backends
+        override it with a columnar read that reduces in the database. Every backend returns
+        the same arrays for the same stored points.
+        """
+        from jupyter_mltrack.store.downsample import (
+            check_max_points,
+            downsample_history,
+            history_from_metrics,
+        )
+
+        limit = check_max_points(max_points)
+        history = history_from_metrics(self.get_metric_history(run_id, key))
+        return history if limit is None else downsample_history(history, limit)
 
     def search_runs_frame(
         self,

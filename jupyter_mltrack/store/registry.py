@@ -18,12 +18,15 @@ from jupyter_mltrack.store.base import TrackingStore
 StoreFactory = Callable[[str], TrackingStore]
 
 _SQL = "jupyter_mltrack.store.sql.store:SqlStore"
+_REST = "jupyter_mltrack.store.rest.store:RestStore"
 _BUILTIN: dict[str, str] = {
     "sqlite": _SQL,
     "postgresql": _SQL,
     "postgres": _SQL,
     "mysql": _SQL,
     "mariadb": _SQL,
+    "http": _REST,
+    "https": _REST,
 }
 _factories: dict[str, StoreFactory] = {}
 _stores: dict[str, TrackingStore] = {}
@@ -41,7 +44,7 @@ def _scheme_of(uri: str) -> str:
     if "://" not in uri:
         raise InvalidParameterError(
             f"Tracking URI {uri!r} has no scheme; use e.g. 'sqlite:///path/mltrack.db', "
-            "'postgresql://user@host/db' or 'mysql+pymysql://user@host/db'"
+            "'postgresql://user@host/db', 'mysql+pymysql://user@host/db' or 'http://host:5000'"
         )
     return uri.split("://", 1)[0].split("+", 1)[0].lower()
 

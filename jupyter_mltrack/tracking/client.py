@@ -30,6 +30,7 @@ from jupyter_mltrack.entities import (
     RunTag,
     ViewType,
 )
+from jupyter_mltrack.entities.metric import MetricHistoryArrays
 from jupyter_mltrack.errors import InvalidParameterError
 from jupyter_mltrack.store.base import SEARCH_MAX_RESULTS_DEFAULT, TrackingStore
 from jupyter_mltrack.tracking import tags as t
@@ -372,3 +373,33 @@ class TrackingClient(ArtifactMethods):
             [0.9, 0.5, 0.25]
         """
         return self.store.get_metric_history(check_run_id(run_id), validate_key("Metric", key))
+
+    def get_metric_history_arrays(
+        self, run_id: str, key: str, *, max_points: int | None = None
+    ) -> MetricHistoryArrays:
+        """Return a metric's history as numpy arrays, optionally downsampled in the store.
+
+        The fast path for plotting: no object per point, and with ``max_points`` a SQL store
+        reduces the series in the database. Without ``max_points`` you get every point, ordered
+        by step then timestamp (as :meth:`get_metric_history`). With it, a longer series comes
+        back as its min/max envelope: at most ``max_points`` points (plus up to two per bucket
+        that holds NaN or infinite values), keeping the global min and max and the first and last
+        steps; ``total_points`` still counts every logged point.
+
+        Args:
+            run_id: The run.
+            key: The metric; an unknown key gives empty arrays.
+            max_points: Reduce longer series to about this many points (an int >= 2), or None.
+
+        Example:
+            >>> h = client.get_metric_history_arrays(run_id, "loss", max_points=2_000)  # doctest: +SKIP
+            >>> h.steps[:3], h.values[:3], h.total_points  # doctest: +SKIP
+            (array([0, 1, 2]), array([0.9, 0.5, 0.25]), 3)
+        """
+        from jupyter_mltrack.store.downsample import check_max_points
+
+        return self.store.get_metric_history_arrays(
+            check_run_id(run_id),
+            validate_key("Metric", key),
+            max_points=check_max_points(max_points),
+        )

@@ -21,11 +21,15 @@ if TYPE_CHECKING:
 __all__ = ["ArtifactMethods", "artifact_repository"]
 
 
-def artifact_repository(artifact_uri: str) -> ArtifactRepository:
-    """Open the repository of a run's artifact root."""
+def artifact_repository(artifact_uri: str, tracking_uri: str | None = None) -> ArtifactRepository:
+    """Open the repository of a run's artifact root.
+
+    ``tracking_uri`` is the store the run lives in: a tracking server's ``mlflow-artifacts:/``
+    URIs resolve against it.
+    """
     from jupyter_mltrack.artifacts import get_artifact_repository
 
-    return get_artifact_repository(artifact_uri)
+    return get_artifact_repository(artifact_uri, tracking_uri=tracking_uri)
 
 
 class ArtifactMethods:
@@ -42,7 +46,7 @@ class ArtifactMethods:
                 f"Run {run_id!r} is deleted; restore it with restore_run() before logging "
                 "artifacts to it"
             )
-        return artifact_repository(run.info.artifact_uri)
+        return artifact_repository(run.info.artifact_uri, getattr(self, "tracking_uri", None))
 
     def list_artifacts(self, run_id: str, path: str | None = None) -> list[FileInfo]:
         """List one level of a run's artifact directory ``path`` (the root when None).

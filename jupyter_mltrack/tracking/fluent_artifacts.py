@@ -38,7 +38,8 @@ def _run() -> ActiveRun:
 
 
 def _repo() -> ArtifactRepository:
-    return artifact_repository(_run().artifact_uri)
+    run = _run()
+    return artifact_repository(run.artifact_uri, run.client.tracking_uri)
 
 
 def get_artifact_uri(artifact_path: str | None = None) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from jupyter_mltrack.projects import run
+from jupyter_mltrack.projects.rerun import SOURCE_TAG, compare_metrics, rerun
 from jupyter_mltrack.tracking.client import TrackingClient
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
@@ -30,7 +31,11 @@ def test_train_then_evaluate_with_the_model_uri(client: TrackingClient) -> None:
     assert trained.data.metrics["accuracy_score"] == trained.data.metrics["accuracy"]
     fit = client.search_runs(trained.info.experiment_id, "tags.`mltrack.parentRunId` != ''")
     assert [r.info.run_name for r in fit] == ["fit"]
-    assert len(client.get_metric_history(fit[0].info.run_id, "test_log_loss")) == 10
+    assert fit[0].data.tags["mltrack.parentRunId"] == trained.info.run_id
+    for key in ("train_loss", "test_log_loss"):  # one point per boosting iteration
+        history = client.get_metric_history(fit[0].info.run_id, key)
+        assert [m.step for m in history] == list(range(10))
+    assert trained.data.tags["mltrack.project.environment"].endswith("requirements.txt")
 
     model_uri = f"runs:/{trained.info.run_id}/model"
     evaluated = run(PROJECT, "evaluate", {"model_uri": model_uri}, experiment_name="example")
@@ -51,5 +56,14 @@ def test_the_workflow_runs_three_child_steps(client: TrackingClient) -> None:
     )
     assert sorted(r.info.run_name for r in children) == ["evaluate", "main", "prepare"]
     assert all(r.info.status == "FINISHED" for r in children)
-    assert runs["train"].data.params["data_path"].endswith("split.npz")
+    train = runs["train"]
+    prepared = f"runs:/{runs['prepare'].info.run_id}/data/split.npz"
+    assert train.data.params["data_uri"] == prepared
     assert parent.data.metrics["accuracy"] == runs["evaluate"].data.metrics["accuracy_score"]
+
+    # The steps pass URIs, not temporary copies: the train step re-runs after the workflow.
+    again = rerun(train.info.run_id)
+    assert again.info.status == "FINISHED"
+    assert again.data.params["data_uri"] == prepared
+    assert again.data.tags[SOURCE_TAG] == "project folder"
+    assert all(d.delta == 0 for d in compare_metrics(train, again))

@@ -9,11 +9,19 @@ import pytest
 from click.testing import CliRunner
 from nbclient import NotebookClient
 from nbformat.v4 import new_code_cell, new_notebook
+from test_project_spec import write_notebook
 
 from jupyter_mltrack.cli.main import main
 from jupyter_mltrack.errors import InvalidParameterError
 from jupyter_mltrack.projects import run
-from jupyter_mltrack.projects.rerun import MAX_DELTA_TAG, RERUN_OF_TAG, compare_metrics, rerun
+from jupyter_mltrack.projects.rerun import (
+    CHANGED_TAG,
+    MAX_DELTA_TAG,
+    RERUN_OF_TAG,
+    SOURCE_TAG,
+    compare_metrics,
+    rerun,
+)
 from jupyter_mltrack.tracking.client import TrackingClient
 
 pytestmark = [pytest.mark.kernel, pytest.mark.slow]
@@ -80,3 +88,59 @@ def test_a_run_without_a_notebook_cannot_be_rerun(client: TrackingClient) -> Non
     plain = client.create_run("0")
     with pytest.raises(InvalidParameterError, match=r"no notebook\.ipynb or cell\.py"):
         rerun(plain.info.run_id)
+
+
+FOLDER_YAML = """\
+name: folder
+entry_points:
+  main:
+    notebook: main.ipynb
+    parameters:
+      data: {type: path, default: data.csv}
+      scale: {type: float, default: 1.0}
+"""
+READS_DATA = """\
+import os
+import jupyter_mltrack as mlt
+mlt.log_metric("score", scale * len(open(data).read()))
+mlt.set_tag("cwd", os.getcwd())
+"""
+
+
+def test_rerun_prefers_the_project_folder_and_checks_paths(
+    client: TrackingClient, tmp_path: Path
+) -> None:
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "mltrack.yaml").write_text(FOLDER_YAML)
+    (project / "data.csv").write_text("abcd")
+    write_notebook(project / "main.ipynb", "data = 'data.csv'\nscale = 1.0", READS_DATA)
+    original = run(project, parameters={"scale": 2})
+    assert original.data.metrics["score"] == 8.0
+
+    same = rerun(original.info.run_id)
+    assert same.data.tags[SOURCE_TAG] == "project folder"
+    assert same.data.tags["cwd"] == str(project.resolve())  # the kernel works in the folder
+    assert same.data.metrics["score"] == 8.0 and CHANGED_TAG not in same.data.tags
+
+    # The folder's notebook is what runs now, and the re-run says it is not what ran first.
+    write_notebook(project / "main.ipynb", "data = 'data.csv'\nscale = 1.0", READS_DATA + "#")
+    assert rerun(original.info.run_id).data.tags[CHANGED_TAG] == "true"
+
+    # A recorded path that is gone stops the re-run before any run starts, naming the fix.
+    (project / "data.csv").unlink()
+    before = len(client.search_runs([original.info.experiment_id]))
+    with pytest.raises(InvalidParameterError, match=r"parameter 'data' .* -P data=PATH"):
+        rerun(original.info.run_id)
+    assert len(client.search_runs([original.info.experiment_id])) == before
+
+    # Without the folder: the stored notebook, with the recorded types (data is still a path).
+    moved = tmp_path / "moved"
+    project.rename(moved)
+    with pytest.raises(InvalidParameterError, match="-P data=PATH"):
+        rerun(original.info.run_id)
+    (moved / "data.csv").write_text("abcdef")
+    fallback = rerun(original.info.run_id, {"data": "moved/data.csv"})  # relative to the cwd
+    assert fallback.data.tags[SOURCE_TAG] == "stored notebook"
+    assert fallback.data.params["data"] == str(moved / "data.csv")
+    assert fallback.data.metrics["score"] == 12.0

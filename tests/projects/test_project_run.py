@@ -7,6 +7,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import nbformat
 import pytest
 from click.testing import CliRunner
 from test_project_spec import YAML, write_notebook
@@ -171,6 +172,24 @@ def test_timeout_kills_the_run(tmp_path: Path, client: TrackingClient) -> None:
     killed = client.get_run(str(info.value.run_id))
     assert killed.info.status == "KILLED"
     assert killed.data.tags["mltrack.project.failureReason"] == "timeout"
+
+
+@pytest.mark.slow
+def test_timeout_bounds_the_whole_notebook(tmp_path: Path, client: TrackingClient) -> None:
+    # No cell reaches the timeout alone; together they do (a per-cell limit would finish).
+    naps = ["import time\ntime.sleep(1.5)"] * 4
+    write_notebook(tmp_path / "main.ipynb", "x = 1", *naps, "print('never')")
+    started = time.monotonic()
+    with pytest.raises(ProjectExecutionError, match="timed out") as info:
+        run(tmp_path, timeout=3)
+    elapsed = time.monotonic() - started
+    killed = client.get_run(str(info.value.run_id))
+    assert killed.info.status == "KILLED"
+    assert killed.data.tags["mltrack.project.failureReason"] == "timeout"
+    assert 3 <= elapsed < 30  # bounded by the timeout plus kernel start and evidence
+    executed = Path(client.download_artifacts(killed.info.run_id, "notebook.ipynb", tmp_path))
+    outputs = "".join(str(cell.get("outputs", "")) for cell in nbformat.read(executed, 4).cells)
+    assert "never" not in outputs
 
 
 @pytest.mark.slow

@@ -19,15 +19,24 @@ E = schema.experiments.c
 ET = schema.experiment_tags.c
 
 
+_MAX_EXPERIMENT_ID = 2**31 - 1
+
+
 def parse_experiment_id(experiment_id: object) -> int:
     """Return the integer form of an experiment id or raise ExperimentNotFound."""
     try:
-        return int(str(experiment_id))
+        value = int(str(experiment_id))
     except ValueError:
+        value = -1
+    # Ids live in a 32-bit integer column: anything outside it cannot name an experiment, and
+    # passing it on would make the driver raise an overflow instead of a clean "not found".
+    if not 0 <= value <= _MAX_EXPERIMENT_ID:
         raise ExperimentNotFound(
-            f"Experiment {experiment_id!r} not found: experiment ids are integers",
+            f"Experiment {experiment_id!r} not found: experiment ids are integers "
+            f"from 0 to {_MAX_EXPERIMENT_ID}",
             experiment_id=str(experiment_id),
-        ) from None
+        )
+    return value
 
 
 class ExperimentsMixin(SqlBase):
@@ -163,6 +172,15 @@ class ExperimentsMixin(SqlBase):
             LifecycleStage.ACTIVE if stage is LifecycleStage.DELETED else LifecycleStage.DELETED
         )
         with self._write() as conn:
+            if stage is LifecycleStage.DELETED:
+                # Restore brings back the runs whose deletion stamp equals the experiment's; a
+                # run deleted earlier in the same millisecond must not share that stamp.
+                latest = conn.execute(
+                    sa.select(sa.func.max(schema.runs.c.deleted_time)).where(
+                        schema.runs.c.experiment_id == exp_id
+                    )
+                ).scalar()
+                now = max(now, (latest or 0) + 1)
             conn.execute(
                 sa.update(schema.experiments)
                 .where(E.experiment_id == exp_id)

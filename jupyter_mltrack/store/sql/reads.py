@@ -8,11 +8,22 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from jupyter_mltrack.entities import Metric, PagedList, Run, RunData, ViewType, metrics_from_points
+from jupyter_mltrack.entities import (
+    Metric,
+    PagedList,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunOutputs,
+    ViewType,
+    metrics_from_points,
+)
 from jupyter_mltrack.store.base import SEARCH_MAX_RESULTS_LIMIT
 from jupyter_mltrack.store.sql import raw, schema
 from jupyter_mltrack.store.sql._base import R, SqlBase, run_info_from_row
 from jupyter_mltrack.store.sql.experiments import _check_max_results
+from jupyter_mltrack.store.sql.run_links import load_run_links
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -146,8 +157,9 @@ class ReadsMixin(SqlBase):
             rows = conn.execute(query).mappings().all()[: max_results + 1]
             infos = [_info_from_mapping(row) for row in rows[:max_results]]
             data = load_run_data(conn, [info.run_id for info in infos])
+            links = load_run_links(conn, [info.run_id for info in infos])
         token = search.encode_page_token(offset + max_results) if len(rows) > max_results else None
-        return PagedList([Run(info=i, data=data[i.run_id]) for i in infos], token)
+        return PagedList([_run(i, data[i.run_id], links.get(i.run_id)) for i in infos], token)
 
     def search_runs_frame(
         self,
@@ -188,6 +200,12 @@ class ReadsMixin(SqlBase):
             params = _key_columns(conn, "params", run_ids)
             tags = _key_columns(conn, "tags", run_ids)
         return build_frame(infos, metrics, params, tags)
+
+
+def _run(info: RunInfo, data: RunData, links: tuple[RunInputs, RunOutputs] | None) -> Run:
+    if links is None:
+        return Run(info=info, data=data)
+    return Run(info=info, data=data, inputs=links[0], outputs=links[1])
 
 
 def _info_from_mapping(row: Any) -> Any:

@@ -50,6 +50,8 @@ __all__ = [
 ]
 
 _Bool = ColumnElement[bool]
+#: MLflow marks prompts (stored as registered models) with this tag set to "true".
+PROMPT_TAG = "mlflow.prompt.is_prompt"
 _PREFIXES: Mapping[str, Any] = {
     **dict.fromkeys(("tags", "tag"), "tag"),
     **dict.fromkeys(("attributes", "attribute", "attr"), "attribute"),
@@ -142,9 +144,17 @@ def _attribute_condition(columns: Mapping[str, sa.Column[Any]], comparison: Comp
 
 
 def _tag_condition(tags: sa.Table, owned: Sequence[_Bool], comparison: Comparison) -> _Bool:
-    """``EXISTS`` a tag with the key (and matching value) on the outer row."""
+    """``EXISTS`` a tag with the key (and matching value) on the outer row.
+
+    One exception, for MLflow clients: ``tags.`mlflow.prompt.is_prompt` != 'x'`` also matches
+    rows without that tag. MLflow's client adds ``!= 'true'`` to every model search to hide
+    prompts, and MLflow's server answers it with every model that is not a prompt.
+    """
     where = [*owned, _text_eq(tags.c.key, comparison.key)]
     if comparison.op == "IS NULL":
+        return ~sa.exists().where(*where)
+    if comparison.op == "!=" and comparison.key == PROMPT_TAG:
+        where.append(_text_eq(tags.c.value, str(comparison.value)))
         return ~sa.exists().where(*where)
     if comparison.op != "IS NOT NULL":
         where.append(_string_condition(tags.c.value, comparison.op, comparison.value))

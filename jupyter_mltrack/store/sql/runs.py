@@ -18,6 +18,7 @@ from jupyter_mltrack.errors import (
 from jupyter_mltrack.store.sql import raw, schema
 from jupyter_mltrack.store.sql._base import RUN_INFO_COLUMNS, R, SqlBase, run_info_from_row
 from jupyter_mltrack.store.sql.experiments import parse_experiment_id
+from jupyter_mltrack.store.sql.logged_model_schema import RUN_LINK_TABLES
 from jupyter_mltrack.store.sql.writes import upsert_tags
 
 E = schema.experiments.c
@@ -94,13 +95,17 @@ class RunsMixin(SqlBase):
 
     def get_run(self, run_id: str) -> Run:
         from jupyter_mltrack.store.sql.reads import load_run_data
+        from jupyter_mltrack.store.sql.run_links import load_run_links
 
         with self._read() as conn:
             row = conn.execute(sa.select(*RUN_INFO_COLUMNS).where(R.run_uuid == run_id)).first()
             if row is None:
                 raise RunNotFound(f"Run {run_id!r} not found", run_id=run_id)
             data = load_run_data(conn, [run_id])[run_id]
-        return Run(info=run_info_from_row(row), data=data)
+            links = load_run_links(conn, [run_id]).get(run_id)
+        if links is None:
+            return Run(info=run_info_from_row(row), data=data)
+        return Run(info=run_info_from_row(row), data=data, inputs=links[0], outputs=links[1])
 
     def _get_run_info(self, conn: sa.Connection, run_id: str) -> RunInfo:
         row = raw.fetchone(conn, _SELECT_INFO, (run_id,))
@@ -200,6 +205,6 @@ class RunsMixin(SqlBase):
                 # materialise the ids first.
                 series = list(conn.execute(series).scalars())  # type: ignore[assignment]
             conn.execute(sa.delete(schema.metrics).where(schema.metrics.c.series_id.in_(series)))
-            for table in (schema.latest_metrics, schema.params, schema.tags):
+            for table in (schema.latest_metrics, schema.params, schema.tags, *RUN_LINK_TABLES):
                 conn.execute(sa.delete(table).where(table.c.run_uuid.in_(run_ids)))
             conn.execute(sa.delete(schema.runs).where(R.run_uuid.in_(run_ids)))

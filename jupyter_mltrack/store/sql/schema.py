@@ -28,7 +28,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeEngine
 
 #: The alembic revision this schema corresponds to; bump with every migration.
-SCHEMA_REVISION = "0003_registry"
+SCHEMA_REVISION = "0004_logged_models"
 
 KIND_FINITE, KIND_NAN, KIND_POS_INF, KIND_NEG_INF = 0, 1, 2, 3
 DOUBLE_MAX = 1.7976931348623157e308
@@ -160,6 +160,7 @@ def decode_metric_value(value: float, kind: int) -> float:
     return value if kind == KIND_FINITE else _DECODE[kind]
 
 
-# The registry's tables live on the same metadata, so ``create_all`` builds them for a new store;
-# imported last because that module imports ``metadata`` from here.
+# The registry's and the logged models' tables live on the same metadata, so ``create_all``
+# builds them for a new store; imported last because those modules import ``metadata`` from here.
+from jupyter_mltrack.store.sql import logged_model_schema as _lm_schema  # noqa: E402, F401
 from jupyter_mltrack.store.sql import registry_schema as _registry_schema  # noqa: E402, F401

@@ -9,12 +9,16 @@ import weakref
 from sqlalchemy.engine import Engine, make_url
 
 from jupyter_mltrack.store.base import TrackingStore
+from jupyter_mltrack.store.logged_model_base import LoggedModelStore
 from jupyter_mltrack.store.registry_base import RegistryStore
 from jupyter_mltrack.store.sql.bootstrap import ensure_schema
 from jupyter_mltrack.store.sql.engine import create_engine, normalize_db_uri, sqlite_path
 from jupyter_mltrack.store.sql.experiments import ExperimentsMixin
+from jupyter_mltrack.store.sql.history_arrays import HistoryArraysMixin
+from jupyter_mltrack.store.sql.logged_models import LoggedModelsMixin
 from jupyter_mltrack.store.sql.reads import ReadsMixin
 from jupyter_mltrack.store.sql.registry import RegistryMixin
+from jupyter_mltrack.store.sql.run_links import RunLinksMixin
 from jupyter_mltrack.store.sql.runs import RunsMixin
 from jupyter_mltrack.store.sql.writes import WritesMixin
 
@@ -53,9 +57,13 @@ class SqlStore(
     RunsMixin,
     WritesMixin,
     ReadsMixin,
+    HistoryArraysMixin,
     RegistryMixin,
+    LoggedModelsMixin,
+    RunLinksMixin,
     TrackingStore,
     RegistryStore,
+    LoggedModelStore,
 ):
     """A tracking store in a SQL database; the schema is created or migrated on open.
 

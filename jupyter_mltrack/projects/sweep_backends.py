@@ -1,0 +1,222 @@
+"""Where sweep trials execute: a local spawn process pool, or a ``dask.distributed`` cluster.
+
+Each backend is a generator ``(job, trials, parallel, scheduler) -> results`` yielding one dict
+per finished trial (``trial``, ``run_id``, ``status``, ``error``) in completion order, and on
+any exception (Ctrl-C included) stopping its workers before re-raising, so no kernel outlives
+the sweep.
+
+Local workers keep a :class:`~jupyter_mltrack.projects.kernels.KernelPool` for their whole
+life: while a trial runs, the pool boots the kernel of the worker's next trial (when enough
+trials are queued for there to be one), so a trial starts in an already running kernel.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from jupyter_mltrack.errors import InvalidParameterError, MissingDependencyError
+
+__all__ = ["TRIAL_TAG", "TrialJob", "run_dask", "run_local", "run_trial"]
+
+TRIAL_TAG = "mltrack.sweep.trial"
+logger = logging.getLogger(__name__)
+#: This worker process's kernel pool (local backend only; None elsewhere).
+_POOL: Any = None
+#: Whether this worker process is executing a trial (SIGTERM then unwinds it).
+_RUNNING = False
+
+
+@dataclass(frozen=True, slots=True)
+class TrialJob:
+    """What every trial shares; picklable for spawn workers and Dask."""
+
+    tracking_uri: str
+    project: str
+    entry_point: str
+    experiment: str
+    parent_id: str
+    timeout: float | None
+    n_trials: int = 0
+    parallel: int = 1
+
+
+def run_trial(
+    job: TrialJob, index: int, values: dict[str, Any], warm: bool = False
+) -> dict[str, Any]:
+    """Execute one trial as a child run of the sweep; never raises for a failing notebook.
+
+    ``warm``: this process keeps a kernel pool (a local worker); pre-start the next kernel
+    when at least ``parallel`` trials come after this one, which in the usual in-order hand-out
+    means one of them will run here.
+    """
+    from jupyter_mltrack.projects.runner import run
+    from jupyter_mltrack.tracking.uri import set_tracking_uri
+
+    os.environ["MLTRACK_TRACKING_URI"] = job.tracking_uri
+    set_tracking_uri(job.tracking_uri)
+    pool = _POOL if warm else None
+    if pool is not None:
+        pool.warm_next = job.n_trials - 1 - index >= job.parallel
+    result: dict[str, Any] = {"trial": index, "run_id": None, "status": "FAILED", "error": None}
+    global _RUNNING
+    _RUNNING = True
+    try:
+        child = run(
+            job.project,
+            job.entry_point,
+            parameters=values,
+            experiment_name=job.experiment,
+            run_name=f"trial-{index}",
+            timeout=job.timeout,
+            parent_run_id=job.parent_id,
+            tags={TRIAL_TAG: str(index)},
+            kernels=pool,
+        )
+    except Exception as exc:  # a failing trial is a result, not the sweep's end
+        result["run_id"] = getattr(exc, "run_id", None)
+        result["error"] = f"{type(exc).__name__}: {exc}"
+        return result
+    except KeyboardInterrupt:
+        if pool is None:
+            raise
+        # A local worker stopped by the parent: the runner killed the kernel and ended the
+        # run; leave now rather than wait for the pool's next task.
+        os._exit(130)
+    finally:
+        _RUNNING = False
+    result["run_id"] = child.info.run_id
+    result["status"] = child.info.status
+    return result
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    """Unwind a running trial like Ctrl-C; an idle worker kills its warm kernel and exits."""
+    if _RUNNING:
+        raise KeyboardInterrupt
+    if _POOL is not None:
+        _POOL.kill_all()
+    os._exit(143)
+
+
+def _worker_init(job: TrialJob) -> None:
+    """Set up a local worker: signals, and a kernel pool whose first kernel boots right away.
+
+    Ctrl-C in a terminal reaches the whole process group; workers ignore it and leave the
+    decision to the parent, which SIGTERMs them. SIGTERM unwinds like Ctrl-C, so the runner
+    kills its kernel and marks its run KILLED on the way out.
+
+    Every worker runs at least one trial (the pool starts one worker per submitted trial, up
+    to ``parallel``), so its first kernel is launched before anything else: it boots while
+    the worker imports papermill and opens the store.
+    """
+    global _POOL
+    from jupyter_mltrack.projects.kernels import KernelPool
+    from jupyter_mltrack.projects.runner import DEFAULT_KERNEL, _entry_name, kernel_setting
+    from jupyter_mltrack.projects.spec import load_project
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    # nbformat imports jsonschema, which imports this optional IRI checker if installed (it
+    # arrives with jupyter_server); it compiles 38 grammars, ~0.6 s of CPU per worker, for
+    # a format no notebook schema uses. This process only runs papermill and the runner.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    _POOL = KernelPool()
+    atexit.register(_POOL.close)  # a pre-started kernel nobody took
+    try:
+        spec = load_project(job.project)
+        notebook = spec.entry_point(_entry_name(spec, job.entry_point)).notebook
+        _POOL.prestart(spec.kernel or DEFAULT_KERNEL, *kernel_setting(job.tracking_uri, notebook))
+        from jupyter_mltrack.projects.render import warm_up
+        from jupyter_mltrack.projects.runner import _import_papermill
+        from jupyter_mltrack.tracking.client import TrackingClient
+
+        _import_papermill()
+        warm_up()
+        TrackingClient(job.tracking_uri)  # imports and opens the store once, up front
+    except Exception:  # the first trial reports whatever is wrong, as a failed trial
+        logger.debug("Could not prepare the sweep worker", exc_info=True)
+
+
+def run_local(
+    job: TrialJob, trials: list[dict[str, Any]], parallel: int, scheduler: str | None
+) -> Iterator[dict[str, Any]]:
+    """Run the trials on a spawn process pool of ``parallel`` workers."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+    if scheduler is not None:
+        raise InvalidParameterError("scheduler= only applies to backend='dask'")
+    context = multiprocessing.get_context("spawn")
+    pool = ProcessPoolExecutor(
+        min(parallel, len(trials)),
+        mp_context=context,
+        initializer=_worker_init,
+        initargs=(job,),
+    )
+    pending: set[Future[dict[str, Any]]] = set()
+    try:
+        for index, values in enumerate(trials):
+            pending.add(pool.submit(run_trial, job, index, values, True))
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                yield future.result()
+    except BaseException:
+        _stop_pool(pool)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _stop_pool(pool: Any) -> None:
+    """Cancel queued trials and SIGTERM running workers (they kill their kernels on the way)."""
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(30)
+        if process.is_alive():
+            process.kill()
+
+
+def run_dask(
+    job: TrialJob, trials: list[dict[str, Any]], parallel: int, scheduler: str | None
+) -> Iterator[dict[str, Any]]:
+    """Submit the trials to a Dask scheduler (default: a LocalCluster of ``parallel`` workers)."""
+    import importlib
+
+    # distributed ships no type hints; treat it as Any rather than silence each call.
+    try:
+        distributed: Any = importlib.import_module("distributed")
+    except ImportError:
+        raise MissingDependencyError(
+            "distributed", extra="dask", feature="sweeps with backend='dask'"
+        ) from None
+    cluster = None
+    if scheduler is None:
+        cluster = distributed.LocalCluster(
+            n_workers=parallel, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    client = distributed.Client(cluster if cluster is not None else scheduler)
+    futures = []
+    try:
+        for index, values in enumerate(trials):
+            key = f"trial-{index}-{job.parent_id}"
+            futures.append(client.submit(run_trial, job, index, values, pure=False, key=key))
+        for future in distributed.as_completed(futures):
+            yield future.result()
+    except BaseException:
+        client.cancel(futures, force=True)
+        raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,316 @@
+"""MLflow 3 logged-model endpoints, plus the run endpoints that link runs to models and datasets.
+
+``/api/2.0/mlflow/logged-models`` (create), ``/logged-models/{model_id}`` (GET, PATCH =
+finalize), ``/logged-models/search``, ``/logged-models/{model_id}/tags`` (PATCH) and
+``/logged-models/{model_id}/tags/{tag_key}`` (DELETE), as MLflow's server serves them;
+``/runs/outputs`` and ``/runs/log-inputs``. A model's files are uploaded by the client through the
+artifact proxy to its ``artifact_uri``
+(``mlflow-artifacts:/<experiment>/models/<model_id>/artifacts`` for server experiments).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from starlette.routing import Route
+
+from jupyter_mltrack.entities import DatasetInput, LoggedModelStatus
+from jupyter_mltrack.errors import InvalidParameterError
+from jupyter_mltrack.server._http import (
+    API,
+    blocking,
+    get_bool,
+    get_int,
+    get_list,
+    get_str,
+    get_tags,
+    json_body,
+    ok,
+    paged,
+    run_id_of,
+)
+from jupyter_mltrack.server.openapi import INT64, KEY, NONEMPTY, STR, array, get, obj, post, ref
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from jupyter_mltrack.server.context import ServerContext
+
+__all__ = ["OPENAPI", "OPENAPI_SCHEMAS", "order_by_clauses", "routes"]
+
+_LM = f"{API}/logged-models"
+_SEARCH_DEFAULT = 100
+
+
+def order_by_clauses(entries: list[Any]) -> list[str] | None:
+    """Turn MLflow's ``order_by`` messages (``{"field_name", "ascending"}``) into clauses.
+
+    Plain strings such as ``"name DESC"`` pass through. MLflow's ``ascending`` defaults to true.
+    """
+    clauses: list[str] = []
+    for entry in entries:
+        if isinstance(entry, str):
+            clauses.append(entry)
+        elif isinstance(entry, dict):
+            field = get_str(entry, "field_name")
+            ascending = get_bool(entry, "ascending", default=True)
+            clauses.append(f"{field} {'ASC' if ascending else 'DESC'}")
+        else:
+            raise InvalidParameterError(
+                f"Invalid order_by entry {entry!r}: expected {{'field_name': ..., "
+                "'ascending': true|false}} or a clause like 'creation_timestamp DESC'"
+            )
+    return clauses or None
+
+
+def _datasets(msg: dict[str, Any]) -> list[DatasetInput]:
+    out: list[DatasetInput] = []
+    entry: Any
+    for entry in get_list(msg, "datasets"):
+        dataset = entry.get("dataset") if isinstance(entry, dict) else None
+        if not isinstance(dataset, dict):
+            raise InvalidParameterError(
+                f"Invalid dataset input {entry!r:.100}: expected "
+                '{"dataset": {"name", "digest", "source_type", "source", ...}, "tags": [...]}'
+            )
+        for field in ("name", "digest", "source_type"):
+            get_str(dataset, field)  # required, and a string
+        for field in ("source", "schema", "profile"):
+            get_str(dataset, field, required=False)
+        out.append(
+            DatasetInput(
+                name=dataset["name"],
+                digest=dataset["digest"],
+                source_type=dataset["source_type"],
+                source=dataset.get("source") or "",
+                schema=dataset.get("schema") or "",
+                profile=dataset.get("profile") or "",
+                tags=get_tags(entry),
+            )
+        )
+    return out
+
+
+def _model_ids(msg: dict[str, Any], name: str) -> list[tuple[str, int]]:
+    """Return ``(model_id, step)`` of a ``[{"model_id": ..., "step": ...}]`` field."""
+    out: list[tuple[str, int]] = []
+    entry: Any
+    for entry in get_list(msg, name):
+        if not isinstance(entry, dict):
+            raise InvalidParameterError(
+                f"Invalid {name} entry {entry!r:.100}: expected {{'model_id': 'm-...'}}"
+            )
+        out.append((get_str(entry, "model_id"), get_int(entry, "step", required=False, default=0)))
+    return out
+
+
+def routes(ctx: ServerContext) -> list[Route]:
+    """Return the logged-model and run-link routes bound to ``ctx``."""
+
+    async def create(request: Request) -> Response:
+        msg = await json_body(request, ctx)
+        model = await blocking(
+            lambda: ctx.logged_models.create_logged_model(
+                get_str(msg, "experiment_id"),
+                name=get_str(msg, "name", required=False),
+                source_run_id=get_str(msg, "source_run_id", required=False),
+                tags=get_tags(msg),
+                params=get_tags(msg, "params"),
+                model_type=get_str(msg, "model_type", required=False, default=""),
+            )
+        )
+        return ok({"model": model.to_dict()})
+
+    async def get_model(request: Request) -> Response:
+        model = await blocking(ctx.logged_models.get_logged_model, request.path_params["model_id"])
+        return ok({"model": model.to_dict()})
+
+    async def finalize(request: Request) -> Response:
+        msg = await json_body(request, ctx)
+        status = LoggedModelStatus.parse(get_str(msg, "status"))
+        model = await blocking(
+            ctx.logged_models.finalize_logged_model, request.path_params["model_id"], status
+        )
+        return ok({"model": model.to_dict()})
+
+    async def search(request: Request) -> Response:
+        msg = await json_body(request, ctx)
+        page = await blocking(
+            lambda: ctx.logged_models.search_logged_models(
+                get_list(msg, "experiment_ids", required=True, item=str),
+                filter_string=get_str(msg, "filter", required=False),
+                order_by=order_by_clauses(get_list(msg, "order_by")),
+                max_results=get_int(msg, "max_results", required=False, default=_SEARCH_DEFAULT),
+                page_token=get_str(msg, "page_token", required=False),
+            )
+        )
+        return ok(paged("models", [m.to_dict() for m in page], page.token))
+
+    async def set_tags(request: Request) -> Response:
+        msg = await json_body(request, ctx)
+        await blocking(
+            ctx.logged_models.set_logged_model_tags, request.path_params["model_id"], get_tags(msg)
+        )
+        return ok()
+
+    async def delete_tag(request: Request) -> Response:
+        params = request.path_params
+        await blocking(
+            ctx.logged_models.delete_logged_model_tag, params["model_id"], params["tag_key"]
+        )
+        return ok()
+
+    async def log_outputs(request: Request) -> Response:
+        msg = await json_body(request, ctx)
+        await blocking(ctx.logged_models.log_outputs, run_id_of(msg), _model_ids(msg, "models"))
+        return ok()
+
+    async def log_inputs(request: Request) -> Response:
+        msg = await json_body(request, ctx)
+        models = [model_id for model_id, _ in _model_ids(msg, "models")]
+        await blocking(ctx.logged_models.log_inputs, run_id_of(msg), _datasets(msg), models)
+        return ok()
+
+    return [
+        Route(_LM, create, methods=["POST"]),
+        Route(f"{_LM}/search", search, methods=["POST"]),
+        Route(f"{_LM}/{{model_id}}", get_model, methods=["GET"]),
+        Route(f"{_LM}/{{model_id}}", finalize, methods=["PATCH"]),
+        Route(f"{_LM}/{{model_id}}/tags", set_tags, methods=["PATCH"]),
+        Route(f"{_LM}/{{model_id}}/tags/{{tag_key:path}}", delete_tag, methods=["DELETE"]),
+        Route(f"{API}/runs/outputs", log_outputs, methods=["POST"]),
+        Route(f"{API}/runs/log-inputs", log_inputs, methods=["POST"]),
+    ]
+
+
+# -- OpenAPI -----------------------------------------------------------------------------------
+_TAG = "logged-models"
+_KV = array(obj(("key",), key=KEY, value=STR))
+_MODEL = obj(("model",), model=ref("LoggedModel"))
+_STATUS = {"type": "string", "enum": [s.value for s in LoggedModelStatus]}
+_MODEL_ID = {
+    "name": "model_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": "^m-[0-9a-f]{32}$"},
+}
+_RUN_ID = {"run_id": NONEMPTY, "run_uuid": NONEMPTY}
+
+
+def _with_path(operation: dict[str, Any], *extra: dict[str, Any]) -> dict[str, Any]:
+    operation["parameters"] = [_MODEL_ID, *extra, *operation.get("parameters", [])]
+    return operation
+
+
+OPENAPI_SCHEMAS: dict[str, dict[str, Any]] = {
+    "LoggedModel": obj(
+        ("info", "data"),
+        info=obj(
+            ("model_id", "experiment_id", "name", "artifact_uri", "status"),
+            model_id=STR,
+            experiment_id=STR,
+            name=STR,
+            creation_timestamp_ms=INT64,
+            last_updated_timestamp_ms=INT64,
+            artifact_uri=STR,
+            status=_STATUS,
+            model_type=STR,
+            source_run_id=STR,
+            tags=array(ref("KeyValue")),
+        ),
+        data=obj(params=array(ref("KeyValue"))),
+    ),
+}
+
+OPENAPI: dict[str, dict[str, Any]] = {
+    _LM: {
+        "post": post(
+            "Create a logged model (PENDING) with its artifact location",
+            _TAG,
+            obj(
+                ("experiment_id",),
+                experiment_id=NONEMPTY,
+                name={"type": "string", "minLength": 1, "maxLength": 500},
+                model_type=STR,
+                source_run_id=STR,
+                params=_KV,
+                tags=_KV,
+            ),
+            _MODEL,
+        )
+    },
+    f"{_LM}/search": {
+        "post": post(
+            "Search the logged models of experiments (filter like name = 'model'; paged)",
+            _TAG,
+            obj(
+                ("experiment_ids",),
+                experiment_ids=array(STR, minItems=1),
+                filter=STR,
+                max_results={"type": "integer", "minimum": 1, "maximum": 100_000_000},
+                order_by=array(
+                    obj(("field_name",), field_name=NONEMPTY, ascending={"type": "boolean"})
+                ),
+                page_token=STR,
+            ),
+            obj(models=array(ref("LoggedModel")), next_page_token=STR),
+        )
+    },
+    f"{_LM}/{{model_id}}": {
+        "get": _with_path(get("Get a logged model", _TAG, {}, _MODEL)),
+        "patch": _with_path(
+            post(
+                "Finalize a logged model: set its status (READY after the upload)",
+                _TAG,
+                obj(("status",), model_id=STR, status=_STATUS),
+                _MODEL,
+            )
+        ),
+    },
+    f"{_LM}/{{model_id}}/tags": {
+        "patch": _with_path(post("Set logged model tags", _TAG, obj(("tags",), tags=_KV)))
+    },
+    f"{_LM}/{{model_id}}/tags/{{tag_key}}": {
+        "delete": _with_path(
+            get("Delete a logged model tag", _TAG, {}),
+            {"name": "tag_key", "in": "path", "required": True, "schema": NONEMPTY},
+        )
+    },
+    f"{API}/runs/outputs": {
+        "post": post(
+            "Record the logged models a run produced",
+            "runs",
+            obj(
+                ("models",),
+                **_RUN_ID,
+                models=array(obj(("model_id",), model_id=NONEMPTY, step=INT64)),
+            ),
+        )
+    },
+    f"{API}/runs/log-inputs": {
+        "post": post(
+            "Record the datasets (and logged models) a run consumed",
+            "runs",
+            obj(
+                **_RUN_ID,
+                datasets=array(
+                    obj(
+                        ("dataset",),
+                        tags=_KV,
+                        dataset=obj(
+                            ("name", "digest", "source_type", "source"),
+                            name=NONEMPTY,
+                            digest=NONEMPTY,
+                            source_type=NONEMPTY,
+                            source=STR,
+                            schema=STR,
+                            profile=STR,
+                        ),
+                    )
+                ),
+                models=array(obj(("model_id",), model_id=NONEMPTY)),
+            ),
+        )
+    },
+}

@@ -1,0 +1,402 @@
+"""HTTP plumbing of the REST store: one pooled, keep-alive client per tracking server.
+
+:class:`HttpClient` speaks MLflow's REST conventions (protocol doc §0): ``GET`` messages go in
+the query string, everything else as a JSON body; non-finite floats travel as the strings
+``"NaN"``, ``"Infinity"`` and ``"-Infinity"``; errors come back as ``{"error_code", "message"}``
+and are raised as the matching :mod:`jupyter_mltrack.errors` class.
+
+Connection errors and the statuses in :data:`RETRY_STATUSES` are retried with exponential
+backoff (honouring ``Retry-After``); after the last try a :class:`~jupyter_mltrack.errors.
+StoreError` names the URL and the cause. Settings come from the environment:
+
+==========================================  ================================================
+``MLTRACK_TRACKING_TOKEN``                  sent as ``Authorization: Bearer <token>``
+``MLTRACK_TRACKING_USERNAME``/``_PASSWORD``  sent as HTTP Basic credentials
+``MLFLOW_TRACKING_*`` (same names)           used when no ``MLTRACK_*`` credential is set
+``MLTRACK_TRACKING_INSECURE_TLS=true``      skip TLS certificate verification
+``MLTRACK_TRACKING_SERVER_CERT_PATH``       CA bundle to verify the server with
+``MLTRACK_HTTP_REQUEST_MAX_RETRIES``        retries after the first try (default 5)
+``MLTRACK_HTTP_REQUEST_BACKOFF_FACTOR``     first backoff in seconds, doubled per try (0.5)
+``MLTRACK_HTTP_REQUEST_TIMEOUT``            seconds to wait for connect/read (120)
+==========================================  ================================================
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable, Mapping
+from typing import IO, Any, TypeAlias
+
+import urllib3
+from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import ProtocolError
+
+from jupyter_mltrack._version import __version__
+from jupyter_mltrack.errors import (
+    InvalidParameterError,
+    MltrackError,
+    NotFoundError,
+    StoreError,
+    error_class_for_code,
+)
+from jupyter_mltrack.store.rest.wire import basic_auth, dumps, encode_query, split_credentials
+
+__all__ = [
+    "RETRY_STATUSES",
+    "HttpClient",
+    "RequestBody",
+    "forget_client",
+    "last_server",
+    "remember_server",
+    "shared_client",
+]
+
+logger = logging.getLogger(__name__)
+
+#: Statuses worth another try: timeouts, rate limits and a proxy/server that is restarting.
+RETRY_STATUSES = frozenset({408, 429, 502, 503, 504})
+MAX_BACKOFF_SECONDS = 60.0
+
+#: Bytes, or a callable that opens the body afresh for each try (file uploads).
+RequestBody: TypeAlias = bytes | Callable[[], IO[bytes]] | None
+
+
+def _env(*names: str) -> str | None:
+    for name in names:
+        value = os.environ.get(name, "").strip()
+        if value:
+            return value
+    return None
+
+
+def _env_number(name: str, default: float) -> float:
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidParameterError(f"{name}={text!r} is not a number") from None
+    if value < 0:
+        raise InvalidParameterError(f"{name}={text!r} must not be negative")
+    return value
+
+
+def _truthy(text: str | None) -> bool:
+    return (text or "").lower() in ("1", "true", "yes", "on")
+
+
+def _clear_pool(ref: weakref.ref[urllib3.PoolManager]) -> None:
+    pool = ref()
+    if pool is not None:
+        pool.clear()
+
+
+class HttpClient:
+    """A keep-alive connection pool to one server, with retries and MLflow error mapping.
+
+    Args:
+        base_url: ``http(s)://host:port[/prefix]``; ``user:password@`` in it is used as Basic
+            credentials when the environment names none.
+        max_retries: Retries after the first try (default from the environment, else 5).
+        backoff_factor: Seconds before the first retry, doubled per retry (default 0.5).
+        timeout: Connect and read timeout in seconds (default 120).
+
+    Example:
+        >>> client = HttpClient("http://127.0.0.1:5000")  # doctest: +SKIP
+        >>> client.call("GET", "experiments/get", {"experiment_id": "0"})  # doctest: +SKIP
+        {'experiment': {...}}
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        max_retries: int | None = None,
+        backoff_factor: float | None = None,
+        timeout: float | None = None,
+    ) -> None:
+        url, self._url_credentials = split_credentials(base_url.rstrip("/"))
+        self.base_url = url
+        if max_retries is None:
+            max_retries = int(_env_number("MLTRACK_HTTP_REQUEST_MAX_RETRIES", 5))
+        self.max_retries = max_retries
+        self.backoff_factor = (
+            _env_number("MLTRACK_HTTP_REQUEST_BACKOFF_FACTOR", 0.5)
+            if backoff_factor is None
+            else backoff_factor
+        )
+        self.timeout = (
+            _env_number("MLTRACK_HTTP_REQUEST_TIMEOUT", 120) if timeout is None else timeout
+        )
+        self.pool = urllib3.PoolManager(
+            num_pools=4,
+            maxsize=16,
+            retries=False,
+            timeout=urllib3.Timeout(connect=self.timeout, read=self.timeout),
+            **self._tls_options(),
+        )
+        # A forked child (multiprocessing, papermill workers) must not share the parent's
+        # sockets; it opens its own on first use.
+        pool = weakref.ref(self.pool)
+        os.register_at_fork(after_in_child=lambda: _clear_pool(pool))
+
+    def __repr__(self) -> str:
+        return f"HttpClient({self.base_url!r})"
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self.pool.clear()
+
+    @staticmethod
+    def _tls_options() -> dict[str, Any]:
+        if _truthy(_env("MLTRACK_TRACKING_INSECURE_TLS", "MLFLOW_TRACKING_INSECURE_TLS")):
+            urllib3.disable_warnings(urllib3.exceptions.InsecureRequestWarning)
+            return {"cert_reqs": "CERT_NONE"}
+        ca_file = _env("MLTRACK_TRACKING_SERVER_CERT_PATH", "MLFLOW_TRACKING_SERVER_CERT_PATH")
+        if ca_file:
+            return {"cert_reqs": "CERT_REQUIRED", "ca_certs": ca_file}
+        return {}
+
+    def auth_header(self) -> str | None:
+        """Return the ``Authorization`` header value from the environment or the URL, if any.
+
+        ``MLTRACK_*`` settings win over ``MLFLOW_*`` ones; within one prefix a username and
+        password win over a token (as in MLflow).
+        """
+        for prefix in ("MLTRACK_TRACKING_", "MLFLOW_TRACKING_"):
+            user = _env(prefix + "USERNAME")
+            password = os.environ.get(prefix + "PASSWORD")
+            if user is not None and password is not None:
+                return basic_auth(user, password)
+            token = _env(prefix + "TOKEN")
+            if token is not None:
+                return f"Bearer {token}"
+        if self._url_credentials is not None:
+            return basic_auth(*self._url_credentials)
+        return None
+
+    def headers(self, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Return the headers of every request, plus ``extra``."""
+        headers = {"User-Agent": f"jupyter_mltrack/{__version__}", "Accept-Encoding": "gzip"}
+        auth = self.auth_header()
+        if auth is not None:
+            headers["Authorization"] = auth
+        if extra:
+            headers.update(extra)
+        return headers
+
+    # -- JSON endpoints -------------------------------------------------------------------------
+    def call(
+        self,
+        method: str,
+        endpoint: str,
+        message: Mapping[str, Any] | None = None,
+        *,
+        api: str = "/api/2.0/mlflow/",
+    ) -> dict[str, Any]:
+        """Call a JSON endpoint and return the decoded answer (``{}`` for an empty body).
+
+        ``GET`` sends ``message`` as the query string, other methods as a JSON body.
+
+        Raises:
+            MltrackError: The server answered with an error; the subclass follows its
+                ``error_code`` (e.g. NotFoundError for ``RESOURCE_DOES_NOT_EXIST``).
+            StoreError: The server stayed unreachable or kept failing after every retry.
+        """
+        path = api + endpoint
+        if method == "GET":
+            query = encode_query(message or {})
+            response = self.request(method, path + (f"?{query}" if query else ""))
+        else:
+            body = dumps(message or {})
+            response = self.request(
+                method, path, body=body, headers={"Content-Type": "application/json"}
+            )
+        return self.decode(response, method, path)
+
+    def decode(self, response: urllib3.BaseHTTPResponse, method: str, path: str) -> dict[str, Any]:
+        """Return the JSON object of a response, or raise the error it carries."""
+        if response.status >= 400:
+            raise self.error(response, method, path)
+        data = response.data
+        if not data.strip():
+            return {}
+        try:
+            decoded = json.loads(data)
+        except ValueError:
+            raise StoreError(
+                f"{method} {self.base_url}{path} answered HTTP {response.status} with a body "
+                f"that is not JSON: {data[:200]!r}; is this a tracking server?"
+            ) from None
+        if not isinstance(decoded, dict):
+            raise StoreError(f"{method} {self.base_url}{path} answered non-object JSON")
+        return decoded
+
+    def error(self, response: urllib3.BaseHTTPResponse, method: str, path: str) -> MltrackError:
+        """Build the exception for an error response (MLflow error JSON or a bare status)."""
+        where = f"{method} {self.base_url}{path}"
+        try:
+            payload = json.loads(response.data or b"null")
+        except ValueError:
+            payload = None
+        if isinstance(payload, dict) and isinstance(payload.get("error_code"), str):
+            code = payload["error_code"]
+            message = str(payload.get("message") or f"{code} from {where}")
+            cls = error_class_for_code(code)
+            if cls is MltrackError:  # a code without a class of its own: say where it came from
+                return StoreError(f"{where} failed with HTTP {response.status} {code}: {message}")
+            return cls(message)
+        if response.status == 404:
+            return NotFoundError(
+                f"{where} answered HTTP 404 without an MLflow error: the server has no such "
+                "endpoint; check that the tracking URI points at an mltrack or MLflow server"
+            )
+        text = (response.data or b"")[:200].decode("utf-8", "replace")
+        return StoreError(f"{where} failed with HTTP {response.status}: {text}")
+
+    # -- raw requests ---------------------------------------------------------------------------
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: RequestBody = None,
+        headers: Mapping[str, str] | None = None,
+        stream: bool = False,
+    ) -> urllib3.BaseHTTPResponse:
+        """Send one request, retrying connection errors and :data:`RETRY_STATUSES`.
+
+        ``path`` starts with ``/`` (query string included). With ``stream=True`` the body is
+        not read; the caller reads it and calls ``release_conn()``. The returned response may
+        carry any status; only retry exhaustion raises.
+        """
+        url = self.base_url + path
+        all_headers = self.headers(headers)
+        attempts = self.max_retries + 1
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                response = self._send(method, url, body, all_headers, stream)
+            except Urllib3Error as exc:
+                if last:
+                    raise StoreError(
+                        f"Could not reach the tracking server: {method} {url} failed after "
+                        f"{attempts} attempt(s): {_cause(exc)}; check that the server is running "
+                        "and that the tracking URI is right"
+                    ) from exc
+                # A kept-alive connection the server closed meanwhile: retry at once, once.
+                stale = attempt == 0 and isinstance(exc, ProtocolError)
+                self._wait(attempt, None, f"{method} {url}: {_cause(exc)}", immediately=stale)
+                continue
+            if response.status not in RETRY_STATUSES:
+                return response
+            if last:
+                detail = _error_text(response)
+                raise StoreError(
+                    f"{method} {url} still answered HTTP {response.status}{detail} after "
+                    f"{attempts} attempt(s); the server is overloaded or restarting, try again "
+                    "later (MLTRACK_HTTP_REQUEST_MAX_RETRIES sets how often to retry)"
+                )
+            retry_after = response.headers.get("Retry-After")
+            response.drain_conn()
+            response.release_conn()
+            self._wait(attempt, retry_after, f"{method} {url}: HTTP {response.status}")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _send(
+        self,
+        method: str,
+        url: str,
+        body: RequestBody,
+        headers: dict[str, str],
+        stream: bool,
+    ) -> urllib3.BaseHTTPResponse:
+        if callable(body):
+            with body() as handle:
+                return self.pool.request(
+                    method, url, body=handle, headers=headers, preload_content=not stream
+                )
+        return self.pool.request(
+            method, url, body=body, headers=headers, preload_content=not stream
+        )
+
+    def _wait(
+        self, attempt: int, retry_after: str | None, what: str, *, immediately: bool = False
+    ) -> None:
+        delay = 0.0 if immediately else min(self.backoff_factor * (2**attempt), MAX_BACKOFF_SECONDS)
+        if retry_after:
+            # An HTTP date instead of seconds is rare; the backoff is a fine approximation then.
+            with contextlib.suppress(ValueError):
+                delay = max(delay, min(float(retry_after), MAX_BACKOFF_SECONDS))
+        logger.warning("Retrying in %.1fs (attempt %d): %s", delay, attempt + 2, what)
+        time.sleep(delay)
+
+
+_clients: dict[str, HttpClient] = {}
+_clients_lock = threading.Lock()
+_last_server: str | None = None
+
+
+def shared_client(uri: str) -> HttpClient:
+    """Return the process-wide client of a server URL, creating it on first use.
+
+    The REST store and the artifact repositories of one server share its connection pool.
+    """
+    with _clients_lock:
+        client = _clients.get(uri)
+        if client is None:
+            client = _clients[uri] = HttpClient(uri)
+        return client
+
+
+def forget_client(client: HttpClient) -> None:
+    """Close ``client``'s idle connections and stop handing it out (it stays usable)."""
+    with _clients_lock:
+        for uri in [u for u, c in _clients.items() if c is client]:
+            del _clients[uri]
+    client.close()
+
+
+def remember_server(uri: str) -> None:
+    """Note the tracking server a REST store was opened for (see :func:`last_server`)."""
+    global _last_server
+    _last_server = uri
+
+
+def last_server() -> str | None:
+    """The URL of the server a REST store was most recently opened for, if any."""
+    return _last_server
+
+
+def _error_text(response: urllib3.BaseHTTPResponse) -> str:
+    """``": <message>"`` of an error response's body, read in full; empty if there is none."""
+    try:
+        data = response.data  # reads a streamed body too
+    except Urllib3Error:
+        return ""
+    finally:
+        response.release_conn()
+    try:
+        payload = json.loads(data or b"null")
+    except ValueError:
+        payload = None
+    if isinstance(payload, dict) and payload.get("message"):
+        return f" ({payload.get('error_code', 'error')}: {payload['message']})"
+    text = (data or b"").decode("utf-8", "replace").strip()[:200]
+    return f" ({text})" if text else ""
+
+
+def _cause(exc: BaseException) -> str:
+    """The innermost useful message of a urllib3 error (e.g. 'Connection refused')."""
+    reason = getattr(exc, "reason", None)
+    inner = reason if isinstance(reason, BaseException) else exc
+    text = str(inner)
+    # urllib3 prefixes "<HTTPConnection object at 0x...>: "; the cause is what follows.
+    return text.split(">: ", 1)[-1] or type(inner).__name__

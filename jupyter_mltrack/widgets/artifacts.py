@@ -1,0 +1,292 @@
+"""ArtifactBrowser: a run's artifact tree, loaded one directory at a time, with file previews.
+
+Directories are listed through :meth:`TrackingClient.list_artifacts` only when opened, so a run
+with thousands of files costs one listing per click. A selected file is previewed by kind
+(``widgets/_previews.py``) within a size cap, and can be downloaded: small files through a
+``data:`` link the browser saves (works in JupyterLab, Notebook, VS Code and Voila alike), any
+file by saving it into a folder on the machine that runs the kernel.
+"""
+
+from __future__ import annotations
+
+import os
+import posixpath
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets
+
+from jupyter_mltrack.widgets._base import TrackedWidget, reporting
+from jupyter_mltrack.widgets._previews import (
+    HEAD_KINDS,
+    READ_LIMITS,
+    Preview,
+    build_preview,
+    data_uri_link,
+    format_size,
+    preview_kind,
+)
+
+if TYPE_CHECKING:
+    from jupyter_mltrack.artifacts import ArtifactRepository
+    from jupyter_mltrack.entities import FileInfo
+    from jupyter_mltrack.registry.client import RegistryClient
+    from jupyter_mltrack.tracking.client import TrackingClient
+
+__all__ = ["DATA_URI_LIMIT", "ArtifactBrowser"]
+
+#: Largest file offered as a browser download (base64 inflates it by a third on the wire).
+DATA_URI_LIMIT = 10 * 1024 * 1024
+#: Entries shown per directory; the rest are summarised in one line.
+MAX_ENTRIES = 200
+_INDENT = 16
+
+
+class ArtifactBrowser(TrackedWidget):
+    """Browse and preview the artifacts of one run.
+
+    Args:
+        run_id: The run whose artifacts to show.
+        client: A tracking client; by default one for ``tracking_uri`` or the current URI.
+        tracking_uri: The store to read when no client is given.
+        registry: Unused; accepted so every widget takes the same client arguments.
+
+    Example:
+        >>> from jupyter_mltrack.widgets import ArtifactBrowser
+        >>> browser = ArtifactBrowser(run_id)  # doctest: +SKIP
+        >>> browser.open_directory("plots"); browser.select("plots/loss.png")  # doctest: +SKIP
+    """
+
+    css_name = "artifact-browser"
+
+    def __init__(
+        self,
+        run_id: str,
+        *,
+        client: TrackingClient | None = None,
+        tracking_uri: str | None = None,
+        registry: RegistryClient | None = None,
+    ) -> None:
+        super().__init__(client=client, tracking_uri=tracking_uri, registry=registry)
+        self.run_id = run_id
+        #: The artifact path shown in the preview pane, or None.
+        self.selected_path: str | None = None
+        #: The last preview built (for tests and for callers that want the figure dict).
+        self.last_preview: Preview | None = None
+        self._repo: ArtifactRepository | None = None
+        self._sizes: dict[str, int | None] = {}
+        self._children: dict[str, ipywidgets.VBox] = {}
+        self._dir_buttons: dict[str, ipywidgets.Button] = {}
+        self._loaded: set[str] = set()
+        self.tree = ipywidgets.VBox(layout=ipywidgets.Layout(width="35%", overflow="auto"))
+        self.tree.add_class("mltrack-artifact-tree")
+        self.preview = ipywidgets.VBox(layout=ipywidgets.Layout(width="65%"))
+        self.preview.add_class("mltrack-artifact-preview")
+        self.body.children = [ipywidgets.HBox([self.tree, self.preview])]
+        self.refresh()
+
+    # -- loading ----------------------------------------------------------------------------
+    def _build(self) -> None:
+        from jupyter_mltrack.tracking.client_artifacts import artifact_repository
+
+        self.tree.children, self.preview.children = (), ()
+        self._children.clear()
+        self._dir_buttons.clear()
+        self._loaded.clear()
+        self._sizes.clear()
+        self.selected_path = None
+        run = self.tracking.get_run(self.run_id)
+        self._repo = artifact_repository(run.info.artifact_uri, self.tracking.tracking_uri)
+        entries = self.tracking.list_artifacts(self.run_id)
+        if not entries:
+            self.notice.info("This run has no artifacts yet.")
+        self.tree.children = tuple(self._rows(entries, depth=0))
+
+    def _rows(self, entries: list[FileInfo], depth: int) -> list[ipywidgets.Widget]:
+        rows: list[ipywidgets.Widget] = []
+        for info in entries[:MAX_ENTRIES]:
+            rows.extend(
+                self._dir_rows(info, depth) if info.is_dir else [self._file_row(info, depth)]
+            )
+        if len(entries) > MAX_ENTRIES:
+            more = ipywidgets.HTML(f"<i>... {len(entries) - MAX_ENTRIES} more entries</i>")
+            rows.append(more)
+        return rows
+
+    def _dir_rows(self, info: FileInfo, depth: int) -> list[ipywidgets.Widget]:
+        name = posixpath.basename(info.path)
+        button = _row_button(f"▸ {name}/", depth, "mltrack-artifact-dir")
+        children = ipywidgets.VBox()
+        children.layout.display = "none"
+        self._children[info.path] = children
+        self._dir_buttons[info.path] = button
+        button.on_click(lambda _b, path=info.path: self._toggle(path))
+        return [button, children]
+
+    def _file_row(self, info: FileInfo, depth: int) -> ipywidgets.Widget:
+        self._sizes[info.path] = info.file_size
+        label = f"{posixpath.basename(info.path)}  {format_size(info.file_size)}".rstrip()
+        button = _row_button(label, depth, "mltrack-artifact-file")
+        button.on_click(lambda _b, path=info.path: self.select(path))
+        return button
+
+    def _toggle(self, path: str) -> None:
+        box, button = self._children[path], self._dir_buttons[path]
+        if box.layout.display == "none":
+            self.open_directory(path)
+        else:
+            box.layout.display = "none"
+            button.description = button.description.replace("▾", "▸", 1)
+
+    def open_directory(self, path: str) -> None:
+        """Expand a directory of the tree, listing it from the store on first opening."""
+        box = self._children.get(path)
+        if box is None:
+            self.notice.error(f"No directory {path!r} is shown; open its parent first")
+            return
+        self.notice.clear()
+        if path not in self._loaded:
+            with reporting(self.notice, f"list {path!r}"):
+                entries = self.tracking.list_artifacts(self.run_id, path)
+                box.children = tuple(self._rows(entries, depth=path.count("/") + 1))
+                self._loaded.add(path)
+        box.layout.display = None
+        button = self._dir_buttons[path]
+        button.description = button.description.replace("▸", "▾", 1)
+
+    # -- preview ------------------------------------------------------------------------------
+    def select(self, path: str) -> None:
+        """Show the preview and download controls of the artifact file ``path``."""
+        self.notice.clear()
+        self.selected_path = path
+        size = self._sizes.get(path)
+        header = ipywidgets.HTML(f"<b>{_escape(path)}</b> {format_size(size)}")
+        header.add_class("mltrack-preview-header")
+        content: list[ipywidgets.Widget] = []
+        with reporting(self.notice, f"preview {path!r}"):
+            preview = self._preview(path, size)
+            self.last_preview = preview
+            content = _preview_widgets(preview)
+        self.preview.children = (header, *content, self._download_row(path, size))
+
+    def _preview(self, path: str, size: int | None) -> Preview:
+        kind = preview_kind(path)
+        limit = READ_LIMITS.get(kind)
+        if limit is None:
+            return build_preview(path, b"", total_size=None)
+        if size is not None and size > limit:
+            head = self._read_head(path, limit) if kind in HEAD_KINDS else None
+            if head is None:
+                return Preview(
+                    kind=kind,
+                    note=f"Too large to preview ({format_size(size)}, limit "
+                    f"{format_size(limit)}); use Download or Save.",
+                )
+            return build_preview(path, head, total_size=size)
+        return build_preview(path, self._read(path), total_size=size)
+
+    def _read(self, path: str) -> bytes:
+        assert self._repo is not None
+        return self._repo.read_bytes(path)
+
+    def _read_head(self, path: str, limit: int) -> bytes | None:
+        """Read the first ``limit`` bytes of a file in a local store; None for remote stores."""
+        from jupyter_mltrack._validation import validate_artifact_path
+        from jupyter_mltrack.artifacts.local import LocalArtifactRepository
+
+        repo = self._repo
+        if not isinstance(repo, LocalArtifactRepository):
+            return None
+        rel = validate_artifact_path(path)  # never outside the run's folder
+        with open(os.path.join(repo.root, *rel.split("/")), "rb") as file:
+            return file.read(limit)
+
+    # -- download -----------------------------------------------------------------------------
+    def _download_row(self, path: str, size: int | None) -> ipywidgets.Widget:
+        link = ipywidgets.HTML("")
+        link.add_class("mltrack-download-output")
+        download = ipywidgets.Button(description="Download", icon="download")
+        download.add_class("mltrack-download")
+        if size is not None and size > DATA_URI_LIMIT:
+            download.disabled = True
+            download.tooltip = f"Over {format_size(DATA_URI_LIMIT)}: save it to a folder instead"
+        download.on_click(lambda _b: self.prepare_download(path, link))
+        folder = ipywidgets.Text(
+            value=os.path.join(os.getcwd(), "mltrack-downloads"),
+            description="Folder",
+            layout=ipywidgets.Layout(width="320px"),
+        )
+        folder.add_class("mltrack-save-folder")
+        save = ipywidgets.Button(description="Save", icon="save")
+        save.add_class("mltrack-save")
+        save.on_click(lambda _b: self.save_to(path, folder.value, link))
+        return ipywidgets.VBox([ipywidgets.HBox([download, folder, save]), link])
+
+    def prepare_download(self, path: str, target: ipywidgets.HTML | None = None) -> str:
+        """Put a browser download link for ``path`` into ``target``; return the link's HTML."""
+        html_link = ""
+        with reporting(self.notice, f"download {path!r}"):
+            html_link = data_uri_link(path, self._read(path))
+        if target is not None:
+            target.value = html_link
+        return html_link
+
+    def save_to(self, path: str, folder: str, target: ipywidgets.HTML | None = None) -> str | None:
+        """Copy the artifact ``path`` into ``folder`` (on the kernel's machine); return the file."""
+        saved: str | None = None
+        with reporting(self.notice, f"save {path!r}"):
+            saved = self.tracking.download_artifacts(self.run_id, path, folder)
+            self.notice.info(f"Saved to {saved}")
+        if target is not None and saved:
+            target.value = f"Saved to <code>{_escape(saved)}</code>"
+        return saved
+
+
+def _escape(text: str) -> str:
+    import html
+
+    return html.escape(text)
+
+
+def _row_button(label: str, depth: int, css: str) -> ipywidgets.Button:
+    button = ipywidgets.Button(
+        description=label,
+        tooltip=label,
+        layout=ipywidgets.Layout(
+            margin=f"0 0 0 {depth * _INDENT}px", width="auto", justify_content="flex-start"
+        ),
+    )
+    button.add_class(css)
+    return button
+
+
+def _preview_widgets(preview: Preview) -> list[ipywidgets.Widget]:
+    out: list[ipywidgets.Widget] = []
+    if preview.note:
+        note = ipywidgets.HTML(f"<i>{_escape(preview.note)}</i>")
+        note.add_class("mltrack-preview-note")
+        out.append(note)
+    if preview.image is not None:
+        image = ipywidgets.Image(value=preview.image, format=preview.image_format)
+        image.layout.max_width = "100%"
+        image.add_class("mltrack-preview-image")
+        out.append(image)
+    if preview.figure is not None:
+        out.append(figure_widget(preview.figure))
+    if preview.html:
+        body = ipywidgets.HTML(preview.html, layout=ipywidgets.Layout(overflow="auto"))
+        body.add_class("mltrack-preview-body")
+        out.append(body)
+    return out
+
+
+def figure_widget(figure: dict[str, Any]) -> ipywidgets.Widget:
+    """Return an output showing a ``{"data", "layout"}`` plotly figure (see ``_figure_output``)."""
+    import plotly.graph_objects as go
+
+    from jupyter_mltrack.widgets._figure_output import FigureOutput
+
+    # skip_invalid: a page written by another plotly version may carry properties ours lacks.
+    output = FigureOutput()
+    output.show(go.Figure(figure, skip_invalid=True))
+    output.add_class("mltrack-preview-plot")
+    return output

@@ -1,0 +1,26 @@
+"""Page helpers shared by the browser tests: where screenshots go and how they are taken."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[2]
+#: Kept after the run (pytest's tmp folders are not); ignored by git.
+SCREENSHOTS = REPO / ".test-output" / "screenshots"
+
+
+def screenshot(page: Any, name: str, element: Any = None) -> Path:
+    """Save a screenshot under ``.test-output/screenshots/<name>.png``.
+
+    The whole page by default; with ``element`` (a locator), just that element, scrolled into
+    view — Voila and Lab scroll inside their own containers, so a "full page" shot of the
+    document shows only what fits the window.
+    """
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    if element is not None:
+        element.screenshot(path=str(path))
+    else:
+        page.screenshot(path=str(path), full_page=True)
+    return path

@@ -1,0 +1,258 @@
+"""ArtifactBrowser: lazy tree, previews per kind, size caps, downloads and errors (in-process)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+import sys
+from pathlib import Path
+
+import ipywidgets
+import pytest
+
+from jupyter_mltrack import TrackingClient
+from jupyter_mltrack.widgets._previews import READ_LIMITS, build_preview, plotly_figure_from_html
+from jupyter_mltrack.widgets.artifacts import DATA_URI_LIMIT, ArtifactBrowser
+
+
+@pytest.fixture
+def client(tmp_path: Path) -> TrackingClient:
+    return TrackingClient(f"sqlite:///{tmp_path / 'mltrack.db'}")
+
+
+@pytest.fixture
+def run_id(client: TrackingClient) -> str:
+    return client.create_run(client.create_experiment("arts")).info.run_id
+
+
+def _png() -> bytes:
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 3), "red").save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def _buttons(box: ipywidgets.Widget, css: str) -> list[ipywidgets.Button]:
+    found = []
+    stack = [box]
+    while stack:
+        widget = stack.pop()
+        if isinstance(widget, ipywidgets.Button) and css in widget._dom_classes:
+            found.append(widget)
+        stack.extend(getattr(widget, "children", ()))
+    return found
+
+
+def test_tree_lists_one_level_and_opens_directories_on_demand(client, run_id) -> None:
+    client.log_text(run_id, "a", "top.txt")
+    client.log_text(run_id, "b", "plots/deep/inner.txt")
+    browser = ArtifactBrowser(run_id, client=client)
+    assert "mltrack-artifact-browser" in browser._dom_classes
+    assert [b.description for b in _buttons(browser.tree, "mltrack-artifact-file")] == [
+        "top.txt  1 B"
+    ]
+    (plots,) = _buttons(browser.tree, "mltrack-artifact-dir")
+    assert plots.description == "▸ plots/"
+    assert browser._loaded == set()  # nothing below the root listed yet
+    plots.click()
+    assert browser._loaded == {"plots"}
+    assert plots.description == "▾ plots/"
+    (deep,) = [b for b in _buttons(browser.tree, "mltrack-artifact-dir") if "deep" in b.description]
+    deep.click()
+    (inner,) = [
+        b for b in _buttons(browser.tree, "mltrack-artifact-file") if "inner" in b.description
+    ]
+    inner.click()
+    assert browser.selected_path == "plots/deep/inner.txt"
+    assert "b</pre>" in browser.last_preview.html
+    plots.click()  # collapse
+    assert browser._children["plots"].layout.display == "none"
+
+
+def test_previews_by_kind(client, run_id) -> None:
+    import plotly.graph_objects as go
+
+    client.log_text(run_id, "# Title\n\n**bold** <script>alert(1)</script>", "notes/readme.md")
+    client.log_dict(run_id, {"lr": 0.1, "layers": [1, 2]}, "config.json")
+    client.log_dict(run_id, {"lr": 0.1}, "config.yaml")
+    client.log_table(run_id, {"x": [1, 2, 3], "y": ["a", "<b>", "c"]}, "table.csv")
+    client.log_table(run_id, {"x": list(range(50))}, "table.parquet")
+    client.log_figure(run_id, go.Figure(go.Scatter(y=[1, 3, 2], name="curve")), "plot.html")
+    client.log_text(run_id, "<h1>hi</h1><script>alert(1)</script>", "page.html")
+    client.log_text(run_id, '<svg xmlns="http://www.w3.org/2000/svg"/>', "icon.svg")
+    repo_root = Path(client.get_run(run_id).info.artifact_uri)
+    (repo_root / "image.png").write_bytes(_png())
+    (repo_root / "blob.bin").write_bytes(b"\x00\x01")
+    browser = ArtifactBrowser(run_id, client=client)
+    browser.open_directory("notes")
+
+    browser.select("notes/readme.md")
+    assert "<h1>Title</h1>" in browser.last_preview.html
+    assert "<strong>bold</strong>" in browser.last_preview.html
+    assert "<script>" not in browser.last_preview.html
+
+    browser.select("config.json")
+    assert "&quot;layers&quot;: [\n    1," in browser.last_preview.html
+    browser.select("config.yaml")
+    assert "lr: 0.1" in browser.last_preview.html
+
+    browser.select("table.csv")
+    assert "<th>y</th>" in browser.last_preview.html
+    assert "&lt;b&gt;" in browser.last_preview.html
+    browser.select("table.parquet")
+    assert browser.last_preview.note == "First 20 of 50 row(s)."
+    assert browser.last_preview.html.count("<tr>") == 20  # 20 body rows (the header has a style)
+
+    browser.select("plot.html")
+    preview = browser.last_preview
+    assert preview.kind == "plotly"
+    assert preview.figure["data"][0]["name"] == "curve"
+    (plot,) = [w for w in browser.preview.children if "mltrack-preview-plot" in w._dom_classes]
+    assert plot.figure.data[0].y == (1, 3, 2)
+    assert plot.sent_bytes < 50_000  # the figure JSON, not the 5 MB page with plotly.js
+
+    browser.select("page.html")
+    assert '<iframe sandbox=""' in browser.last_preview.html
+    assert "<script>" not in browser.last_preview.html  # escaped into srcdoc
+
+    browser.select("image.png")
+    (image,) = [w for w in browser.preview.children if isinstance(w, ipywidgets.Image)]
+    assert image.format == "png" and image.value == _png()
+    browser.select("icon.svg")
+    (image,) = [w for w in browser.preview.children if isinstance(w, ipywidgets.Image)]
+    assert image.format == "svg+xml"
+
+    browser.select("blob.bin")
+    assert "No preview" in browser.last_preview.note
+
+
+def test_mlmodel_preview_shows_flavors_and_signature(client, run_id, tmp_path) -> None:
+    from jupyter_mltrack.models.mlmodel import Model
+    from jupyter_mltrack.models.signature import ModelSignature
+    from jupyter_mltrack.models.types import ColSpec, Schema
+
+    signature = ModelSignature(
+        inputs=Schema([ColSpec("double", "age"), ColSpec("string", "plan")]),
+        outputs=Schema([ColSpec("long", "churned")]),
+    )
+    model = Model(run_id=run_id, signature=signature)
+    model.add_flavor("python_function", loader_module="jupyter_mltrack.sklearn")
+    model.add_flavor("sklearn", pickled_model="model.skops", sklearn_version="1.9")
+    model.save(tmp_path / "model")
+    client.log_artifacts(run_id, tmp_path / "model", "model")
+    browser = ArtifactBrowser(run_id, client=client)
+    browser.open_directory("model")
+    browser.select("model/MLmodel")
+    text = browser.last_preview.html
+    assert browser.last_preview.kind == "mlmodel"
+    assert "<td>sklearn</td>" in text and "pickled_model: model.skops" in text
+    assert "<td>age</td><td>double</td>" in text
+    assert "<td>churned</td><td>long</td>" in text
+    assert run_id in text
+
+
+def test_large_files_are_capped(client, run_id) -> None:
+    root = Path(client.get_run(run_id).info.artifact_uri)
+    root.mkdir(parents=True, exist_ok=True)
+    limit = READ_LIMITS["csv"]
+    line = b"a,b\n" + b"1,2\n" * (limit // 2)  # twice the cap
+    (root / "big.csv").write_bytes(line)
+    with open(root / "huge.png", "wb") as file:  # sparse: larger than every cap, costs no disk
+        file.truncate(2 * DATA_URI_LIMIT)
+    browser = ArtifactBrowser(run_id, client=client)
+    browser.select("big.csv")
+    assert browser.last_preview.note.startswith("Showing the first 5.0 MB of 10.0 MB")
+    assert browser.last_preview.html.count("<tr>") == 20
+    browser.select("huge.png")
+    assert browser.last_preview.image is None
+    assert "Too large to preview (20.0 MB, limit 10.0 MB)" in browser.last_preview.note
+    (download,) = _buttons(browser.preview, "mltrack-download")
+    assert download.disabled
+
+
+def test_download_link_and_save_to_folder(client, run_id, tmp_path) -> None:
+    client.log_text(run_id, "payload", "out/result.txt")
+    browser = ArtifactBrowser(run_id, client=client)
+    browser.open_directory("out")
+    browser.select("out/result.txt")
+    (download,) = _buttons(browser.preview, "mltrack-download")
+    download.click()
+    links = [w for w in browser.preview.children[-1].children if isinstance(w, ipywidgets.HTML)]
+    href = re.search(r'href="data:[^;]+;base64,([^"]+)"', links[0].value)
+    assert href is not None and base64.b64decode(href.group(1)) == b"payload"
+    assert 'download="result.txt"' in links[0].value
+    saved = browser.save_to("out/result.txt", str(tmp_path / "dl"))
+    assert saved is not None and Path(saved).read_text() == "payload"
+    assert browser.notice.message == f"Saved to {saved}"
+
+
+def test_unknown_run_and_empty_run_show_messages(client, run_id) -> None:
+    missing = ArtifactBrowser("f" * 32, client=client)
+    assert missing.notice.kind == "error"
+    assert "not found" in missing.notice.message
+    empty = ArtifactBrowser(run_id, client=client)
+    assert empty.notice.kind == "info"
+    assert empty.notice.message == "This run has no artifacts yet."
+    empty.open_directory("nowhere")
+    assert "open its parent first" in empty.notice.message
+
+
+def test_refresh_shows_new_artifacts(client, run_id) -> None:
+    browser = ArtifactBrowser(run_id, client=client)
+    client.log_text(run_id, "x", "later.txt")
+    browser.refresh_button.click()
+    assert browser.notice.kind is None
+    assert [b.description for b in _buttons(browser.tree, "mltrack-artifact-file")] == [
+        "later.txt  1 B"
+    ]
+
+
+def test_parquet_without_pyarrow_says_how_to_install(monkeypatch) -> None:
+    import pandas as pd
+
+    buffer = io.BytesIO()
+    pd.DataFrame({"x": [1]}).to_parquet(buffer)
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    preview = build_preview("t.parquet", buffer.getvalue())
+    assert "pip install 'jupyter_mltrack[parquet]'" in preview.note
+
+
+def test_malformed_file_is_a_message_not_an_exception() -> None:
+    preview = build_preview("broken.json", b"{not json")
+    assert preview.note.startswith("Could not read this json file (JSONDecodeError")
+    assert "{not json" in preview.html
+
+
+def test_plotly_figure_extraction_ignores_other_pages() -> None:
+    assert plotly_figure_from_html("<html>no plot</html>") is None
+    assert plotly_figure_from_html("Plotly.newPlot(broken") is None
+    page = 'Plotly.newPlot(\n "id", [{"y": [1]}], {"title": {"text": "t"}}, {})'
+    assert plotly_figure_from_html(page) == {
+        "data": [{"y": [1]}],
+        "layout": {"title": {"text": "t"}},
+    }
+
+
+def test_plotly_json_artifact_is_drawn_as_a_figure() -> None:
+    figure = {"data": [{"type": "bar", "y": [1, 2]}], "layout": {}}
+    preview = build_preview("fig.json", json.dumps(figure).encode())
+    assert preview.figure == figure
+
+
+def test_remote_store_large_text_is_not_read(client, tmp_path) -> None:
+    """Outside a local folder (here fsspec's memory://) a head cannot be read cheaply, so a file
+    over the cap is not read at all; under the cap it is previewed as usual."""
+    experiment = client.create_experiment("remote", artifact_location=f"memory://{tmp_path.name}")
+    run_id = client.create_run(experiment).info.run_id
+    client.log_text(run_id, "x" * (READ_LIMITS["text"] + 1), "big.log")
+    client.log_text(run_id, "small", "small.log")
+    browser = ArtifactBrowser(run_id, client=client)
+    browser.select("big.log")
+    assert browser.last_preview.html == ""
+    assert browser.last_preview.note.startswith("Too large to preview (512.0 KB")
+    browser.select("small.log")
+    assert "small</pre>" in browser.last_preview.html

@@ -1,0 +1,89 @@
+"""ExperimentsList on the seeded store: run counts, best run per metric, opening an experiment."""
+
+from __future__ import annotations
+
+import math
+
+from conftest import Seeded
+
+from jupyter_mltrack import TrackingClient
+from jupyter_mltrack.entities import Experiment
+from jupyter_mltrack.widgets import ExperimentsList
+from jupyter_mltrack.widgets.experiments import best_run, count_runs, order_clause
+
+
+def _rows(widget: ExperimentsList) -> dict[str, tuple[str, float | None, str | None]]:
+    return {
+        s.experiment.name: (s.runs_text, s.best_value, s.best_run_name) for s in widget.summaries
+    }
+
+
+def test_counts_runs_and_ranks_by_the_chosen_metric(seeded: Seeded) -> None:
+    widget = ExperimentsList(client=seeded.client, metric="acc")
+    assert "mltrack-experiments-list" in widget._dom_classes
+    assert widget.notice.kind is None
+    assert widget.metric_dropdown.options == ("acc", "loss", "top1")
+    rows = _rows(widget)
+    assert rows["churn"] == ("10", 0.9, "gbm-1")
+    assert rows["vision"] == ("2", None, None)  # no run has acc
+    assert rows["empty"] == ("0", None, None)
+    assert rows["Default"] == ("0", None, None)
+    widget.mode_toggle.value = "min"
+    assert _rows(widget)["churn"][1:] == (0.7, "sweep-a")
+    widget.metric_dropdown.value = "top1"
+    assert _rows(widget)["vision"][1:] == (0.7, "cnn-1")
+    widget.mode_toggle.value = "max"
+    assert _rows(widget)["vision"][1:] == (0.75, "cnn-2")
+    names = [row.children[0].description for row in widget.table.children[1:]]
+    assert sorted(names) == ["Default", "churn", "empty", "vision"]
+    assert "best top1" in widget.table.children[0].value
+
+
+def test_clicking_an_experiment_opens_it(seeded: Seeded) -> None:
+    widget = ExperimentsList(client=seeded.client)
+    opened: list[Experiment] = []
+    widget.on_open(opened.append)
+    (row,) = [r for r in widget.table.children[1:] if r.children[0].description == "vision"]
+    assert "mltrack-experiment-row" in row._dom_classes
+    row.children[0].click()
+    assert [e.name for e in opened] == ["vision"]
+    assert widget.selected_experiment_id == seeded.experiments["vision"]
+    widget.open_experiment("12345")
+    assert widget.notice.kind == "error" and "'12345' is not in the list" in widget.notice.message
+
+
+def test_nan_values_do_not_win(seeded: Seeded) -> None:
+    churn = seeded.experiments["churn"]
+    seeded.run("churn", "nan-run", metrics={"acc": [math.nan]})
+    best = best_run(seeded.client, churn, "acc", "max")
+    assert best is not None and best.info.run_name == "gbm-1"
+
+
+def test_count_is_capped(seeded: Seeded) -> None:
+    assert count_runs(seeded.client, seeded.experiments["churn"], cap=4) == (4, True)
+    assert count_runs(seeded.client, seeded.experiments["churn"]) == (10, False)
+
+
+def test_order_clause_quotes_keys() -> None:
+    assert order_clause("val loss", "min") == "metrics.`val loss` ASC"
+    assert order_clause("a`b", "max") == 'metrics."a`b" DESC'
+
+
+def test_refresh_sees_new_experiments(seeded: Seeded) -> None:
+    widget = ExperimentsList(client=seeded.client)
+    seeded.client.create_experiment("late")
+    widget.refresh_button.click()
+    assert "late" in _rows(widget)
+
+
+def test_store_without_runs_says_so(empty_store: TrackingClient) -> None:
+    widget = ExperimentsList(client=empty_store)
+    assert widget.notice.kind == "info"
+    assert widget.notice.message.startswith("No runs recorded yet")
+    assert widget.metric_dropdown.options == ()
+
+
+def test_unreachable_store_shows_a_message(closed_port_uri: str) -> None:
+    widget = ExperimentsList(tracking_uri=closed_port_uri)
+    assert widget.notice.kind == "error" and widget.notice.message
+    assert widget.summaries == []
