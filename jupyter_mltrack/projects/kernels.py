@@ -87,8 +87,8 @@ class KernelPool:
         """Return a started ``AsyncKernelManager`` for ``kernel_name`` in ``cwd`` with ``env``.
 
         The warm kernel is used when it was started with the same name, folder and environment;
-        otherwise one is launched now. With ``warm_next``, the next kernel is launched before
-        this returns, so it boots while the caller executes its notebook.
+        otherwise one is launched now. With ``warm_next``, :meth:`prepare` launches the next
+        kernel once this one answered, so it boots while the caller executes its notebook.
         """
         self._reap()
         key = _key(kernel_name, cwd, env)
@@ -99,11 +99,6 @@ class KernelPool:
         if kernel is None:
             kernel = self._launch(key)
         self._taken[id(kernel.km)] = kernel
-        if self.warm_next:
-            try:
-                self._warm = self._launch(key)
-            except Exception:  # a failed pre-start only costs the next run its head start
-                logger.warning("Could not pre-start the next kernel", exc_info=True)
         return kernel.km
 
     def prestart(self, kernel_name: str, cwd: str, env: Mapping[str, str]) -> None:
@@ -121,6 +116,13 @@ class KernelPool:
         limit = self.startup_timeout if timeout is None else min(timeout, self.startup_timeout)
         code = _PREPARE.format(env=dict(env), cwd=cwd)
         _run_sync(_prepare)(km, code, max(limit, 0.01), self._log_path(km))
+        kernel = self._taken.get(id(km))
+        if self.warm_next and self._warm is None and kernel is not None:
+            # Launched only now, so its start-up does not compete with this kernel's.
+            try:
+                self._warm = self._launch(kernel.key)
+            except Exception:  # a failed pre-start only costs the next run its head start
+                logger.warning("Could not pre-start the next kernel", exc_info=True)
 
     def release(self, km: Any) -> None:
         """Ask ``km``'s kernel to shut down and return at once (after a successful run).

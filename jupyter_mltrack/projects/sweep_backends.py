@@ -17,6 +17,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -138,8 +139,10 @@ def _worker_init(job: TrialJob) -> None:
         from jupyter_mltrack.tracking.client import TrackingClient
 
         _import_papermill()
-        warm_up()
         TrackingClient(job.tracking_uri)  # imports and opens the store once, up front
+        # The HTML rendering is needed only after the first notebook ran: get it ready while
+        # this process mostly waits for its kernel.
+        threading.Thread(target=warm_up, name="mltrack-warm-up", daemon=True).start()
     except Exception:  # the first trial reports whatever is wrong, as a failed trial
         logger.debug("Could not prepare the sweep worker", exc_info=True)
 
@@ -171,7 +174,8 @@ def run_local(
     except BaseException:
         _stop_pool(pool)
         raise
-    pool.shutdown(wait=True)
+    # Every trial has reported: the workers exit (reaping their kernels) in the background.
+    pool.shutdown(wait=False)
 
 
 def _stop_pool(pool: Any) -> None:

@@ -197,9 +197,9 @@ class TrackingStore(ABC):
         exactly as :meth:`get_metric_history` returns them. With it, a longer series comes back
         as its min/max envelope over ``max_points // 2`` buckets (``store/downsample.py``): at
         most ``max_points`` points (plus up to two per bucket holding NaN or infinite values),
-        always including the global min and max and the first and last steps. ``total_points`` counts
-        every stored point either way. An unknown metric gives empty arrays; an unknown run
-        raises RunNotFound.
+        always including the global min and max and the first and last steps. ``total_points``
+        counts every stored point either way. An unknown metric gives empty arrays; an unknown
+        run raises RunNotFound.
 
         The default builds on :meth:`get_metric_history` and reduces in numpy; SQL backends
         override it with a columnar read that reduces in the database. Every backend returns

@@ -110,8 +110,8 @@ class BucketPlan:
 
     @property
     def fits_int64(self) -> bool:
-        """True when ``column - lo`` cannot overflow a signed 64-bit integer (SQL BIGINT)."""
-        return self.hi - self.lo <= INT64_MAX
+        """True when ``column - lo`` and ``width`` fit a signed 64-bit integer (SQL BIGINT)."""
+        return self.hi - self.lo <= INT64_MAX and self.width <= INT64_MAX
 
     @property
     def buckets(self) -> int:
@@ -119,9 +119,7 @@ class BucketPlan:
         return (self.hi - self.lo) // self.width + 1
 
 
-def plan_buckets(
-    max_points: int, step_lo: int, step_hi: int, ts_lo: int, ts_hi: int
-) -> BucketPlan:
+def plan_buckets(max_points: int, step_lo: int, step_hi: int, ts_lo: int, ts_hi: int) -> BucketPlan:
     """Plan ``max_points // 2`` buckets over the series' step (or timestamp) range.
 
     Steps are used unless they span fewer values than there are buckets and the timestamps
@@ -161,18 +159,17 @@ class BucketGroups:
     def from_rows(cls, rows: Sequence[Sequence[Any]]) -> BucketGroups:
         """Build from ``(bucket, kind, count, step_min, step_max, ts_min, ts_max, value_min,
         value_max)`` rows, as the SQL ``GROUP BY`` returns them (in any order)."""
-        if not rows:
-            ints = [np.empty(0, np.int64)] * 7
-            return cls(*ints, np.empty(0, np.float64), np.empty(0, np.float64))
-        columns = list(zip(*rows, strict=True))
-        ints = [np.array(c, dtype=np.int64) for c in columns[:7]]
-        floats = [np.array(c, dtype=np.float64) for c in columns[7:]]
-        order = np.lexsort((ints[1], ints[0]))
-        return cls(*(a[order] for a in ints), *(a[order] for a in floats))
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 9
+        b, k, n, s0, s1, t0, t1 = (np.array(c, dtype=np.int64) for c in columns[:7])
+        v0, v1 = (np.array(c, dtype=np.float64) for c in columns[7:])
+        o = np.lexsort((k, b))
+        return cls(b[o], k[o], n[o], s0[o], s1[o], t0[o], t1[o], v0[o], v1[o])
 
 
 def bucket_of(column: IntArray, plan: BucketPlan) -> IntArray:
     """``(column - lo) // width`` per point, exact for any int64 values in ``[lo, hi]``."""
+    if plan.width >= 2**64:  # one bucket over the whole int64 range: wider than any uint64
+        return np.zeros(len(column), dtype=np.int64)
     # Unsigned wrap-around gives the exact difference even when it exceeds the int64 range.
     diff = column.view(np.uint64) - np.uint64(plan.lo % 2**64)
     return (diff // np.uint64(plan.width)).astype(np.int64)

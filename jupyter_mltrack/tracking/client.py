@@ -392,9 +392,12 @@ class TrackingClient(ArtifactMethods):
             max_points: Reduce longer series to about this many points (an int >= 2), or None.
 
         Example:
-            >>> h = client.get_metric_history_arrays(run_id, "loss", max_points=2_000)  # doctest: +SKIP
-            >>> h.steps[:3], h.values[:3], h.total_points  # doctest: +SKIP
-            (array([0, 1, 2]), array([0.9, 0.5, 0.25]), 3)
+            >>> h = client.get_metric_history_arrays(rid, "loss")  # doctest: +SKIP
+            >>> h.steps, h.values, h.total_points  # doctest: +SKIP
+            (array([0, 1, 2]), array([0.9 , 0.5 , 0.25]), 3)
+            >>> acc = client.get_metric_history_arrays(rid, "acc", max_points=500)  # doctest: +SKIP
+            >>> len(acc), acc.total_points  # doctest: +SKIP
+            (500, 100000)
         """
         from jupyter_mltrack.store.downsample import check_max_points
 

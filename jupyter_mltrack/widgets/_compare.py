@@ -119,10 +119,24 @@ def param_table_html(
     return f"<table {_TABLE.format(cls='mltrack-params')}>{_header(labels, 'param')}{body}</table>"
 
 
-def _delta_html(cell: MetricCell) -> str:
+# Metrics whose name says "lower is better": a rise is bad news, so it is coloured red.
+_LOWER_IS_BETTER = re.compile(
+    r"loss|err|mse|mae|rmse|mape|perplexity|latency|duration|time|cost|regret|fpr|fnr|wer|cer",
+    re.IGNORECASE,
+)
+
+
+def lower_is_better(key: str) -> bool:
+    """Guess from a metric's name whether smaller values are better (loss, error, rmse, ...)."""
+    return _LOWER_IS_BETTER.search(key) is not None
+
+
+def _delta_html(cell: MetricCell, key: str) -> str:
     if cell.delta is None or cell.delta == 0:
         return ""
-    arrow, color = ("▲", "#2e7d32") if cell.delta > 0 else ("▼", "#c62828")
+    improved = (cell.delta < 0) if lower_is_better(key) else (cell.delta > 0)
+    arrow = "▲" if cell.delta > 0 else "▼"
+    color = "#2e7d32" if improved else "#c62828"
     rel = f" ({cell.relative:+.1%})" if cell.relative is not None else ""
     return (
         f' <span class="mltrack-delta" style="color:{color};font-size:11px">'
@@ -133,14 +147,15 @@ def _delta_html(cell: MetricCell) -> str:
 def metric_table_html(
     labels: Sequence[str], rows: Sequence[tuple[str, Sequence[MetricCell]]], baseline: str | None
 ) -> str:
-    """The metric table: last values, and the change against the baseline run (▲ up, ▼ down)."""
+    """The metric table: last values, and the change against the baseline run (▲ up, ▼ down;
+    green when the change is an improvement, judged from the metric's name)."""
     if not rows:
         return "<i>The runs have no metrics.</i>"
     body = "".join(
         f'<tr class="mltrack-metric-row"><td {_TD}><b>{html.escape(key)}</b></td>'
         + "".join(
             f"<td {_TD}>{_MISSING if c.value is None else format_value(c.value)}"
-            f"{_delta_html(c)}</td>"
+            f"{_delta_html(c, key)}</td>"
             for c in cells
         )
         + "</tr>"

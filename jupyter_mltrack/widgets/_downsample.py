@@ -13,6 +13,11 @@ Both functions are vectorised with numpy (no Python loop over points or buckets)
   and NaN/inf values are ignored rather than propagated.
 * :func:`downsample` — picks LTTB, and min/max when the values hold non-finite numbers (which
   have no triangle area).
+
+These pick display points from what the widgets hold. Long histories are first reduced by the
+store (``get_metric_history_arrays(..., max_points=...)``, ``store/downsample.py``): a min/max
+envelope over step buckets, computed in the database for SQL stores, so only a few thousand
+points per series reach Python at all.
 """
 
 from __future__ import annotations

@@ -225,9 +225,7 @@ class RunComparison(TrackedWidget):
             self.history.clear()
             return
         with self.report(f"load the history of {key!r}"):
-            series = [
-                self._series(r.info.run_id, key) for r in self.runs if key in r.data.metrics
-            ]
+            series = [self._series(r.info.run_id, key) for r in self.runs if key in r.data.metrics]
             self.history.show(metric_figure(series, keys=[key], height_per_metric=320))
 
     def _series(self, run_id: str, key: str) -> Series:

@@ -9,6 +9,7 @@ test compares with it besides checking the promised properties.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 import pytest
@@ -16,9 +17,11 @@ from contract_helpers import make_run
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from jupyter_mltrack import TrackingClient
 from jupyter_mltrack.entities import Metric
 from jupyter_mltrack.entities.metric import MetricHistoryArrays
 from jupyter_mltrack.errors import InvalidParameterError, RunNotFound
+from jupyter_mltrack.store.base import TrackingStore
 from jupyter_mltrack.store.downsample import downsample_history
 
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
@@ -26,7 +29,9 @@ INT64 = st.integers(min_value=INT64_MIN, max_value=INT64_MAX)
 FLOATS = st.floats(allow_nan=True, allow_infinity=True, width=64)
 
 
-def _log(store, run_id, key, points):  # type: ignore[no-untyped-def]
+def _log(
+    store: TrackingStore, run_id: str, key: str, points: Sequence[tuple[int, int, float]]
+) -> None:
     """Log ``(step, timestamp, value)`` points in batches of 1,000."""
     metrics = [Metric(key=key, value=v, timestamp=t, step=s) for s, t, v in points]
     for start in range(0, len(metrics), 1000):
@@ -45,7 +50,9 @@ def _same(a: MetricHistoryArrays, b: MetricHistoryArrays) -> None:
     assert np.array_equal(a.values, b.values, equal_nan=True)
 
 
-def _check_envelope(store, run_id, key, max_points):  # type: ignore[no-untyped-def]
+def _check_envelope(
+    store: TrackingStore, run_id: str, key: str, max_points: int
+) -> tuple[MetricHistoryArrays, MetricHistoryArrays]:
     """Fetch downsampled, check the promised properties and equality with the reference."""
     full = store.get_metric_history_arrays(run_id, key)
     got = store.get_metric_history_arrays(run_id, key, max_points=max_points)
@@ -112,6 +119,22 @@ def test_bad_max_points_are_refused(store, max_points):
         store.get_metric_history_arrays(run_id, "m", max_points=max_points)
 
 
+def test_client_checks_its_arguments_like_get_metric_history(store):
+    client = TrackingClient(store=store)
+    run_id = make_run(store).info.run_id
+    _log(store, run_id, "m", [(i, i, float(i)) for i in range(30)])
+    got = client.get_metric_history_arrays(run_id, "m", max_points=10)
+    _same(got, store.get_metric_history_arrays(run_id, "m", max_points=10))
+    assert len(got) <= 10 and got.total_points == 30
+    for bad_run, bad_key in (("", "m"), (None, "m"), (run_id, ""), (run_id, None)):
+        with pytest.raises(InvalidParameterError):
+            client.get_metric_history(bad_run, bad_key)  # type: ignore[arg-type]
+        with pytest.raises(InvalidParameterError):
+            client.get_metric_history_arrays(bad_run, bad_key)  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterError, match="max_points"):
+        client.get_metric_history_arrays(run_id, "m", max_points=1)
+
+
 def test_long_series_becomes_an_envelope(store):
     run_id = make_run(store).info.run_id
     rng = np.random.default_rng(7)
@@ -166,6 +189,17 @@ def test_huge_steps_are_bucketed_exactly(store, steps):
     full, got = _check_envelope(store, run_id, "m", 64)
     assert len(got) <= 64 and got.total_points == len(steps)
     assert full.steps.tolist() == sorted(steps)
+
+
+@pytest.mark.parametrize("lo", [INT64_MIN, 0], ids=["whole-range", "upper-half"])
+def test_one_bucket_as_wide_as_int64_allows(store, lo):
+    # One bucket (max_points 2) over 2**64 or 2**63 steps: wider than any BIGINT.
+    run_id = make_run(store).info.run_id
+    points = [(lo, 1, 2.0), (1, 2, -1.0), (5, 3, 7.0), (INT64_MAX, 4, 3.0)]
+    _log(store, run_id, "m", points)
+    _, got = _check_envelope(store, run_id, "m", 2)
+    # Its min then its max (no neighbours tell a direction), at its ends.
+    assert _triples(got) == [(lo, 1, -1.0), (INT64_MAX, 4, 7.0)]
 
 
 def test_series_logged_at_one_step_is_bucketed_by_time(store):

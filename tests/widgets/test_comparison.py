@@ -153,3 +153,22 @@ def test_unreachable_store(closed_port_uri):
     comparison = RunComparison(["a" * 32, "b" * 32], tracking_uri=closed_port_uri)
     assert comparison.notice.kind == "error"
     assert "Cannot reach the tracking store" in comparison.notice.message
+
+
+@pytest.mark.parametrize(
+    ("key", "delta", "color"),
+    [
+        ("accuracy", 0.1, "#2e7d32"),  # higher accuracy: better
+        ("accuracy", -0.1, "#c62828"),
+        ("val_loss", 0.1, "#c62828"),  # higher loss: worse
+        ("val_loss", -0.1, "#2e7d32"),
+        ("rmse", -1.0, "#2e7d32"),
+    ],
+)
+def test_deltas_are_green_when_the_metric_improves(key: str, delta: float, color: str) -> None:
+    from jupyter_mltrack.widgets._compare import MetricCell, metric_table_html
+
+    cells = [MetricCell(1.0), MetricCell(1.0 + delta, delta, delta)]
+    html_out = metric_table_html(["base", "other"], [(key, cells)], "base")
+    assert f"color:{color}" in html_out
+    assert ("▲" if delta > 0 else "▼") in html_out

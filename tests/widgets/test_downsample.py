@@ -1,8 +1,6 @@
-"""LTTB and min/max downsampling: shape guarantees, fidelity, NaN handling, speed."""
+"""LTTB and min/max downsampling: shape guarantees, fidelity, NaN handling."""
 
 from __future__ import annotations
-
-import time
 
 import numpy as np
 import pytest
@@ -97,11 +95,14 @@ def test_downsample_rejects_mismatched_lengths():
         downsample([1, 2, 3], [1, 2], 10)
 
 
-def test_twenty_series_of_100k_points_reduce_fast():
+def test_100k_point_series_reduce_to_the_budget():
+    # Speed is measured by benchmarks/ (widget_metric_plot), not here.
     rng = np.random.default_rng(0)
-    series = [np.cumsum(rng.normal(size=100_000)) for _ in range(20)]
     x = np.arange(100_000, dtype=float)
-    started = time.process_time()  # CPU time: robust to other processes on a shared machine
-    for y in series:
-        downsample(x, y, 2_000)
-    assert time.process_time() - started < 1.0  # ~0.05 s measured on 2 cores
+    for y in (np.cumsum(rng.normal(size=100_000)) for _ in range(3)):
+        xs, ys = downsample(x, y, 2_000)
+        assert len(xs) == 2_000 and xs[0] == 0 and xs[-1] == 99_999
+        assert np.all(np.diff(xs) > 0)  # in order, no point twice
+        assert np.array_equal(ys, y[xs.astype(int)])  # real points of the series
+        mx, my = downsample(x, y, 2_000, method="minmax")
+        assert len(mx) <= 2_000 and my.max() == y.max() and my.min() == y.min()

@@ -9,8 +9,8 @@ live in the mixins of ``registry.py`` and ``logged_models.py``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from jupyter_mltrack._validation import validate_name
 from jupyter_mltrack.entities import (
@@ -46,18 +46,12 @@ from jupyter_mltrack.store.rest.registry import RegistryMixin
 
 __all__ = ["MAX_METRICS_PER_BATCH", "MAX_PARAMS_PER_BATCH", "MAX_TAGS_PER_BATCH", "RestStore"]
 
-T = TypeVar("T")
 
 # MLflow's log-batch limits (a real mlflow server refuses bigger batches).
 MAX_METRICS_PER_BATCH = 1000
 MAX_PARAMS_PER_BATCH = 100
 MAX_TAGS_PER_BATCH = 100
 MAX_ENTITIES_PER_BATCH = 1000
-
-
-def _chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class RestStore(LoggedModelsMixin, RegistryMixin, TrackingStore, RegistryStore):

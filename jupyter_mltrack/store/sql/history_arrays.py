@@ -2,8 +2,9 @@
 
 ``get_metric_history`` builds one ``Metric`` per point: 100,000 points cost about a quarter of a
 second. Here the rows go straight into numpy arrays, and with ``max_points`` the database does
-the reduction (``store/downsample.py`` explains the envelope): one ``COUNT/MIN/MAX`` query, then
-one ``GROUP BY`` over integer buckets that returns a few thousand rows instead of the series.
+the reduction (``store/downsample.py`` explains the envelope): two index seeks for the step
+range (plus a count and the timestamp range for series with few distinct steps), then one
+``GROUP BY`` over integer buckets that returns a few thousand rows instead of the series.
 The bucket arithmetic is plain BIGINT subtraction and division, exact and identical on SQLite,
 PostgreSQL and MySQL/MariaDB (only the spelling of integer division differs); a series whose
 step range does not fit a BIGINT difference (steps near both ends of the int64 range) is read
@@ -44,10 +45,8 @@ _STEP_RANGE = (
     "(SELECT MAX(step) FROM metrics WHERE series_id = ?)"
 )
 # A scan of the (series_id, step, timestamp) index, for series with few distinct steps.
-_STATS = (
-    "SELECT COUNT(*), MIN({timestamp}), MAX({timestamp}) FROM metrics WHERE series_id = ?"
-)
-# {bucket} is filled per dialect; the range filter keeps points logged after the _STATS query
+_STATS = "SELECT COUNT(*), MIN({timestamp}), MAX({timestamp}) FROM metrics WHERE series_id = ?"
+# {bucket} is filled per dialect; the range filter keeps points logged after the range was read
 # (a live run) out of buckets that were not planned.
 _GROUPS = (
     "SELECT {bucket} AS bucket, kind, COUNT(*), MIN(step), MAX(step), "
@@ -58,10 +57,10 @@ _GROUPS = (
 # Integer division of non-negative BIGINTs (the column minus the series' minimum): "/" on
 # SQLite and PostgreSQL, DIV on MySQL/MariaDB (whose "/" is decimal division).
 _BUCKET = {
-    "sqlite": "({column} - ? + 1) / ?",
-    "postgresql": "({column} + 1 - CAST(? AS BIGINT)) / CAST(? AS BIGINT)",
-    "mysql": "({column} - ? + 1) DIV ?",
-    "mariadb": "({column} - ? + 1) DIV ?",
+    "sqlite": "({column} - ?) / ?",
+    "postgresql": "({column} - CAST(? AS BIGINT)) / CAST(? AS BIGINT)",
+    "mysql": "({column} - ?) DIV ?",
+    "mariadb": "({column} - ?) DIV ?",
 }
 _SQLITE_BUCKETS = "CREATE TEMP TABLE IF NOT EXISTS mltrack_buckets (i INTEGER PRIMARY KEY)"
 _SQLITE_BUCKETS_MAX = "SELECT MAX(i) FROM temp.mltrack_buckets"
@@ -74,7 +73,7 @@ _SQLITE_STEP_GROUPS = (
     "SELECT b.i, MAX(m.kind), COUNT(*), MIN(m.step), MAX(m.step), "
     "MIN(m.{timestamp}), MAX(m.{timestamp}), MIN(m.{value}), MAX(m.{value}) "
     "FROM temp.mltrack_buckets AS b JOIN metrics AS m "
-    "ON m.series_id = ? AND m.step BETWEEN ? + b.i * ? + 1 AND ? + b.i * ? + 1 "
+    "ON m.series_id = ? AND m.step BETWEEN ? + b.i * ? AND ? + b.i * ? AND m.step <= ? "
     "WHERE b.i < ? GROUP BY b.i"
 )
 _NON_FINITE = {
@@ -179,6 +178,6 @@ def _sqlite_step_rows(conn: sa.Connection, series_id: int, plan: BucketPlan) -> 
     have = -1 if have is None else have
     if have < buckets - 1:
         raw.execute(conn, _SQLITE_BUCKETS_FILL, (have + 1, buckets))
-    params = (series_id, lo, width, lo + width - 1, width, buckets)
+    params = (series_id, lo, width, lo + width - 1, width, plan.hi, buckets)
     rows = raw.fetchall(conn, _SQLITE_STEP_GROUPS, params)
     return None if any(row[1] for row in rows) else rows
