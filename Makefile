@@ -14,8 +14,8 @@ $(BIN)/python:
 
 # Stamps are keyed to pyproject.toml so a changed dependency list reinstalls.
 $(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
-	$(PIP) -e '.[sklearn,serve]' 2>&1 | grep -v "is ignored" || true
-	$(BIN)/python -c "import jupyter_mltrack, sklearn"
+	$(PIP) -e '.[sklearn,notebook,serve,dashboard]' jupyterlab 2>&1 | grep -v "is ignored" || true
+	$(BIN)/python -c "import jupyter_mltrack, sklearn, papermill, ipykernel, voila, jupyterlab"
 	touch $@
 
 $(VENV)/.dev-installed: pyproject.toml | $(BIN)/python

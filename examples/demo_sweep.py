@@ -36,7 +36,8 @@ def main() -> int:
         experiment_name=EXPERIMENT,
     )
     elapsed = time.perf_counter() - started
-    print(f"\nSweep run {parent.info.run_id} {parent.info.status} in {elapsed:.0f} s, best first:\n")
+    status = f"{parent.info.run_id} {parent.info.status}"
+    print(f"\nSweep run {status} in {elapsed:.0f} s, best first:\n")
     print(table[[c for c in COLUMNS if c in table.columns]].to_string(index=False))
     best = parent.data.tags.get("best_run_id")
     if not best:

@@ -17,12 +17,13 @@ from jupyter_mltrack.projects.spec import (
     load_project,
     validate_parameters,
 )
-from jupyter_mltrack.projects.sweep import sweep
+from jupyter_mltrack.projects.sweep import SweepInterrupted, sweep
 
 __all__ = [
     "EntryPoint",
     "ParameterSpec",
     "ProjectSpec",
+    "SweepInterrupted",
     "load_project",
     "rerun",
     "run",

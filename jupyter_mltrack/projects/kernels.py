@@ -8,8 +8,12 @@ kernels start and stop:
   run another trial asks the pool to launch the next kernel while the current trial executes
   (``warm_next``); the next trial then finds it booted. The warm kernel is still fresh: nothing
   but :func:`prepare`'s silent set-up (the run id, the working folder) runs in it first.
-- **Stopping.** A graceful shutdown normally; a kill of the kernel's whole process group when the
-  run failed, timed out or was interrupted, so nothing the notebook started survives.
+- **Handshakes.** :func:`prepare` sends its set-up without a kernel_info round trip, and the
+  clients given to nbclient flush IOPub for 20 ms instead of 200 ms when they connect.
+- **Stopping.** After a successful run the kernel is asked to shut down and left to exit while
+  the caller goes on (:meth:`KernelPool.release`; reaped later). When the run failed, timed out
+  or was interrupted, the kernel's whole process group is killed at once, so nothing the
+  notebook started survives and no exit handler of the kernel ends the run after the runner.
 """
 
 from __future__ import annotations

@@ -98,7 +98,7 @@ def rerun(
             has ``cell.py``).
         parameters: Overrides of the original run's parameters.
         tracking_uri: The store of the run; default the current tracking URI.
-        timeout: Seconds each cell may run.
+        timeout: Seconds the re-run's notebook may run in all.
 
     Returns:
         The new run, tagged ``mltrack.rerunOf``; :func:`compare_metrics` compares it with the

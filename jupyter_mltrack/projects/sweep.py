@@ -3,8 +3,9 @@
 :func:`sweep` builds the trials (grid or seeded random samples, see
 :mod:`jupyter_mltrack.projects.sampling`), validates every one before any kernel starts, opens a
 parent run tagged ``mltrack.sweep`` and executes each trial with
-:func:`jupyter_mltrack.projects.runner.run` as its child. ``backend="local"`` uses a spawn
-process pool of ``max_parallel`` workers; ``backend="dask"`` submits the trials to a
+:func:`jupyter_mltrack.projects.runner.run` as its child. ``backend="local"`` uses a process
+pool of ``max_parallel`` workers (:mod:`~jupyter_mltrack.projects.sweep_backends`: forked from a
+fork server, each keeping its next kernel started); ``backend="dask"`` submits the trials to a
 ``dask.distributed`` scheduler (or a ``LocalCluster``), each worker logging to the same tracking
 URI. A failing trial only fails its child; Ctrl-C marks the unfinished children and the parent
 KILLED and shuts the workers (and so their kernels) down.

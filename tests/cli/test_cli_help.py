@@ -29,6 +29,7 @@ ALL_COMMANDS = sorted(walk(main), key=lambda item: item[0])
 
 def test_the_command_list() -> None:
     assert [" ".join(path) for path, _ in ALL_COMMANDS] == [
+        "dashboard",
         "experiments",
         "experiments create",
         "experiments delete",
@@ -55,6 +56,17 @@ def test_the_command_list() -> None:
         "runs describe",
         "runs list",
         "runs restore",
+        "server",
+        "server tokens",
+        "server tokens create",
+        "server tokens list",
+        "server tokens revoke",
+        "server users",
+        "server users create",
+        "server users delete",
+        "server users list",
+        "server users passwd",
+        "server users role",
         "sweep",
     ]
 

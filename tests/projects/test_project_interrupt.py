@@ -112,3 +112,33 @@ def test_ctrl_c_kills_children_parent_and_kernels(tmp_path: Path, whole_group: b
     assert {c.info.status for c in children} == {"KILLED"}
     # Kernels die with their worker (killed process group); allow the OS a moment to reap.
     wait_for(lambda: not processes_with(tag), 15, "the sweep's processes to exit")
+
+
+def test_ctrl_c_during_mltrack_run_kills_the_run_and_its_kernel(tmp_path: Path) -> None:
+    project = make_sleeping_project(tmp_path / "proj")
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    uri = f"sqlite:///{tmp_path / 'mltrack.db'}"
+    tag = f"MLTRACK_TEST_RUN={tmp_path.name}"
+    env = {**os.environ, "MLTRACK_TRACKING_URI": uri, tag.split("=")[0]: tmp_path.name}
+    command = [sys.executable, "-m", "jupyter_mltrack.cli.main", "run", str(project)]
+    run = subprocess.Popen(
+        [*command, "-P", f"marker_dir={markers}"],
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_for(lambda: any(markers.iterdir()), 120, "the notebook to start")
+        os.killpg(run.pid, signal.SIGINT)
+        output, _ = run.communicate(timeout=60)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    assert run.returncode != 0, output
+    (killed,) = TrackingClient(uri).search_runs(["0"])
+    assert killed.info.status == "KILLED"
+    assert killed.data.tags["mltrack.project.failureReason"] == "interrupted"
+    wait_for(lambda: not processes_with(tag), 15, "the kernel to exit")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import nbformat
+import nbformat.v4
 import pytest
 from click.testing import CliRunner
 from sweep_helpers import make_project
@@ -113,3 +115,33 @@ def test_dask_local_cluster_sweep(tmp_path: Path, client: TrackingClient) -> Non
     assert parent.info.status == "FINISHED"
     assert parent.data.params["sweep.backend"] == "dask"
     assert table.iloc[0]["status"] == "FINISHED" and not math.isnan(table.iloc[0]["score"])
+
+
+ENV_BODY = """\
+import os
+import jupyter_mltrack as mlt
+mlt.set_tag("seen", os.environ.get("MLTRACK_TEST_MARK", "unset"))
+"""
+
+
+@pytest.mark.kernel
+@pytest.mark.slow
+def test_workers_take_the_callers_environment_of_each_sweep(
+    tmp_path: Path, client: TrackingClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Workers are forked from a fork server started by the first sweep of this process; a
+    # variable set after that must still reach the next sweep's kernels, as with spawn.
+    project = tmp_path / "proj"
+    project.mkdir()
+    params = nbformat.v4.new_code_cell("k = 0")
+    params.metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook(cells=[params, nbformat.v4.new_code_cell(ENV_BODY)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(nb, project / "main.ipynb")
+    seen = []
+    for mark in ("first", "second"):
+        monkeypatch.setenv("MLTRACK_TEST_MARK", mark)
+        parent, _ = sweep(project, grid={"k": [1]}, max_parallel=1, progress=False)
+        (child,) = children(client, parent.info.run_id)
+        seen.append(child.data.tags["seen"])
+    assert seen == ["first", "second"]
