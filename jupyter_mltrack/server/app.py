@@ -48,6 +48,7 @@ ROUTE_MODULES = (
     "registry_models",
     "registry_versions",
     "logged_models",
+    "mltrack",
 )
 
 

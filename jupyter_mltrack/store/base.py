@@ -35,6 +35,8 @@ MetricPoint = tuple[str, float, int, int]
 
 SEARCH_MAX_RESULTS_DEFAULT = 1000
 SEARCH_MAX_RESULTS_LIMIT = 100_000_000
+# Runs per search page when counting by paging: MLflow servers accept at most 50,000.
+_COUNT_PAGE = 50_000
 
 
 class TrackingStore(ABC):
@@ -214,6 +216,28 @@ class TrackingStore(ABC):
         limit = check_max_points(max_points)
         history = history_from_metrics(self.get_metric_history(run_id, key))
         return history if limit is None else downsample_history(history, limit)
+
+    def count_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+    ) -> int:
+        """Return how many runs :meth:`search_runs` would return for these arguments.
+
+        The default pages through :meth:`search_runs` (only the page sizes are kept); SQL
+        backends override it with one ``SELECT COUNT(*)`` built by the same search compiler,
+        and the REST store asks the server's count endpoint when it has one.
+        """
+        count, token = 0, None
+        while True:
+            page = self.search_runs(
+                experiment_ids, filter_string, run_view_type, _COUNT_PAGE, None, token
+            )
+            count += len(page)
+            token = page.token
+            if not token:
+                return count
 
     def search_runs_frame(
         self,

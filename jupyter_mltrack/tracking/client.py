@@ -30,7 +30,6 @@ from jupyter_mltrack.entities import (
     RunTag,
     ViewType,
 )
-from jupyter_mltrack.entities.metric import MetricHistoryArrays
 from jupyter_mltrack.errors import InvalidParameterError
 from jupyter_mltrack.store.base import SEARCH_MAX_RESULTS_DEFAULT, TrackingStore
 from jupyter_mltrack.tracking import tags as t
@@ -42,11 +41,12 @@ from jupyter_mltrack.tracking.client_checks import (
     checked_metric,
     unique_params,
 )
+from jupyter_mltrack.tracking.client_history import HistoryMethods
 
 __all__ = ["TrackingClient"]
 
 
-class TrackingClient(ArtifactMethods):
+class TrackingClient(ArtifactMethods, HistoryMethods):
     """Read and write experiments, runs and artifacts of one tracking store.
 
     Args:
@@ -287,6 +287,29 @@ class TrackingClient(ArtifactMethods):
             page_token,
         )
 
+    def count_runs(
+        self,
+        experiment_ids: Sequence[str] | str,
+        filter_string: str = "",
+        *,
+        run_view_type: ViewType | str = ViewType.ACTIVE_ONLY,
+    ) -> int:
+        """Return how many runs :meth:`search_runs` would find for the same arguments.
+
+        One ``COUNT(*)`` on SQL stores and mltrack servers (no run is loaded); against an MLflow
+        server the runs are paged through and counted.
+
+        Example:
+            >>> client.count_runs(["0"], "metrics.acc > 0.9")  # doctest: +SKIP
+            42
+        """
+        ids = [experiment_ids] if isinstance(experiment_ids, str) else list(experiment_ids)
+        return self.store.count_runs(
+            [check_experiment_id(i) for i in ids],
+            filter_string or "",
+            ViewType.parse(run_view_type),
+        )
+
     # -- logging ----------------------------------------------------------------------------------
     def log_param(self, run_id: str, key: str, value: object) -> None:
         """Log a param; logging the same key again with another value is refused.
@@ -364,45 +387,3 @@ class TrackingClient(ArtifactMethods):
             self.store.log_batch(
                 check_run_id(run_id), checked_metrics, checked_params, checked_tags
             )
-
-    def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
-        """Return every point logged for a metric, ordered by step then timestamp.
-
-        Example:
-            >>> [m.value for m in client.get_metric_history(run_id, "loss")]  # doctest: +SKIP
-            [0.9, 0.5, 0.25]
-        """
-        return self.store.get_metric_history(check_run_id(run_id), validate_key("Metric", key))
-
-    def get_metric_history_arrays(
-        self, run_id: str, key: str, *, max_points: int | None = None
-    ) -> MetricHistoryArrays:
-        """Return a metric's history as numpy arrays, optionally downsampled in the store.
-
-        The fast path for plotting: no object per point, and with ``max_points`` a SQL store
-        reduces the series in the database. Without ``max_points`` you get every point, ordered
-        by step then timestamp (as :meth:`get_metric_history`). With it, a longer series comes
-        back as its min/max envelope: at most ``max_points`` points (plus up to two per bucket
-        that holds NaN or infinite values), keeping the global min and max and the first and last
-        steps; ``total_points`` still counts every logged point.
-
-        Args:
-            run_id: The run.
-            key: The metric; an unknown key gives empty arrays.
-            max_points: Reduce longer series to about this many points (an int >= 2), or None.
-
-        Example:
-            >>> h = client.get_metric_history_arrays(rid, "loss")  # doctest: +SKIP
-            >>> h.steps, h.values, h.total_points  # doctest: +SKIP
-            (array([0, 1, 2]), array([0.9 , 0.5 , 0.25]), 3)
-            >>> acc = client.get_metric_history_arrays(rid, "acc", max_points=500)  # doctest: +SKIP
-            >>> len(acc), acc.total_points  # doctest: +SKIP
-            (500, 100000)
-        """
-        from jupyter_mltrack.store.downsample import check_max_points
-
-        return self.store.get_metric_history_arrays(
-            check_run_id(run_id),
-            validate_key("Metric", key),
-            max_points=check_max_points(max_points),
-        )

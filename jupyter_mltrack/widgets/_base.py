@@ -12,7 +12,7 @@ import html
 import logging
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -27,9 +27,11 @@ if TYPE_CHECKING:
 __all__ = [
     "Notice",
     "TrackedWidget",
+    "close_tree",
     "describe_error",
     "is_expected_error",
     "mask_uri",
+    "replace_children",
     "reporting",
     "resolve_clients",
     "resolve_registry",
@@ -149,6 +151,41 @@ def describe_error(exc: BaseException, store: str | None = None) -> str:
     if len(first) > _MAX_MESSAGE:
         first = first[: _MAX_MESSAGE - 1] + "…"
     return first
+
+
+def _widgets_in(value: object) -> Iterator[ipywidgets.Widget]:
+    if isinstance(value, ipywidgets.Widget):
+        yield value
+    elif isinstance(value, list | tuple):
+        yield from (v for v in value if isinstance(v, ipywidgets.Widget))
+
+
+def close_tree(*widgets: ipywidgets.Widget) -> None:
+    """Close ``widgets`` and every widget they reference, so no comm outlives a rebuild.
+
+    Follows the synced widget-valued traits (``children``, ``layout``, ``style`` and the like),
+    so a replaced subtree releases its comms in the kernel and its views in the page; a widget's
+    own ``close`` runs (a live :class:`~jupyter_mltrack.widgets.MetricPlot` stops its thread).
+    Do not use it on a subtree sharing a layout or style with widgets that stay shown.
+    """
+    seen: set[int] = set()
+    stack = list(widgets)
+    while stack:
+        widget = stack.pop()
+        if id(widget) in seen:
+            continue
+        seen.add(id(widget))
+        for name in widget.keys:
+            stack.extend(_widgets_in(getattr(widget, name, None)))
+        widget.close()
+
+
+def replace_children(box: ipywidgets.Box, children: Iterable[ipywidgets.Widget]) -> None:
+    """Show ``children`` in ``box`` and :func:`close_tree` the children it no longer holds."""
+    old = box.children
+    box.children = tuple(children)
+    kept = {id(child) for child in box.children}
+    close_tree(*(child for child in old if id(child) not in kept))
 
 
 class Notice:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -67,6 +68,7 @@ STATUS_COLORS: Mapping[str, str] = {
     "KILLED": "#ef6c00",
 }
 _COLUMN_AT = re.compile(r"at column (\d+)")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _CHAR_PX, _MIN_PX, _MAX_PX = 7.5, 64, 280
 _EXTRA_PX = {"status": 24, "run_name": 20}
 
@@ -220,20 +222,58 @@ def filter_error_position(message: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _line_around(text: str, offset: int) -> tuple[int, int, int]:
+    """``(start, end, next_start)`` of the line of ``text`` holding character ``offset``."""
+    start, end, after = 0, len(text), len(text)
+    for match in _LINE_BREAK.finditer(text):
+        if match.end() <= offset:
+            start = match.end()
+        else:  # the first break at or after the offset ends its line
+            end, after = match.start(), match.end()
+            break
+    return start, end, after
+
+
+def _caret_pad(text: str) -> str:
+    """Blank space as wide as ``text`` in a monospace ``<pre>``.
+
+    Tabs stay tabs (so they jump to the same tab stop), East Asian wide characters take two
+    cells and combining marks none; everything else takes one.
+    """
+    pad = []
+    for char in text:
+        if char == "\t":
+            pad.append("\t")
+        elif unicodedata.combining(char):
+            continue
+        else:
+            pad.append("  " if unicodedata.east_asian_width(char) in ("W", "F") else " ")
+    return "".join(pad)
+
+
 def filter_error_html(filter_string: str, message: str) -> str:
     """Show a filter parse error: the filter, a caret under the bad column, the message.
 
-    The parser's messages end in ``at column <n> (found ...)`` (1-based); without a column the
-    message is shown alone.
+    The parser's messages end in ``at column <n> (found ...)``, ``n`` being the 1-based offset
+    into the whole filter; in a filter of several lines the caret goes under the line holding
+    that offset. Without a column the message is shown alone. The block scrolls sideways, so a
+    long filter keeps its caret aligned instead of wrapping.
     """
     column = filter_error_position(message)
     text = message.removeprefix("filter_string: ")
-    lines = [html.escape(filter_string)]
-    if column is not None:
-        lines.append(" " * (column - 1) + '<b style="color:#b00020">^</b>')
+    lines = []
+    if column is None:
+        lines.append(html.escape(filter_string))
+    else:
+        start, end, after = _line_around(filter_string, column - 1)
+        lines.append(html.escape(filter_string[:end]))
+        offset = min(max(column - 1, start), end)
+        lines.append(_caret_pad(filter_string[start:offset]) + '<b style="color:#b00020">^</b>')
+        if after < len(filter_string):
+            lines.append(html.escape(filter_string[after:]))
     lines.append(f'<span style="color:#b00020">{html.escape(text)}</span>')
     return (
         '<pre class="mltrack-filter-error" style="margin:2px 0;padding:4px;'
         "background:#fff5f5;font-family:monospace;font-size:12px;line-height:1.35;"
-        'white-space:pre">' + "\n".join(lines) + "</pre>"
+        'white-space:pre;overflow-x:auto;tab-size:8">' + "\n".join(lines) + "</pre>"
     )

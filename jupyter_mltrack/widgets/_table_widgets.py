@@ -13,9 +13,10 @@ from typing import Any
 
 import ipywidgets
 
+from jupyter_mltrack.widgets._base import close_tree, replace_children
 from jupyter_mltrack.widgets._table_render import Column, available_columns
 
-__all__ = ["CHECK_WIDTH", "ColumnChooser", "HeaderRow", "RowPool"]
+__all__ = ["CHECK_WIDTH", "ColumnChooser", "HeaderRow", "RowPool", "run_css_class"]
 
 CHECK_WIDTH = "28px"
 _NOT_CSS = re.compile(r"[^A-Za-z0-9_-]+")
@@ -24,6 +25,16 @@ _NOT_CSS = re.compile(r"[^A-Za-z0-9_-]+")
 def css_token(name: str) -> str:
     """A CSS-class-safe version of a column name (``metrics.acc`` -> ``metrics-acc``)."""
     return _NOT_CSS.sub("-", name).strip("-")
+
+
+def run_css_class(run_id: str) -> str:
+    """The CSS class tying a row's checkbox and cells to their run (``mltrack-run-<run_id>``).
+
+    The checkbox and the cells are siblings in a grid and ipywidgets cannot set ``data-``
+    attributes on a widget's element, so a class is the stable hook browser tests (and user CSS)
+    can use to find the checkbox of a given run.
+    """
+    return f"mltrack-run-{css_token(run_id)}"
 
 
 class _Guard:
@@ -72,7 +83,7 @@ class HeaderRow:
         if list(columns) != self.columns:
             self.columns = list(columns)
             self.buttons = [self._button(c) for c in columns]
-            self.cells.children = self.buttons
+            replace_children(self.cells, self.buttons)  # closes the old buttons
         sort = order_by[0] if order_by else ""
         for column, button, width in zip(columns, self.buttons, widths, strict=True):
             arrow = ""
@@ -109,6 +120,9 @@ class RowPool:
     a widget with its own layout and style costs ~20 times more, which at 50 rows is the
     difference between 15 ms and 300 ms. A short page trims the grid's children instead of
     hiding rows, so rows need no layouts of their own.
+
+    Both widgets of a row carry ``mltrack-run-<run_id>`` (:func:`run_css_class`) for the run
+    they show; the class moves with the run when a pooled row is reused.
     """
 
     def __init__(
@@ -125,6 +139,7 @@ class RowPool:
         self._guard = _Guard()
         self._header = tuple(header)
         self.run_ids: list[str | None] = [None] * size
+        self._run_classes: list[str | None] = [None] * size
         check_layout, check_style = ipywidgets.Layout(width=CHECK_WIDTH), CheckboxStyle()
         cell_layout, cell_style = ipywidgets.Layout(), HTMLStyle()
         self.checkboxes: list[ipywidgets.Checkbox] = []
@@ -140,8 +155,9 @@ class RowPool:
             self.checkboxes.append(check)
             self.cells.append(cells)
         self.shown = 0
-        self.widget = ipywidgets.GridBox(
+        self.widget = _PoolGrid(
             self._header,
+            pooled=[*self.checkboxes, *self.cells],
             layout=ipywidgets.Layout(
                 grid_template_columns=f"{CHECK_WIDTH} max-content", overflow="auto"
             ),
@@ -158,14 +174,28 @@ class RowPool:
         with self._guard():
             for i, (run_id, cells, checked) in enumerate(rows):
                 self.run_ids[i] = run_id
+                self._tag(i, run_css_class(run_id))
                 self.cells[i].value = cells
                 self.checkboxes[i].value = checked
             for i in range(len(rows), len(self.run_ids)):
                 self.run_ids[i] = None
+                self._tag(i, None)
         if len(rows) != self.shown:
             self.shown = len(rows)
             pairs = zip(self.checkboxes[: self.shown], self.cells[: self.shown], strict=True)
             self.widget.children = [*self._header, *(w for pair in pairs for w in pair)]
+
+    def _tag(self, index: int, css_class: str | None) -> None:
+        """Move row ``index``'s run class to ``css_class``."""
+        # Only on change, and as one assignment (not remove_class + add_class): every class
+        # change is a comm message per widget.
+        old = self._run_classes[index]
+        if old == css_class:
+            return
+        for widget in (self.checkboxes[index], self.cells[index]):
+            kept = tuple(c for c in widget._dom_classes if c != old)
+            widget._dom_classes = kept if css_class is None else (*kept, css_class)
+        self._run_classes[index] = css_class
 
     def check(self, run_ids: Iterable[str]) -> None:
         """Tick exactly the shown rows whose run is in ``run_ids`` (no callbacks)."""
@@ -174,6 +204,30 @@ class RowPool:
             for run_id, box in zip(self.run_ids, self.checkboxes, strict=True):
                 if run_id is not None:
                     box.value = run_id in wanted
+
+
+class _PoolGrid(ipywidgets.GridBox):  # type: ignore[misc]
+    """The rows' grid; closing it closes the pooled rows it does not show at the moment too.
+
+    Those are no child of any widget, so :func:`~jupyter_mltrack.widgets._base.close_tree`
+    cannot reach them otherwise.
+    """
+
+    def __init__(
+        self,
+        children: Sequence[ipywidgets.Widget],
+        *,
+        pooled: Sequence[ipywidgets.Widget],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(children, **kwargs)
+        self._pooled = tuple(pooled)
+
+    def close(self) -> None:
+        """Close the grid and every pooled row widget (with their shared layout and style)."""
+        pooled, self._pooled = self._pooled, ()
+        close_tree(*pooled)
+        super().close()
 
 
 class ColumnChooser:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 
-from jupyter_mltrack.widgets._base import TrackedWidget, reporting
+from jupyter_mltrack.widgets._base import TrackedWidget, replace_children, reporting
 from jupyter_mltrack.widgets._previews import (
     HEAD_KINDS,
     READ_LIMITS,
@@ -88,7 +88,8 @@ class ArtifactBrowser(TrackedWidget):
     def _build(self) -> None:
         from jupyter_mltrack.tracking.client_artifacts import artifact_repository
 
-        self.tree.children, self.preview.children = (), ()
+        replace_children(self.tree, ())
+        replace_children(self.preview, ())
         self._children.clear()
         self._dir_buttons.clear()
         self._loaded.clear()
@@ -99,7 +100,7 @@ class ArtifactBrowser(TrackedWidget):
         entries = self.tracking.list_artifacts(self.run_id)
         if not entries:
             self.notice.info("This run has no artifacts yet.")
-        self.tree.children = tuple(self._rows(entries, depth=0))
+        replace_children(self.tree, self._rows(entries, depth=0))
 
     def _rows(self, entries: list[FileInfo], depth: int) -> list[ipywidgets.Widget]:
         rows: list[ipywidgets.Widget] = []
@@ -147,7 +148,7 @@ class ArtifactBrowser(TrackedWidget):
         if path not in self._loaded:
             with reporting(self.notice, f"list {path!r}"):
                 entries = self.tracking.list_artifacts(self.run_id, path)
-                box.children = tuple(self._rows(entries, depth=path.count("/") + 1))
+                replace_children(box, self._rows(entries, depth=path.count("/") + 1))
                 self._loaded.add(path)
         box.layout.display = None
         button = self._dir_buttons[path]
@@ -166,7 +167,7 @@ class ArtifactBrowser(TrackedWidget):
             preview = self._preview(path, size)
             self.last_preview = preview
             content = _preview_widgets(preview)
-        self.preview.children = (header, *content, self._download_row(path, size))
+        replace_children(self.preview, (header, *content, self._download_row(path, size)))
 
     def _preview(self, path: str, size: int | None) -> Preview:
         kind = preview_kind(path)

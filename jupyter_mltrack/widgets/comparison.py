@@ -13,7 +13,7 @@ import traitlets
 
 from jupyter_mltrack.entities import Run
 from jupyter_mltrack.errors import RunNotFound
-from jupyter_mltrack.widgets._base import TrackedWidget
+from jupyter_mltrack.widgets._base import TrackedWidget, replace_children
 from jupyter_mltrack.widgets._compare import (
     differs,
     metric_rows,
@@ -160,7 +160,7 @@ class RunComparison(TrackedWidget):
         keep = self.baseline if self.baseline in self.labels else None
         self.baseline_dropdown.options = options
         self.baseline_dropdown.value = keep or (options[0][1] if options else None)
-        self.run_links.children = [self._link(r) for r in self.runs]
+        replace_children(self.run_links, [self._link(r) for r in self.runs])
         params = sorted({k for r in self.runs for k in r.data.params})
         metrics = sorted({k for r in self.runs for k in r.data.metrics})
         dims = [f"params.{k}" for k in params] + [f"metrics.{k}" for k in metrics]
@@ -259,5 +259,5 @@ class RunComparison(TrackedWidget):
             from jupyter_mltrack.widgets.run_view import RunView
 
             self.run_view = RunView(run_id, client=self.tracking)
-            self.detail_box.children = [self.run_view]
+            replace_children(self.detail_box, [self.run_view])
         return self.run_view

@@ -18,7 +18,7 @@ import ipywidgets
 
 from jupyter_mltrack.entities import Experiment
 from jupyter_mltrack.errors import ExperimentNotFound, InvalidParameterError, NotFoundError
-from jupyter_mltrack.widgets._base import TrackedWidget, reporting
+from jupyter_mltrack.widgets._base import TrackedWidget, replace_children, reporting
 
 if TYPE_CHECKING:
     from jupyter_mltrack.registry.client import RegistryClient
@@ -131,10 +131,9 @@ class Dashboard(TrackedWidget):
                 f"<small>(id {html.escape(experiment.experiment_id)})</small></h3>"
             )
         name = None if experiment is None else experiment.name
-        if self.runs_table is not None:
-            self.runs_table.close()  # its comm, not to leak one per opened experiment
+        # The previous table (and everything in it) is closed: no comms leak per experiment.
         self.runs_table = RunsTable(experiment=name, client=self.tracking)
-        self._boxes[RUNS_TAB].children = (self.runs_title, self.runs_table)
+        replace_children(self._boxes[RUNS_TAB], (self.runs_title, self.runs_table))
         self.tabs.selected_index = RUNS_TAB
 
     def _find(self, name_or_id: str) -> Experiment:

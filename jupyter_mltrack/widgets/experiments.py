@@ -2,9 +2,9 @@
 
 All sorting happens in the store: the best run of an experiment is the first of a search ordered
 by the chosen metric (a few are fetched, since MLflow's order puts NaN before numbers in
-descending order). Run counts page through the runs up to :data:`COUNT_CAP` (the store has no
-count query; 10,000 runs take about half a second on SQLite), above which the count shows
-``10000+``. The metric keys offered are those of each experiment's most recent runs.
+descending order). Run counts come from the store's ``count_runs``: one ``COUNT(*)`` on SQL
+stores and mltrack servers, so they are exact however many runs there are. The metric keys
+offered are those of each experiment's most recent runs.
 """
 
 from __future__ import annotations
@@ -19,24 +19,20 @@ import ipywidgets
 import traitlets
 
 from jupyter_mltrack.entities import Experiment, Run
-from jupyter_mltrack.widgets._base import TrackedWidget, reporting
+from jupyter_mltrack.widgets._base import TrackedWidget, replace_children, reporting
 
 if TYPE_CHECKING:
     from jupyter_mltrack.registry.client import RegistryClient
     from jupyter_mltrack.tracking.client import TrackingClient
 
 __all__ = [
-    "COUNT_CAP",
     "ExperimentSummary",
     "ExperimentsList",
     "best_run",
-    "count_runs",
     "metric_keys",
     "order_clause",
 ]
 
-COUNT_CAP = 10_000
-_COUNT_PAGE = 5_000
 #: Recent runs per experiment whose metric keys fill the metric chooser.
 KEY_SAMPLE = 100
 _BEST_CANDIDATES = 25
@@ -49,37 +45,20 @@ class ExperimentSummary:
 
     experiment: Experiment
     runs: int
-    more_runs: bool
     best_value: float | None = None
     best_run_id: str | None = None
     best_run_name: str | None = None
 
     @property
     def runs_text(self) -> str:
-        """The run count as shown, e.g. ``"42"`` or ``"10000+"``."""
-        return f"{self.runs}+" if self.more_runs else str(self.runs)
+        """The run count as shown, e.g. ``"42"`` or ``"12,345"``."""
+        return f"{self.runs:,}"
 
 
 def order_clause(key: str, mode: str) -> str:
     """Return the ``order_by`` clause sorting by metric ``key``, best first (``max``/``min``)."""
     quoted = f'"{key}"' if "`" in key else f"`{key}`"
     return f"metrics.{quoted} {'DESC' if mode == 'max' else 'ASC'}"
-
-
-def count_runs(
-    client: TrackingClient, experiment_id: str, cap: int = COUNT_CAP
-) -> tuple[int, bool]:
-    """Return ``(count, more)``: the active runs of an experiment, counted up to ``cap``."""
-    count, token = 0, None
-    while count < cap:
-        page = client.search_runs(
-            [experiment_id], max_results=min(_COUNT_PAGE, cap - count), page_token=token
-        )
-        count += len(page)
-        token = page.token
-        if not token:
-            return count, False
-    return count, True
 
 
 def best_run(client: TrackingClient, experiment_id: str, key: str, mode: str) -> Run | None:
@@ -110,12 +89,11 @@ def summarize(
     client: TrackingClient, experiment: Experiment, key: str | None, mode: str
 ) -> ExperimentSummary:
     """Return the summary row of one experiment (best run only when ``key`` is given)."""
-    runs, more = count_runs(client, experiment.experiment_id)
+    runs = client.count_runs(experiment.experiment_id)
     best = best_run(client, experiment.experiment_id, key, mode) if key and runs else None
     return ExperimentSummary(
         experiment=experiment,
         runs=runs,
-        more_runs=more,
         best_value=None if best is None or key is None else best.data.metrics[key],
         best_run_id=None if best is None else best.info.run_id,
         best_run_name=None if best is None else best.info.run_name,
@@ -219,7 +197,7 @@ class ExperimentsList(TrackedWidget):
         header = _row_html(("experiment", "id", "runs", f"best {key or ''}".strip(), "best run"))
         rows: list[ipywidgets.Widget] = [ipywidgets.HTML(header)]
         rows.extend(self._row(summary) for summary in self.summaries)
-        self.table.children = tuple(rows)
+        replace_children(self.table, rows)
 
     def _row(self, summary: ExperimentSummary) -> ipywidgets.Widget:
         experiment = summary.experiment

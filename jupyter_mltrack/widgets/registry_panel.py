@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import ipywidgets
 
 from jupyter_mltrack.entities import ModelVersion, ModelVersionEvent, RegisteredModel
-from jupyter_mltrack.widgets._base import TrackedWidget, reporting
+from jupyter_mltrack.widgets._base import TrackedWidget, replace_children, reporting
 from jupyter_mltrack.widgets._markdown import render_markdown
 
 if TYPE_CHECKING:
@@ -36,26 +36,31 @@ def _time(ms: int | None) -> str:
     return format_time(ms)
 
 
-def _pairs(values: dict[str, str]) -> str:
+def _pairs(label: str, values: dict[str, str], css: str) -> str:
+    """A block of its own: ``label: none``, or the label above a key/value table."""
     if not values:
-        return "<em>none</em>"
+        return f'<div class="{css}"><b>{label}:</b> <em>none</em></div>'
     rows = "".join(
         f"<tr><td>{html.escape(k)}</td><td>{html.escape(values[k])}</td></tr>"
         for k in sorted(values)
     )
-    return f"<table>{rows}</table>"
+    return f'<div class="{css}"><b>{label}:</b><table>{rows}</table></div>'
 
 
 def model_html(model: RegisteredModel) -> str:
     """Return a registered model's name, description (rendered markdown), tags and aliases."""
     aliases = {alias: f"version {number}" for alias, number in model.aliases.items()}
     description = render_markdown(model.description) if model.description else "<em>none</em>"
-    return (
-        f"<h3>{html.escape(model.name)}</h3>"
-        f'<div class="mltrack-model-description">{description}</div>'
-        f"<b>Tags</b>{_pairs(dict(model.tags))}<b>Aliases</b>{_pairs(aliases)}"
-        f"<div><small>created {html.escape(_time(model.creation_timestamp))}, updated "
-        f"{html.escape(_time(model.last_updated_timestamp))}</small></div>"
+    created = html.escape(_time(model.creation_timestamp))
+    updated = html.escape(_time(model.last_updated_timestamp))
+    return "".join(
+        [
+            f"<h3>{html.escape(model.name)}</h3>",
+            f'<div class="mltrack-model-description">{description}</div>',
+            _pairs("Tags", dict(model.tags), "mltrack-model-tags"),
+            _pairs("Aliases", aliases, "mltrack-model-aliases"),
+            f"<div><small>created {created}, updated {updated}</small></div>",
+        ]
     )
 
 
@@ -97,7 +102,7 @@ def version_html(version: ModelVersion) -> str:
         f"<h4>{html.escape(version.name)} version {version.version}</h4>"
         f'<table class="mltrack-version-info">{table}</table>'
         f'<b>Description</b><div class="mltrack-version-description">{description}</div>'
-        f"<b>Tags</b>{_pairs(dict(version.tags))}"
+        + _pairs("Tags", dict(version.tags), "mltrack-version-tags")
     )
 
 
@@ -209,7 +214,7 @@ class RegistryPanel(TrackedWidget):
             buttons.append(button)
         if page.token:
             buttons.append(ipywidgets.HTML(f"<i>first {MAX_MODELS} models; filter to narrow</i>"))
-        self.model_list.children = tuple(buttons)
+        replace_children(self.model_list, buttons)
         names = [m.name for m in self.models]
         if not names:
             self._clear_details()
@@ -221,11 +226,8 @@ class RegistryPanel(TrackedWidget):
 
     def _clear_details(self) -> None:
         self.model_box.value = ""
-        self.version_buttons.children, self.version_box.children, self.run_area.children = (
-            (),
-            (),
-            (),
-        )
+        for box in (self.version_buttons, self.version_box, self.run_area):
+            replace_children(box, ())
         self.selected_model = self.selected_version = None
         self.actions = None
 
@@ -245,7 +247,8 @@ class RegistryPanel(TrackedWidget):
             self._version_buttons(versions)
             numbers = [v.version for v in versions]
             if not numbers:
-                self.version_box.children, self.actions, self.selected_version = (), None, None
+                replace_children(self.version_box, ())
+                self.actions, self.selected_version = None, None
                 return
             self.select_version(version if version in numbers else numbers[0])
 
@@ -260,7 +263,7 @@ class RegistryPanel(TrackedWidget):
             button.add_class(f"mltrack-version-{v.version}")
             button.on_click(lambda _b, n=v.version: self.select_version(n))
             buttons.append(button)
-        self.version_buttons.children = tuple(buttons)
+        replace_children(self.version_buttons, buttons)
 
     # -- one version ----------------------------------------------------------------------------
     def select_version(self, version: int) -> None:
@@ -291,8 +294,10 @@ class RegistryPanel(TrackedWidget):
                 self.actions = ActionBar(self.registry, mv, self.notice, self._after_action)
                 self.actions.result.value = previous if self._keep_result else ""
                 children.append(self.actions)
-            self.version_box.children = tuple(children)
-            self.run_area.children = ()
+            # Closes the previous version's widgets (its action bar too, even when this runs
+            # from that bar's own Confirm click: ipywidgets is done with the message by then).
+            replace_children(self.version_box, children)
+            replace_children(self.run_area, ())
 
     _keep_result = False
 
@@ -322,5 +327,5 @@ class RegistryPanel(TrackedWidget):
 
         close = ipywidgets.Button(description="Close run", icon="times")
         close.add_class("mltrack-close-run")
-        close.on_click(lambda _b: setattr(self.run_area, "children", ()))
-        self.run_area.children = (close, RunView(run_id, client=self.tracking))
+        close.on_click(lambda _b: replace_children(self.run_area, ()))
+        replace_children(self.run_area, (close, RunView(run_id, client=self.tracking)))

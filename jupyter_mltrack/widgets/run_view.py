@@ -19,7 +19,7 @@ from jupyter_mltrack.entities import FileInfo, Metric, Run, SourceType
 from jupyter_mltrack.entities.metric import MetricHistoryArrays
 from jupyter_mltrack.errors import NotFoundError
 from jupyter_mltrack.tracking import tags as t
-from jupyter_mltrack.widgets._base import TrackedWidget, reporting
+from jupyter_mltrack.widgets._base import TrackedWidget, replace_children, reporting
 
 if TYPE_CHECKING:
     from jupyter_mltrack.registry.client import RegistryClient
@@ -236,7 +236,8 @@ class RunView(TrackedWidget):
         try:
             run = self.tracking.get_run(self.run_id)
         except NotFoundError:
-            self.body.children = ()
+            replace_children(self.body, ())
+            self.artifact_browser = None
             raise
         self.run = run
         root = {f.path: f for f in self.tracking.list_artifacts(self.run_id)}
@@ -260,7 +261,7 @@ class RunView(TrackedWidget):
             self.artifact_browser = ArtifactBrowser(self.run_id, client=self.tracking)
             title = ipywidgets.HTML("<b>Artifacts</b>")
             children += [title, self.artifact_browser]
-        self.body.children = tuple(children)
+        replace_children(self.body, children)
 
     def _experiment_name(self, run: Run) -> str | None:
         try:

@@ -18,7 +18,7 @@ import traitlets
 
 from jupyter_mltrack.entities import PagedList, Run
 from jupyter_mltrack.errors import InvalidParameterError
-from jupyter_mltrack.widgets._base import TrackedWidget
+from jupyter_mltrack.widgets._base import TrackedWidget, replace_children
 from jupyter_mltrack.widgets._experiment_ids import resolve_experiments
 from jupyter_mltrack.widgets._paging import PageCursor
 from jupyter_mltrack.widgets._table_render import (
@@ -96,6 +96,8 @@ class RunsTable(TrackedWidget):
         self.timings: dict[str, float] = {}
         self.comparison: RunComparison | None = None
         self._cursor: PageCursor[Run] | None = None
+        #: Runs matching the filter (the store's ``count_runs``), shown in the pager.
+        self.total_runs: int | None = None
         self._callbacks: list[SelectCallback] = []
         self._seen: dict[str, set[str]] = {"metric": set(), "param": set(), "tag": set()}
         self._experiment_ids: list[str] = []
@@ -168,17 +170,21 @@ class RunsTable(TrackedWidget):
                 ids, filter_string, max_results=self.page_size, order_by=order_by, page_token=token
             )
 
-        previous = self._cursor, self.filter_string, self.order_by
-        self._cursor, self.filter_string, self.order_by = (
+        previous = self._cursor, self.filter_string, self.order_by, self.total_runs
+        self._cursor, self.filter_string, self.order_by, self.total_runs = (
             PageCursor(search),
             filter_string,
             order_by,
+            None,  # unknown until counted: the first page shows no stale total
         )
         try:
-            self._load(0)
+            self._load(0)  # first: a bad filter is reported by the search, as it always was
+            # One COUNT(*) per new search (not per page) for "runs 1-50 of 10,000".
+            self.total_runs = self.tracking.count_runs(ids, filter_string)
         except Exception:
-            self._cursor, self.filter_string, self.order_by = previous
+            self._cursor, self.filter_string, self.order_by, self.total_runs = previous
             raise
+        self._update_pager()
 
     def _load(self, index: int) -> None:
         started = time.perf_counter()
@@ -235,6 +241,8 @@ class RunsTable(TrackedWidget):
     def _update_pager(self) -> None:
         start = self.page * self.page_size
         shown = f"runs {start + 1}-{start + len(self.runs)}" if self.runs else "no runs"
+        if self.runs and self.total_runs is not None:
+            shown += f" of {self.total_runs:,}"
         more = self._cursor is not None and self._cursor.has_page(self.page + 1)
         self.page_label.value = f"&nbsp;page {self.page + 1} · {shown}{' …' if more else ''}&nbsp;"
         self.prev_button.disabled = self.page == 0
@@ -318,10 +326,8 @@ class RunsTable(TrackedWidget):
             return None
         from jupyter_mltrack.widgets.comparison import RunComparison
 
-        if self.comparison is not None:
-            self.comparison.close()
         self.comparison = RunComparison(self.selected_run_ids, client=self.tracking)
-        self.comparison_box.children = [self.comparison]
+        replace_children(self.comparison_box, [self.comparison])  # closes the previous one
         return self.comparison
 
     def rows_shown(self) -> list[dict[str, str]]:

@@ -1,4 +1,4 @@
-"""Page helpers shared by the browser tests: where screenshots go and how they are taken."""
+"""Page helpers shared by the browser tests: screenshots, and finding a run's row and checkbox."""
 
 from __future__ import annotations
 
@@ -24,3 +24,19 @@ def screenshot(page: Any, name: str, element: Any = None) -> Path:
     else:
         page.screenshot(path=str(path), full_page=True)
     return path
+
+
+def run_row(scope: Any, run_id: str) -> Any:
+    """The runs-table row (its cells) showing ``run_id``, within a page or locator ``scope``.
+
+    The table gives a row's cells and its checkbox the class ``mltrack-run-<run_id>``: they are
+    siblings in a grid, so this class, not their position, is what ties them together.
+    """
+    return scope.locator(f".mltrack-runs-table .mltrack-row.mltrack-run-{run_id}")
+
+
+def run_checkbox(scope: Any, run_id: str) -> Any:
+    """The checkbox input selecting ``run_id`` in the runs table."""
+    return scope.locator(
+        f".mltrack-runs-table .mltrack-select.mltrack-run-{run_id} input[type=checkbox]"
+    )

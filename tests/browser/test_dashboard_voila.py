@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from browser_pages import screenshot
+from browser_pages import run_checkbox, run_row, screenshot
 from dashboard_seed import CHURN_RUNS, FILTER, FILTER_MATCHES, SeededStore
 from playwright.sync_api import expect
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 
 # The table may reuse a pool of row widgets and hide the unused ones: count visible rows only.
 ROWS = ".mltrack-runs-table .mltrack-row:visible"
-# Row i's checkbox is the i-th row checkbox (the select-all box has its own class).
+# Row checkboxes only (the select-all box has its own class).
 CHECKBOXES = ".mltrack-runs-table .mltrack-select:visible input[type=checkbox]"
 
 
@@ -83,20 +83,31 @@ def test_typing_a_filter_narrows_the_rows(page: Any, voila_readonly: str) -> Non
 
 
 def test_comparing_two_selected_runs_draws_parallel_coordinates(
-    page: Any, voila_readonly: str
+    page: Any, voila_readonly: str, seeded_readonly: SeededStore
 ) -> None:
     open_dashboard(page, voila_readonly)
     wait_for_row_count(page, len(CHURN_RUNS))
     compare = page.locator(".mltrack-runs-table button.mltrack-compare")
     assert compare.is_disabled()
-    checkboxes = page.locator(CHECKBOXES)
-    assert checkboxes.count() == len(CHURN_RUNS)
-    for index in (0, 1):
-        checkboxes.nth(index).check()
+    assert page.locator(CHECKBOXES).count() == len(CHURN_RUNS)
+    chosen = ("rf-deep", "gb-default")
+    for name in chosen:
+        run_id = seeded_readonly.run_ids[name]
+        # The run's class ties its row to its checkbox: the row shows that run ...
+        assert run_row(page, run_id).inner_text().split()[0] == name
+        run_checkbox(page, run_id).check()  # ... and this box selects it
     page.wait_for_function(
         "() => !document.querySelector('.mltrack-runs-table button.mltrack-compare').disabled"
     )
+    checked = page.locator(f"{CHECKBOXES}:checked")
+    assert checked.count() == len(chosen)
     compare.click()
+    # The comparison is of exactly the ticked runs.
+    links = page.locator(".mltrack-run-comparison .mltrack-run-link")
+    links.first.wait_for()
+    link_texts = " ".join(links.all_inner_texts())
+    assert links.count() == len(chosen)
+    assert all(seeded_readonly.run_ids[name][:8] in link_texts for name in chosen)
     parcoords = page.locator(".mltrack-run-comparison .mltrack-parcoords")
     parcoords.locator("svg.main-svg").first.wait_for()
     # Plotly draws one axis per chosen param/metric; each carries a title.

@@ -204,6 +204,26 @@ def test_finalize_refuses_unknown_status(client, make_run):
     assert "LOGGED_MODEL_READY" in response.json()["message"]
 
 
+@pytest.mark.parametrize("method", ["patch", "get"])
+def test_search_path_with_another_method_is_405_not_a_model_id(client, method):
+    # PATCH/GET /logged-models/{model_id} must not take "search" for a model id.
+    kwargs = {"json": {"status": "LOGGED_MODEL_READY"}} if method == "patch" else {}
+    response = getattr(client, method)(f"{LM}/search", **kwargs)
+    assert response.status_code == 405, response.text
+    assert response.headers["allow"] == "POST"
+    body = response.json()
+    assert body["error_code"] == "BAD_REQUEST"
+    assert f"Method {method.upper()} is not allowed for {LM}/search" in body["message"]
+    # The search itself and real model ids still work.
+    assert client.post(f"{LM}/search", json={"experiment_ids": ["0"]}).status_code == 200
+    assert (
+        client.patch(f"{LM}/m-{'0' * 32}", json={"status": "LOGGED_MODEL_READY"}).json()[
+            "error_code"
+        ]
+        == "RESOURCE_DOES_NOT_EXIST"
+    )
+
+
 def test_openapi_lists_the_logged_model_routes(client):
     paths = client.get("/openapi.json").json()["paths"]
     for path in (LM, f"{LM}/search", f"{LM}/{{model_id}}", f"{LM}/{{model_id}}/tags"):

@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from conftest import Seeded
+from widget_seed import Seeded
 
 from jupyter_mltrack.registry import RegistryClient
 

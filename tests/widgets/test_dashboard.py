@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import ipywidgets
-from conftest import Seeded
 from registry_seed import seed_registry
+from widget_seed import Seeded
 
 from jupyter_mltrack.entities import ModelStage
 from jupyter_mltrack.widgets import Dashboard, RegistryPanel, RunsTable

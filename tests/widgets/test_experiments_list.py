@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import math
 
-from conftest import Seeded
+from widget_seed import Seeded
 
 from jupyter_mltrack import TrackingClient
 from jupyter_mltrack.entities import Experiment
 from jupyter_mltrack.widgets import ExperimentsList
-from jupyter_mltrack.widgets.experiments import best_run, count_runs, order_clause
+from jupyter_mltrack.widgets.experiments import ExperimentSummary, best_run, order_clause
 
 
 def _rows(widget: ExperimentsList) -> dict[str, tuple[str, float | None, str | None]]:
@@ -59,9 +59,15 @@ def test_nan_values_do_not_win(seeded: Seeded) -> None:
     assert best is not None and best.info.run_name == "gbm-1"
 
 
-def test_count_is_capped(seeded: Seeded) -> None:
-    assert count_runs(seeded.client, seeded.experiments["churn"], cap=4) == (4, True)
-    assert count_runs(seeded.client, seeded.experiments["churn"]) == (10, False)
+def test_counts_are_exact_and_follow_deletions(seeded: Seeded) -> None:
+    churn = seeded.experiments["churn"]
+    widget = ExperimentsList(client=seeded.client)
+    assert _rows(widget)["churn"][0] == "10" == str(seeded.client.count_runs(churn))
+    seeded.client.delete_run(seeded.runs["gbm-1"])
+    widget.refresh_button.click()
+    assert _rows(widget)["churn"][0] == "9"  # active runs only, like the runs table
+    big = ExperimentSummary(experiment=widget.summaries[0].experiment, runs=12345)
+    assert big.runs_text == "12,345"  # no cap: counts are exact however large
 
 
 def test_order_clause_quotes_keys() -> None:

@@ -7,9 +7,9 @@ from pathlib import Path
 import ipywidgets
 import nbformat
 import pytest
-from conftest import Seeded
 from nbformat.v4 import new_code_cell, new_notebook
 from registry_seed import seed_registry
+from widget_seed import Seeded
 
 from jupyter_mltrack.entities import ModelStage
 from jupyter_mltrack.registry import RegistryClient
@@ -227,3 +227,26 @@ def test_gated_promotion_runs_in_the_background(registry: RegistryClient, tmp_pa
     assert event.metrics == {"auc": 0.93} and event.evidence_uri
     history = _with_class(panel, "mltrack-history-box")[0].value
     assert "auc=0.93" in history and event.evidence_uri in history
+
+
+def test_tags_and_aliases_are_separate_labelled_lines() -> None:
+    from jupyter_mltrack.entities import RegisteredModel
+    from jupyter_mltrack.widgets.registry_panel import model_html
+
+    bare = model_html(RegisteredModel(name="m", creation_timestamp=0, last_updated_timestamp=0))
+    assert '<div class="mltrack-model-tags"><b>Tags:</b> <em>none</em></div>' in bare
+    assert '<div class="mltrack-model-aliases"><b>Aliases:</b> <em>none</em></div>' in bare
+    full = model_html(
+        RegisteredModel(
+            name="m",
+            creation_timestamp=0,
+            last_updated_timestamp=0,
+            tags={"team": "growth"},
+            aliases={"champion": 2},
+        )
+    )
+    assert (
+        '<div class="mltrack-model-tags"><b>Tags:</b><table><tr><td>team</td><td>growth</td>'
+        in full
+    )
+    assert "<b>Aliases:</b><table><tr><td>champion</td><td>version 2</td>" in full

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from conftest import CELL_1, Seeded
+from widget_seed import CELL_1, Seeded
 
 from jupyter_mltrack.entities import Metric
 from jupyter_mltrack.widgets import ArtifactBrowser, RunView

@@ -263,3 +263,59 @@ def test_css_hooks_for_browser_tests(seeded):
     assert "mltrack-compare" in table.compare_button._dom_classes
     assert all("mltrack-select" in box._dom_classes for box in table.rows.checkboxes)
     assert all("mltrack-sort" in button._dom_classes for button in table.header.buttons)
+
+
+def _run_classes(widget) -> list[str]:  # type: ignore[no-untyped-def]
+    return [c for c in widget._dom_classes if c.startswith("mltrack-run-")]
+
+
+def test_each_row_checkbox_and_cells_carry_their_runs_class(seeded):
+    # Checkboxes and cells are grid siblings: the shared class is what ties one to the other.
+    table = RunsTable("churn", client=seeded.client, page_size=4)
+    ids = [seeded.runs[name] for name in CHURN_NEWEST_FIRST]
+
+    def tags(count: int) -> list[tuple[list[str], list[str]]]:
+        rows = zip(table.rows.checkboxes[:count], table.rows.cells[:count], strict=True)
+        return [(_run_classes(box), _run_classes(cells)) for box, cells in rows]
+
+    assert tags(4) == [([f"mltrack-run-{i}"], [f"mltrack-run-{i}"]) for i in ids[:4]]
+    assert f'data-run-id="{ids[0]}"' in table.rows.cells[0].value
+    table.next_page()
+    table.next_page()  # a short last page: the pooled rows now show other runs
+    assert tags(2) == [([f"mltrack-run-{i}"], [f"mltrack-run-{i}"]) for i in ids[8:]]
+    assert all(_run_classes(box) == [] for box in table.rows.checkboxes[2:])  # unused rows
+    table.prev_page()
+    assert tags(4) == [([f"mltrack-run-{i}"], [f"mltrack-run-{i}"]) for i in ids[4:8]]
+
+
+def test_filter_caret_in_a_multi_line_filter_points_into_the_right_line(seeded):
+    table = RunsTable("churn", client=seeded.client)
+    table.set_filter("tags.team = 'a'\n  and metrics.acc >> 1\n  and params.model = 'rf'")
+    lines = table.filter_error.value.split("\n")
+    assert "at column 36" in lines[-1]  # the parser counts columns over the whole filter
+    assert lines[1] == "  and metrics.acc &gt;&gt; 1"
+    assert lines[2].index("<b") == len("  and metrics.acc >")  # under the second ">" of line 2
+    assert lines[3] == "  and params.model = &#x27;rf&#x27;"  # the rest follows the caret
+    assert table.filter_string == ""  # the bad filter was not applied
+
+
+def test_filter_caret_after_a_very_long_string_stays_in_its_column(seeded):
+    long_value = "x" * 500
+    table = RunsTable("churn", client=seeded.client)
+    table.set_filter(f"params.note = '{long_value}' and metrics.acc >> 1")
+    error = table.filter_error.value
+    lines = error.split("\n")
+    column = len(f"params.note = '{long_value}' and metrics.acc >") + 1
+    assert f"at column {column}" in lines[-1]
+    assert lines[1].index("<b") == column - 1
+    assert "white-space:pre;overflow-x:auto" in error  # scrolls sideways instead of wrapping
+
+
+def test_filter_caret_counts_tabs_and_wide_characters_as_the_browser_draws_them():
+    message = "filter_string: expected a number at column {} (found '>')"
+    tabbed = "a = 'x'\tand m >> 1"
+    lines = filter_error_html(tabbed, message.format(tabbed.index(">") + 1)).split("\n")
+    assert lines[1].startswith("       \t      <b")  # the tab is repeated: same tab stop
+    wide = "a = '日本' and m >> 1"
+    lines = filter_error_html(wide, message.format(wide.index(">") + 1)).split("\n")
+    assert lines[1].index("<b") == wide.index(">") + 2  # two wide characters, two cells each

@@ -1,9 +1,9 @@
 """Roles and the rule that decides which role a request needs.
 
 Three roles, each including the one below it: ``read`` may call every GET and the POST endpoints
-that only read (searches), ``write`` may also create, log, update and delete runs, and ``admin``
-may also delete experiments and registered models and manage users. The rule looks only at the
-method and the path, so it runs before any body is read.
+that only read (searches, run counts), ``write`` may also create, log, update and delete runs,
+and ``admin`` may also delete experiments and registered models and manage users. The rule
+looks only at the method and the path, so it runs before any body is read.
 """
 
 from __future__ import annotations
@@ -52,12 +52,13 @@ PUBLIC_PATHS = frozenset({"/health"})
 #: own password).
 USERS_PREFIX = "/api/2.0/mlflow/users/"
 
-#: MLflow's route prefixes; the rest of the path names the endpoint.
+#: MLflow's route prefixes and mltrack's; the rest of the path names the endpoint.
 _PREFIXES = (
     "/api/2.0/mlflow/",
     "/ajax-api/2.0/mlflow/",
     "/api/3.0/mlflow/",
     "/ajax-api/3.0/mlflow/",
+    "/api/2.0/mltrack/",  # mltrack's own endpoints (server/routes/mltrack.py)
 )
 
 #: POST endpoints that only read: MLflow sends searches as POST because filters can be long.
@@ -70,6 +71,7 @@ _READ_POSTS = frozenset(
         "registered-models/get-latest-versions",
         "model-versions/search",
         "registered-models/search",
+        "runs/count",  # mltrack's: counts what runs/search would return
     }
 )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
 from jupyter_mltrack.entities import DatasetInput, LoggedModelStatus
@@ -92,6 +93,20 @@ def _datasets(msg: dict[str, Any]) -> list[DatasetInput]:
     return out
 
 
+def _model_id(request: Request) -> str:
+    """The ``{model_id}`` of the path; ``search`` there is the search route, used wrongly.
+
+    Starlette matches ``PATCH``/``GET /logged-models/search`` to ``/logged-models/{model_id}``
+    (a full match beats the method mismatch of ``POST /logged-models/search``), which would
+    answer "invalid status" or "model not found"; a 405 naming POST says what was wrong.
+    The HTTPException goes through the app's handler, which answers 405s as JSON.
+    """
+    model_id: str = request.path_params["model_id"]
+    if model_id == "search":
+        raise HTTPException(405, headers={"Allow": "POST"})
+    return model_id
+
+
 def _model_ids(msg: dict[str, Any], name: str) -> list[tuple[str, int]]:
     """Return ``(model_id, step)`` of a ``[{"model_id": ..., "step": ...}]`` field."""
     out: list[tuple[str, int]] = []
@@ -123,15 +138,14 @@ def routes(ctx: ServerContext) -> list[Route]:
         return ok({"model": model.to_dict()})
 
     async def get_model(request: Request) -> Response:
-        model = await blocking(ctx.logged_models.get_logged_model, request.path_params["model_id"])
+        model = await blocking(ctx.logged_models.get_logged_model, _model_id(request))
         return ok({"model": model.to_dict()})
 
     async def finalize(request: Request) -> Response:
+        model_id = _model_id(request)  # before the body, whose errors would hide the 405
         msg = await json_body(request, ctx)
         status = LoggedModelStatus.parse(get_str(msg, "status"))
-        model = await blocking(
-            ctx.logged_models.finalize_logged_model, request.path_params["model_id"], status
-        )
+        model = await blocking(ctx.logged_models.finalize_logged_model, model_id, status)
         return ok({"model": model.to_dict()})
 
     async def search(request: Request) -> Response:

@@ -3,7 +3,8 @@
 Works against ``mltrack server`` and against a real ``mlflow server``: every call is one of the
 endpoints of the protocol document; mltrack-only details (registry history, a model version's
 signature) use extension fields that an MLflow server ignores. Registry and logged-model calls
-live in the mixins of ``registry.py`` and ``logged_models.py``.
+live in the mixins of ``registry.py`` and ``logged_models.py``; downsampled histories and run
+counts use mltrack's own endpoints when the server has them (``mltrack_api.py``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from jupyter_mltrack.store.rest.http import (
     shared_client,
 )
 from jupyter_mltrack.store.rest.logged_models import LoggedModelsMixin
+from jupyter_mltrack.store.rest.mltrack_api import MltrackApiMixin
 from jupyter_mltrack.store.rest.registry import RegistryMixin
 
 __all__ = ["MAX_METRICS_PER_BATCH", "MAX_PARAMS_PER_BATCH", "MAX_TAGS_PER_BATCH", "RestStore"]
@@ -54,7 +56,7 @@ MAX_TAGS_PER_BATCH = 100
 MAX_ENTITIES_PER_BATCH = 1000
 
 
-class RestStore(LoggedModelsMixin, RegistryMixin, TrackingStore, RegistryStore):
+class RestStore(MltrackApiMixin, LoggedModelsMixin, RegistryMixin, TrackingStore, RegistryStore):
     """Experiments, runs, the model registry and logged models of a tracking server.
 
     Args:
@@ -72,6 +74,7 @@ class RestStore(LoggedModelsMixin, RegistryMixin, TrackingStore, RegistryStore):
     def __init__(self, uri: str, *, http: HttpClient | None = None) -> None:
         self.http: HttpClient = http if http is not None else shared_client(uri)
         self.uri = self.http.base_url
+        self.lacking_endpoints: set[str] = set()  # mltrack endpoints an MLflow server lacks
         remember_server(uri)
 
     def __repr__(self) -> str:

@@ -106,7 +106,7 @@ def load_run_data(conn: sa.Connection, run_ids: Sequence[str]) -> dict[str, RunD
 
 
 class ReadsMixin(SqlBase):
-    """get_metric_history, search_runs and the columnar search_runs_frame."""
+    """get_metric_history, search_runs, count_runs and the columnar search_runs_frame."""
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         with self._read() as conn:
@@ -160,6 +160,22 @@ class ReadsMixin(SqlBase):
             links = load_run_links(conn, [info.run_id for info in infos])
         token = search.encode_page_token(offset + max_results) if len(rows) > max_results else None
         return PagedList([_run(i, data[i.run_id], links.get(i.run_id)) for i in infos], token)
+
+    def count_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str = "",
+        run_view_type: ViewType = ViewType.ACTIVE_ONLY,
+    ) -> int:
+        """Count the runs :meth:`search_runs` would return, in one ``SELECT COUNT(*)``.
+
+        The counted statement is the search's own (same compiler, same filter semantics on
+        every dialect) without its ordering, wrapped in a subquery.
+        """
+        query = self._search_query(experiment_ids, filter_string, run_view_type, None, 0, None)
+        counted = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+        with self._read() as conn:
+            return int(conn.execute(counted).scalar_one())
 
     def search_runs_frame(
         self,

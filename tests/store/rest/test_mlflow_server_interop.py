@@ -185,3 +185,22 @@ def test_we_load_models_that_mlflow_logged_and_registered(mlflow_server, run_mlf
     assert list(mls.load_model(f"models:/{got['model_id']}").predict(X)) == [0, 1]
     logged = registry.store.get_logged_model(got["model_id"])
     assert logged.source_run_id == got["run_id"] and logged.status.value == "LOGGED_MODEL_READY"
+
+
+def test_mltrack_endpoints_fall_back_on_an_mlflow_server(mlflow_server):  # type: ignore[no-untyped-def]
+    from jupyter_mltrack.entities import Metric
+
+    # The server answers /api/2.0/mltrack/* with an HTML 404; the store then uses MLflow's calls.
+    store = RestStore(mlflow_server)
+    experiment_id = store.create_experiment("mltrack-endpoints")
+    run_id = mlt.TrackingClient(store=store).create_run(experiment_id).info.run_id
+    values = [math.sin(i / 30) for i in range(3000)]
+    store.log_batch(
+        run_id,
+        metrics=[Metric(key="m", value=v, timestamp=i, step=i) for i, v in enumerate(values)],
+    )
+    got = store.get_metric_history_arrays(run_id, "m", max_points=100)
+    assert got.total_points == 3000 and len(got) <= 100
+    assert got.values.max() == max(values) and got.steps[-1] == 2999
+    assert store.count_runs([experiment_id]) == 1
+    assert store.lacking_endpoints == {"metrics/get-history-arrays", "runs/count"}
