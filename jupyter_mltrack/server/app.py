@@ -60,17 +60,10 @@ class Authenticator(Protocol):
 
 
 def route_modules() -> list[Any]:
-    """Import and return the route modules; a module that does not exist yet is skipped."""
-    modules = []
-    for name in ROUTE_MODULES:
-        qualified = f"jupyter_mltrack.server.routes.{name}"
-        try:
-            modules.append(importlib.import_module(qualified))
-        except ModuleNotFoundError as exc:
-            if exc.name != qualified:  # the module exists but one of its imports is missing
-                raise
-            logger.warning("Route module %s is missing; its endpoints are not served", qualified)
-    return modules
+    """Import and return the route modules, in matching order."""
+    return [
+        importlib.import_module(f"jupyter_mltrack.server.routes.{name}") for name in ROUTE_MODULES
+    ]
 
 
 def open_server_store(uri: str) -> SqlStore:

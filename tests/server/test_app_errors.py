@@ -67,15 +67,15 @@ def test_user_error_statuses(client):  # type: ignore[no-untyped-def]
     assert "Invalid value 5 for parameter 'experiment_id'" in wrong_type.json()["message"]
 
 
-def test_missing_route_modules_are_skipped(
-    monkeypatch, server_store, tmp_path, make_client, caplog
+def test_a_subset_of_route_modules_serves_only_their_routes(
+    monkeypatch, server_store, tmp_path, make_client
 ):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(app_module, "ROUTE_MODULES", ("experiments", "not_written_yet"))
-    with caplog.at_level(logging.WARNING, logger="jupyter_mltrack.server.app"):
-        partial = make_client(create_app(server_store, str(tmp_path / "a")))
-    assert "not_written_yet" in caplog.text
+    monkeypatch.setattr(app_module, "ROUTE_MODULES", ("experiments",))
+    partial = make_client(create_app(server_store, str(tmp_path / "a")))
     assert partial.get(f"{API}/experiments/get", params={"experiment_id": "0"}).status_code == 200
-    assert partial.get(f"{API}/runs/get", params={"run_id": "x"}).status_code == 404
+    missing = partial.get(f"{API}/runs/get", params={"run_id": "x"})
+    assert missing.status_code == 404
+    assert missing.json()["error_code"] == "ENDPOINT_NOT_FOUND"
 
 
 class _HeaderAuth:
