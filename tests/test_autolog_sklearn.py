@@ -20,7 +20,7 @@ from sklearn.tree import DecisionTreeClassifier
 
 import jupyter_mltrack as mlt
 import jupyter_mltrack.sklearn as mlt_sklearn
-from jupyter_mltrack import sklearn_autolog
+from jupyter_mltrack import sklearn_autolog, sklearn_records
 from jupyter_mltrack._validation import MAX_PARAM_VALUE_LENGTH
 from jupyter_mltrack.entities import Run
 
@@ -220,7 +220,7 @@ def test_logging_failure_is_a_warning_and_fit_returns(
 
 def test_long_param_values_are_truncated_with_marker() -> None:
     long = "x" * (MAX_PARAM_VALUE_LENGTH + 50)
-    assert sklearn_autolog._param_strings({"p": long, "bad key!": 1}) == {
+    assert sklearn_records.param_strings({"p": long, "bad key!": 1}) == {
         "p": "x" * (MAX_PARAM_VALUE_LENGTH - len(sklearn_autolog.TRUNCATION_MARKER))
         + sklearn_autolog.TRUNCATION_MARKER
     }

@@ -17,6 +17,9 @@ doubled quote is a quote; any other backslash is kept, so LIKE escapes such as `
 the pattern (whose escape character is the backslash). Metrics and numeric attributes take
 numbers and ``= != < <= > >=``; params, tags and string attributes take strings and
 ``= != LIKE ILIKE IN NOT IN``; params and tags also take ``IS NULL`` / ``IS NOT NULL``.
+
+The AST nodes and the languages live in :mod:`~jupyter_mltrack.store.search_ast` and are
+re-exported here.
 """
 
 from __future__ import annotations
@@ -26,11 +29,21 @@ import binascii
 import functools
 import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from collections.abc import Sequence
 
 from jupyter_mltrack.errors import InvalidParameterError
+from jupyter_mltrack.store.search_ast import (
+    EXPERIMENT_LANGUAGE,
+    NULL_OPS,
+    NUMERIC_OPS,
+    RUN_LANGUAGE,
+    STRING_OPS,
+    Comparison,
+    Entity,
+    Language,
+    OrderBy,
+    Value,
+)
 
 __all__ = [
     "NULL_OPS",
@@ -39,6 +52,7 @@ __all__ = [
     "Comparison",
     "Entity",
     "OrderBy",
+    "Parser",
     "decode_page_token",
     "encode_page_token",
     "parse_experiment_filter",
@@ -47,80 +61,16 @@ __all__ = [
     "parse_order_by",
 ]
 
-Entity: TypeAlias = Literal["metric", "param", "tag", "attribute"]
-Value: TypeAlias = int | float | str | tuple[str, ...] | None
-
-NUMERIC_OPS = ("=", "!=", "<", "<=", ">", ">=")
-STRING_OPS = ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN")
-NULL_OPS = ("IS NULL", "IS NOT NULL")
-
-
-@dataclass(frozen=True, slots=True)
-class Comparison:
-    """One condition: ``entity.key op value`` (value is None for IS [NOT] NULL)."""
-
-    entity: Entity
-    key: str
-    op: str
-    value: Value
-
-
-@dataclass(frozen=True, slots=True)
-class OrderBy:
-    """One ``order_by`` clause."""
-
-    entity: Entity
-    key: str
-    ascending: bool = True
-
-
-@dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: an lru_cache argument
-class _Language:
-    """What one search (runs or experiments) accepts."""
-
-    prefixes: Mapping[str, Entity]
-    attributes: Mapping[str, str]  # accepted spelling -> canonical name
-    numeric: frozenset[str]  # canonical names of numeric attributes
-    aliases: Mapping[tuple[Entity, str], tuple[Entity, str]]
-
-
-_RUNS = _Language(
-    prefixes={
-        **dict.fromkeys(("metrics", "metric"), "metric"),
-        **dict.fromkeys(("params", "param", "parameters", "parameter"), "param"),
-        **dict.fromkeys(("tags", "tag"), "tag"),
-        **dict.fromkeys(("attributes", "attribute", "attr", "run"), "attribute"),
-    },
-    attributes={
-        **{k: k for k in ("run_id", "run_name", "status", "user_id", "start_time", "end_time")},
-        **{k: k for k in ("artifact_uri", "experiment_id", "lifecycle_stage")},
-        **dict.fromkeys(("run_uuid",), "run_id"),
-        **dict.fromkeys(("created", "Created"), "start_time"),
-        **dict.fromkeys(("run name", "Run name", "Run Name"), "run_name"),
-    },
-    numeric=frozenset({"start_time", "end_time"}),
-    aliases={("tag", "mlflow.runName"): ("attribute", "run_name")},
-)
-_EXPERIMENTS = _Language(
-    prefixes={
-        **dict.fromkeys(("tags", "tag"), "tag"),
-        **dict.fromkeys(("attributes", "attribute", "attr"), "attribute"),
-    },
-    attributes={k: k for k in ("name", "experiment_id", "creation_time", "last_update_time")},
-    numeric=frozenset({"creation_time", "last_update_time"}),
-    aliases={},
-)
-
 _WORD = re.compile(r"[A-Za-z_]\w*")
 _BARE_KEY = re.compile(r"[\w.\-/]+")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _SYMBOL_OP = re.compile(r"!=|<=|>=|=|<|>")
 
 
-class _Parser:
+class Parser:
     """A recursive-descent parser over characters, so errors know their exact column."""
 
-    def __init__(self, text: str, language: _Language, label: str) -> None:
+    def __init__(self, text: str, language: Language, label: str) -> None:
         self.text, self.language, self.label, self.pos = text, language, label, 0
 
     # -- errors ---------------------------------------------------------------------------------
@@ -365,7 +315,7 @@ def parse_filter(text: str | None) -> tuple[Comparison, ...]:
     Raises:
         InvalidParameterError: The filter is malformed; the message gives the 1-based column.
     """
-    return _Parser(text or "", _RUNS, "filter_string").conjunction()
+    return Parser(text or "", RUN_LANGUAGE, "filter_string").conjunction()
 
 
 @functools.lru_cache(maxsize=512)
@@ -377,7 +327,7 @@ def parse_experiment_filter(text: str | None) -> tuple[Comparison, ...]:
     Raises:
         InvalidParameterError: The filter is malformed; the message gives the 1-based column.
     """
-    return _Parser(text or "", _EXPERIMENTS, "filter_string").conjunction()
+    return Parser(text or "", EXPERIMENT_LANGUAGE, "filter_string").conjunction()
 
 
 def parse_order_by(clauses: Sequence[str] | None) -> tuple[OrderBy, ...]:
@@ -386,7 +336,7 @@ def parse_order_by(clauses: Sequence[str] | None) -> tuple[OrderBy, ...]:
     Raises:
         InvalidParameterError: A clause is malformed; the message names it and the column.
     """
-    return _parse_order_by(tuple(clauses or ()), _RUNS)
+    return _parse_order_by(tuple(clauses or ()), RUN_LANGUAGE)
 
 
 def parse_experiment_order_by(clauses: Sequence[str] | None) -> tuple[OrderBy, ...]:
@@ -395,13 +345,13 @@ def parse_experiment_order_by(clauses: Sequence[str] | None) -> tuple[OrderBy, .
     Raises:
         InvalidParameterError: A clause is malformed; the message names it and the column.
     """
-    return _parse_order_by(tuple(clauses or ()), _EXPERIMENTS)
+    return _parse_order_by(tuple(clauses or ()), EXPERIMENT_LANGUAGE)
 
 
 @functools.lru_cache(maxsize=256)
-def _parse_order_by(clauses: tuple[str, ...], language: _Language) -> tuple[OrderBy, ...]:
+def _parse_order_by(clauses: tuple[str, ...], language: Language) -> tuple[OrderBy, ...]:
     return tuple(
-        _Parser(clause, language, f"order_by[{i}]").order_clause()
+        Parser(clause, language, f"order_by[{i}]").order_clause()
         for i, clause in enumerate(clauses)
     )
 

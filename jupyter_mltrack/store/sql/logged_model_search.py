@@ -23,21 +23,22 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from jupyter_mltrack.entities import LoggedModelStatus
-from jupyter_mltrack.store.search import Comparison, OrderBy, _Language, _Parser
+from jupyter_mltrack.store.search import Comparison, OrderBy, Parser
+from jupyter_mltrack.store.search_ast import Language
 from jupyter_mltrack.store.sql.logged_model_schema import (
     logged_model_params,
     logged_model_tags,
     logged_models,
 )
 from jupyter_mltrack.store.sql.registry_search import _ordering, _parse_order_by, _tag_condition
-from jupyter_mltrack.store.sql.search_sql import _number_condition, _string_condition
+from jupyter_mltrack.store.sql.search_terms import number_condition, string_condition
 
 __all__ = ["build_logged_model_search", "parse_logged_model_filter", "parse_logged_model_order_by"]
 
 _Bool = ColumnElement[bool]
 _TIMES = ("creation_timestamp", "last_updated_timestamp")
 _STRINGS = ("name", "model_id", "source_run_id", "status", "model_type")
-_LANGUAGE = _Language(
+_LANGUAGE = Language(
     prefixes={
         **dict.fromkeys(("tags", "tag"), "tag"),
         **dict.fromkeys(("params", "param", "parameters", "parameter"), "param"),
@@ -69,7 +70,7 @@ def parse_logged_model_filter(text: str | None) -> tuple[Comparison, ...]:
     Raises:
         InvalidParameterError: The filter is malformed; the message gives the 1-based column.
     """
-    return _Parser(text or "", _LANGUAGE, "filter_string").conjunction()
+    return Parser(text or "", _LANGUAGE, "filter_string").conjunction()
 
 
 def parse_logged_model_order_by(clauses: Sequence[str] | None) -> tuple[OrderBy, ...]:
@@ -91,9 +92,9 @@ def _attribute_condition(comparison: Comparison) -> _Bool:
     column = _COLUMNS[comparison.key]
     if comparison.key in _TIMES:
         assert isinstance(comparison.value, (int, float))  # the parser demands a number
-        return _number_condition(column, comparison.op, comparison.value)
+        return number_condition(column, comparison.op, comparison.value)
     value = _status_values(comparison) if comparison.key == "status" else comparison.value
-    return _string_condition(column, comparison.op, value)
+    return string_condition(column, comparison.op, value)
 
 
 def _condition(comparison: Comparison) -> _Bool:

@@ -29,7 +29,7 @@ from jupyter_mltrack.store.sql.registry_schema import (
     registered_model_tags,
     registered_models,
 )
-from jupyter_mltrack.store.sql.search_sql import _text_eq
+from jupyter_mltrack.store.sql.search_terms import text_eq
 
 RM = registered_models.c
 RMT = registered_model_tags.c
@@ -111,7 +111,7 @@ def check_max_results(max_results: object, limit: int) -> int:
 
 def name_is(name: str) -> ColumnElement[bool]:
     """Match the model named exactly ``name`` (MySQL's collations ignore trailing spaces)."""
-    return _text_eq(RM.name, name)
+    return text_eq(RM.name, name)
 
 
 def version_select() -> sa.Select[Any]:

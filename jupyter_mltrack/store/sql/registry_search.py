@@ -24,20 +24,21 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from jupyter_mltrack.entities import ModelStage
 from jupyter_mltrack.errors import InvalidParameterError
-from jupyter_mltrack.store.search import Comparison, OrderBy, _Language, _Parser
+from jupyter_mltrack.store.search import Comparison, OrderBy, Parser
+from jupyter_mltrack.store.search_ast import Language
 from jupyter_mltrack.store.sql.registry_schema import (
     model_version_tags,
     model_versions,
     registered_model_tags,
     registered_models,
 )
-from jupyter_mltrack.store.sql.search_sql import (
-    _direct,
-    _missing_last,
-    _number_condition,
-    _sortable,
-    _string_condition,
-    _text_eq,
+from jupyter_mltrack.store.sql.search_terms import (
+    direct,
+    missing_last,
+    number_condition,
+    sortable,
+    string_condition,
+    text_eq,
 )
 
 __all__ = [
@@ -57,13 +58,13 @@ _PREFIXES: Mapping[str, Any] = {
     **dict.fromkeys(("attributes", "attribute", "attr"), "attribute"),
 }
 _TIMES = ("creation_timestamp", "last_updated_timestamp")
-_MODEL_LANGUAGE = _Language(
+_MODEL_LANGUAGE = Language(
     prefixes=_PREFIXES,
     attributes={k: k for k in ("name", *_TIMES)},
     numeric=frozenset(_TIMES),
     aliases={},
 )
-_VERSION_LANGUAGE = _Language(
+_VERSION_LANGUAGE = Language(
     prefixes=_PREFIXES,
     attributes={
         **{k: k for k in ("name", "version", "run_id", "source", "current_stage", "user_id")},
@@ -88,13 +89,13 @@ _VERSION_COLUMNS: Mapping[str, sa.Column[Any]] = {
 @functools.lru_cache(maxsize=256)
 def parse_model_filter(text: str | None) -> tuple[Comparison, ...]:
     """Parse a registered-model filter such as ``"name LIKE 'fraud%' AND tags.team = 'risk'"``."""
-    return _Parser(text or "", _MODEL_LANGUAGE, "filter_string").conjunction()
+    return Parser(text or "", _MODEL_LANGUAGE, "filter_string").conjunction()
 
 
 @functools.lru_cache(maxsize=256)
 def parse_version_filter(text: str | None) -> tuple[Comparison, ...]:
     """Parse a version filter such as ``"name = 'fraud' AND current_stage = 'Production'"``."""
-    return _Parser(text or "", _VERSION_LANGUAGE, "filter_string").conjunction()
+    return Parser(text or "", _VERSION_LANGUAGE, "filter_string").conjunction()
 
 
 def parse_model_order_by(clauses: Sequence[str] | None) -> tuple[OrderBy, ...]:
@@ -108,9 +109,9 @@ def parse_version_order_by(clauses: Sequence[str] | None) -> tuple[OrderBy, ...]
 
 
 @functools.lru_cache(maxsize=256)
-def _parse_order_by(clauses: tuple[str, ...], language: _Language) -> tuple[OrderBy, ...]:
+def _parse_order_by(clauses: tuple[str, ...], language: Language) -> tuple[OrderBy, ...]:
     parsed = tuple(
-        _Parser(clause, language, f"order_by[{i}]").order_clause()
+        Parser(clause, language, f"order_by[{i}]").order_clause()
         for i, clause in enumerate(clauses)
     )
     for i, order in enumerate(parsed):
@@ -138,9 +139,9 @@ def _attribute_condition(columns: Mapping[str, sa.Column[Any]], comparison: Comp
     if isinstance(column.type, sa.Integer):  # BigInteger is an Integer too
         if not isinstance(comparison.value, (int, float)):
             raise InvalidParameterError(f"{comparison.key!r} needs a number")
-        return _number_condition(column, comparison.op, comparison.value)
+        return number_condition(column, comparison.op, comparison.value)
     value = _stage_values(comparison) if comparison.key == "current_stage" else comparison.value
-    return _string_condition(column, comparison.op, value)
+    return string_condition(column, comparison.op, value)
 
 
 def _tag_condition(tags: sa.Table, owned: Sequence[_Bool], comparison: Comparison) -> _Bool:
@@ -150,14 +151,14 @@ def _tag_condition(tags: sa.Table, owned: Sequence[_Bool], comparison: Compariso
     rows without that tag. MLflow's client adds ``!= 'true'`` to every model search to hide
     prompts, and MLflow's server answers it with every model that is not a prompt.
     """
-    where = [*owned, _text_eq(tags.c.key, comparison.key)]
+    where = [*owned, text_eq(tags.c.key, comparison.key)]
     if comparison.op == "IS NULL":
         return ~sa.exists().where(*where)
     if comparison.op == "!=" and comparison.key == PROMPT_TAG:
-        where.append(_text_eq(tags.c.value, str(comparison.value)))
+        where.append(text_eq(tags.c.value, str(comparison.value)))
         return ~sa.exists().where(*where)
     if comparison.op != "IS NOT NULL":
-        where.append(_string_condition(tags.c.value, comparison.op, comparison.value))
+        where.append(string_condition(tags.c.value, comparison.op, comparison.value))
     return sa.exists().where(*where)
 
 
@@ -167,10 +168,10 @@ def _ordering(
     terms: list[ColumnElement[Any]] = []
     for order in clauses:
         column = columns[order.key]
-        sortable = column if isinstance(column.type, sa.Integer) else _sortable(column)
+        key = column if isinstance(column.type, sa.Integer) else sortable(column)
         if column.nullable:
-            terms.append(_missing_last(column))
-        terms.append(_direct(sortable, order.ascending))
+            terms.append(missing_last(column))
+        terms.append(direct(key, order.ascending))
     return terms
 
 
