@@ -159,7 +159,7 @@ class ReadsMixin(SqlBase):
             data = load_run_data(conn, [info.run_id for info in infos])
             links = load_run_links(conn, [info.run_id for info in infos])
         token = search.encode_page_token(offset + max_results) if len(rows) > max_results else None
-        return PagedList([_run(i, data[i.run_id], links.get(i.run_id)) for i in infos], token)
+        return PagedList([run_entity(i, data[i.run_id], links.get(i.run_id)) for i in infos], token)
 
     def count_runs(
         self,
@@ -218,7 +218,8 @@ class ReadsMixin(SqlBase):
         return build_frame(infos, metrics, params, tags)
 
 
-def _run(info: RunInfo, data: RunData, links: tuple[RunInputs, RunOutputs] | None) -> Run:
+def run_entity(info: RunInfo, data: RunData, links: tuple[RunInputs, RunOutputs] | None) -> Run:
+    """A Run from its info, data and (optional) inputs/outputs links."""
     if links is None:
         return Run(info=info, data=data)
     return Run(info=info, data=data, inputs=links[0], outputs=links[1])

@@ -94,7 +94,7 @@ class RunsMixin(SqlBase):
         return Run(info=info, data=RunData(tags=all_tags))
 
     def get_run(self, run_id: str) -> Run:
-        from jupyter_mltrack.store.sql.reads import load_run_data
+        from jupyter_mltrack.store.sql.reads import load_run_data, run_entity
         from jupyter_mltrack.store.sql.run_links import load_run_links
 
         with self._read() as conn:
@@ -103,9 +103,7 @@ class RunsMixin(SqlBase):
                 raise RunNotFound(f"Run {run_id!r} not found", run_id=run_id)
             data = load_run_data(conn, [run_id])[run_id]
             links = load_run_links(conn, [run_id]).get(run_id)
-        if links is None:
-            return Run(info=run_info_from_row(row), data=data)
-        return Run(info=run_info_from_row(row), data=data, inputs=links[0], outputs=links[1])
+        return run_entity(run_info_from_row(row), data, links)
 
     def _get_run_info(self, conn: sa.Connection, run_id: str) -> RunInfo:
         row = raw.fetchone(conn, _SELECT_INFO, (run_id,))
