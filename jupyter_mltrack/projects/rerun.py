@@ -27,6 +27,7 @@ from typing import Any
 
 from jupyter_mltrack.entities import Run
 from jupyter_mltrack.errors import InvalidParameterError, ProjectExecutionError
+from jupyter_mltrack.projects.render import NOTEBOOK_ARTIFACT
 from jupyter_mltrack.tracking import tags as t
 from jupyter_mltrack.tracking.client import TrackingClient
 
@@ -52,7 +53,6 @@ SOURCE_NOTEBOOK = "stored notebook"
 CHANGED_TAG = "mltrack.rerun.notebookChanged"
 MAX_DELTA_TAG = "mltrack.rerun.maxAbsDelta"
 REPORT_FILE = "reproducibility.json"
-NOTEBOOK_ARTIFACT = "notebook.ipynb"
 _ENTRY = "notebook"
 
 
@@ -321,9 +321,8 @@ def _execute_cells(
     from nbformat.v4 import new_code_cell, new_notebook
 
     from jupyter_mltrack.projects.kernels import KernelPool
-    from jupyter_mltrack.registry.promotion import KERNEL_NAME, _import_papermill
-    from jupyter_mltrack.tracking.fluent import ENV_ASYNC_LOGGING, ENV_RUN_ID
-    from jupyter_mltrack.tracking.uri import ENV_TRACKING_URI
+    from jupyter_mltrack.projects.runner import _left
+    from jupyter_mltrack.registry.promotion import KERNEL_NAME, _import_papermill, _kernel_env
 
     papermill = _import_papermill()
     path = folder / "rerun.ipynb"
@@ -331,7 +330,7 @@ def _execute_cells(
     nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python 3"}
     nbformat.write(nb, path)  # type: ignore[no-untyped-call]
     # An empty MLTRACK_RUN_ID: the re-run is not nested in a run of the calling process.
-    env = {ENV_TRACKING_URI: client.tracking_uri, ENV_ASYNC_LOGGING: "false", ENV_RUN_ID: ""}
+    env = _kernel_env(client.tracking_uri, "")
     end = None if timeout is None else time.monotonic() + timeout
     pool = KernelPool()
     try:
@@ -344,7 +343,7 @@ def _execute_cells(
             progress_bar=False,
             km=km,
             # The timeout bounds the whole notebook: each cell gets what is left of it.
-            timeout_func=None if end is None else (lambda c: max(end - time.monotonic(), 0.01)),
+            timeout_func=None if end is None else (lambda c: _left(end)),
         )
     except KeyboardInterrupt:
         pool.kill_all()

@@ -24,7 +24,12 @@ from jupyter_mltrack.entities import Param, RunStatus, RunTag, SourceType
 from jupyter_mltrack.errors import ProjectExecutionError
 from jupyter_mltrack.projects.params import format_param
 from jupyter_mltrack.projects.render import store_notebook
-from jupyter_mltrack.projects.spec import ProjectSpec, load_project, validate_parameters
+from jupyter_mltrack.projects.spec import (
+    _ENV_KEYS,
+    ProjectSpec,
+    load_project,
+    validate_parameters,
+)
 from jupyter_mltrack.tracking import tags as t
 
 if TYPE_CHECKING:
@@ -196,7 +201,7 @@ def _create_run(
 
 
 def _environment_file(spec: ProjectSpec) -> str | None:
-    for key in ("requirements", "python_env", "conda"):
+    for key in _ENV_KEYS:
         value = spec.environment.get(key)
         if value:
             return str((Path(spec.root) / str(value)).resolve())

@@ -127,7 +127,7 @@ def sweep(
         >>> from jupyter_mltrack.projects import sweep
         >>> parent, table = sweep("nb", grid={"alpha": [0.1, 1]}, metric="acc")  # doctest: +SKIP
     """
-    from jupyter_mltrack.projects.runner import _entry_name
+    from jupyter_mltrack.projects.runner import TAG_ENTRY_POINT, TAG_PROJECT, _entry_name
     from jupyter_mltrack.projects.spec import load_project, validate_parameters
     from jupyter_mltrack.tracking.client import TrackingClient
 
@@ -153,8 +153,8 @@ def sweep(
         experiment_id,
         tags={
             SWEEP_TAG: kind,
-            "mltrack.project.name": spec.name,
-            "mltrack.project.entryPoint": entry_point,
+            TAG_PROJECT: spec.name,
+            TAG_ENTRY_POINT: entry_point,
         },
         run_name=f"sweep-{spec.name}-{entry_point}",
     )
@@ -228,12 +228,11 @@ def _make_trials(
 
 
 def _experiment_id(client: TrackingClient, name: str | None) -> str:
-    if name is None:
-        from jupyter_mltrack.tracking.fluent_experiments import current_experiment_id
+    from jupyter_mltrack.tracking.fluent_experiments import _get_or_create, current_experiment_id
 
+    if name is None:
         return current_experiment_id(client)
-    found = client.get_experiment_by_name(name)
-    return found.experiment_id if found is not None else client.create_experiment(name)
+    return _get_or_create(client, name).experiment_id
 
 
 @contextmanager

@@ -66,9 +66,9 @@ def run_trial(
     means one of them will run here.
     """
     from jupyter_mltrack.projects.runner import run
-    from jupyter_mltrack.tracking.uri import set_tracking_uri
+    from jupyter_mltrack.tracking.uri import ENV_TRACKING_URI, set_tracking_uri
 
-    os.environ["MLTRACK_TRACKING_URI"] = job.tracking_uri
+    os.environ[ENV_TRACKING_URI] = job.tracking_uri
     set_tracking_uri(job.tracking_uri)
     pool = _POOL if warm else None
     if pool is not None:

@@ -12,7 +12,6 @@ parser rejects.
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from jupyter_mltrack.entities import float_to_json
 from jupyter_mltrack.errors import InvalidParameterError, MltrackError, RequestTooLarge
 from jupyter_mltrack.store.search import decode_page_token, encode_page_token
 
@@ -377,8 +377,8 @@ def paged(name: str, items: list[Any], token: str | None) -> dict[str, Any]:
 
 
 def _finite(value: Any) -> Any:
-    if type(value) is float and not math.isfinite(value):
-        return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, float):
+        return float_to_json(value)
     if isinstance(value, Mapping):
         return {k: _finite(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

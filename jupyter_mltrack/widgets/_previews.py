@@ -15,12 +15,11 @@ an arbitrary page cannot be embedded into the notebook's DOM safely.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import html
 import io
 import json
 import posixpath
-from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 __all__ = [
@@ -75,7 +74,7 @@ _KINDS_BY_EXTENSION = {
 _TEXT_NAMES = {"requirements.txt", "license", "readme", "dockerfile", "makefile"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclasses.dataclass(frozen=True, slots=True)
 class Preview:
     """What to show for one file: HTML, an image, or a plotly figure, plus a note line."""
 
@@ -128,14 +127,7 @@ def build_preview(path: str, data: bytes, *, total_size: int | None = None) -> P
         shown = _text_html(data) if kind in HEAD_KINDS | {"mlmodel"} else ""
         reason = f"Could not read this {kind} file ({type(exc).__name__}: {exc})."
         return Preview(kind=kind, html=shown, note=f"{reason} {note}".strip())
-    return Preview(
-        kind=preview.kind,
-        html=preview.html,
-        image=preview.image,
-        image_format=preview.image_format,
-        figure=preview.figure,
-        note=" ".join(n for n in (note, preview.note) if n),
-    )
+    return dataclasses.replace(preview, note=" ".join(n for n in (note, preview.note) if n))
 
 
 # -- renderers: (data, truncated) -> Preview ------------------------------------------------------
@@ -343,12 +335,4 @@ def data_uri_link(name: str, data: bytes, *, mime: str = "application/octet-stre
     return (
         f'<a class="mltrack-download-link" download="{safe_name}" '
         f'href="data:{mime};base64,{encoded}">Save {safe_name} ({format_size(len(data))})</a>'
-    )
-
-
-def mapping_rows(values: Mapping[str, object]) -> str:
-    """Return ``<tr>`` rows of a mapping, keys sorted, everything escaped."""
-    return "".join(
-        f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(values[k]))}</td></tr>"
-        for k in sorted(values)
     )

@@ -9,6 +9,7 @@ file by saving it into a folder on the machine that runs the kernel.
 
 from __future__ import annotations
 
+import html
 import os
 import posixpath
 from typing import TYPE_CHECKING, Any
@@ -160,7 +161,7 @@ class ArtifactBrowser(TrackedWidget):
         self.notice.clear()
         self.selected_path = path
         size = self._sizes.get(path)
-        header = ipywidgets.HTML(f"<b>{_escape(path)}</b> {format_size(size)}")
+        header = ipywidgets.HTML(f"<b>{html.escape(path)}</b> {format_size(size)}")
         header.add_class("mltrack-preview-header")
         content: list[ipywidgets.Widget] = []
         with reporting(self.notice, f"preview {path!r}"):
@@ -238,14 +239,8 @@ class ArtifactBrowser(TrackedWidget):
             saved = self.tracking.download_artifacts(self.run_id, path, folder)
             self.notice.info(f"Saved to {saved}")
         if target is not None and saved:
-            target.value = f"Saved to <code>{_escape(saved)}</code>"
+            target.value = f"Saved to <code>{html.escape(saved)}</code>"
         return saved
-
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(text)
 
 
 def _row_button(label: str, depth: int, css: str) -> ipywidgets.Button:
@@ -263,7 +258,7 @@ def _row_button(label: str, depth: int, css: str) -> ipywidgets.Button:
 def _preview_widgets(preview: Preview) -> list[ipywidgets.Widget]:
     out: list[ipywidgets.Widget] = []
     if preview.note:
-        note = ipywidgets.HTML(f"<i>{_escape(preview.note)}</i>")
+        note = ipywidgets.HTML(f"<i>{html.escape(preview.note)}</i>")
         note.add_class("mltrack-preview-note")
         out.append(note)
     if preview.image is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -134,7 +134,11 @@ class RunComparison(TrackedWidget):
                 missing.append(run_id)
         self.runs, self._histories = runs, {}
         self.labels = run_labels(runs)
-        self.sources = {name: self._read_sources(name) for name in SOURCE_FILES}
+        listed = {
+            r.info.run_id: {f.path for f in self.tracking.list_artifacts(r.info.run_id)}
+            for r in runs
+        }
+        self.sources = {name: self._read_sources(name, listed) for name in SOURCE_FILES}
         self._fill_controls()
         self._draw_all()
         if missing:
@@ -142,14 +146,16 @@ class RunComparison(TrackedWidget):
         elif not runs:
             self.notice.info("No runs to compare: pass two or more run ids.")
 
-    def _read_sources(self, name: str) -> dict[str, str | None]:
-        """The text of artifact ``name`` per run label (None where the run has none)."""
+    def _read_sources(self, name: str, listed: Mapping[str, set[str]]) -> dict[str, str | None]:
+        """The text of artifact ``name`` per run label (None where the run has none).
+
+        ``listed`` holds the root artifact paths of each run, by run id.
+        """
         texts: dict[str, str | None] = {}
         for run in self.runs:
             label = self.labels[run.info.run_id]
-            listed = {f.path for f in self.tracking.list_artifacts(run.info.run_id)}
             texts[label] = None
-            if name in listed:
+            if name in listed[run.info.run_id]:
                 with tempfile.TemporaryDirectory(prefix="mltrack-compare-") as tmp:
                     path = self.tracking.download_artifacts(run.info.run_id, name, tmp)
                     texts[label] = Path(path).read_text(encoding="utf-8", errors="replace")

@@ -316,7 +316,8 @@ class RunsTable(TrackedWidget):
 
     def _select_visible(self, checked: bool) -> None:
         visible = [r.info.run_id for r in self.runs]
-        rest = [i for i in self.selected_run_ids if i not in set(visible)]
+        shown = set(visible)
+        rest = [i for i in self.selected_run_ids if i not in shown]
         self.select([*rest, *visible] if checked else rest)
 
     def compare(self) -> RunComparison | None:

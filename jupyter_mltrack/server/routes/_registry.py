@@ -12,7 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_mltrack.entities import ModelStage
 from jupyter_mltrack.errors import InvalidParameterError
-from jupyter_mltrack.server._http import get_list, get_str, json_body, query_params, to_float
+from jupyter_mltrack.server._http import (
+    get_int,
+    get_list,
+    get_str,
+    json_body,
+    query_params,
+    to_float,
+)
 from jupyter_mltrack.server.openapi import STR, array, double, obj, ref
 
 if TYPE_CHECKING:
@@ -26,11 +33,13 @@ if TYPE_CHECKING:
 __all__ = [
     "AUDIT_FIELDS",
     "OPENAPI_SCHEMAS",
+    "SEARCH_QUERY",
+    "STAGE",
     "audit_of",
     "message",
     "model_version_json",
-    "order_by_of",
     "registered_model_json",
+    "search_args",
     "user_id",
     "version_of",
 ]
@@ -120,13 +129,29 @@ def registered_model_json(model: RegisteredModel) -> dict[str, Any]:
     return out
 
 
-def order_by_of(msg: Mapping[str, Any]) -> list[str] | None:
-    """Return ``order_by`` clauses (a repeated query parameter or a JSON list)."""
-    return get_list(msg, "order_by", item=str) or None
+def search_args(
+    msg: Mapping[str, Any], default_max_results: int
+) -> tuple[str, int, list[str] | None, str | None]:
+    """Return a registry search's ``filter``, ``max_results``, ``order_by`` and ``page_token``.
+
+    ``order_by`` is a repeated query parameter or a JSON list.
+    """
+    return (
+        get_str(msg, "filter", required=False, default=""),
+        get_int(msg, "max_results", required=False, default=default_max_results),
+        get_list(msg, "order_by", item=str) or None,
+        get_str(msg, "page_token", required=False),
+    )
 
 
 # -- OpenAPI -----------------------------------------------------------------------------------
-_STAGE = {"type": "string", "enum": [s.value for s in ModelStage]}
+STAGE = {"type": "string", "enum": [s.value for s in ModelStage]}
+SEARCH_QUERY = {
+    "filter": STR,
+    "max_results": {"type": "integer", "minimum": 1, "maximum": 100_000_000},
+    "order_by": array(STR),
+    "page_token": STR,
+}
 AUDIT_FIELDS = {
     "user_id": STR,
     "comment": STR,
@@ -142,7 +167,7 @@ OPENAPI_SCHEMAS: dict[str, dict[str, Any]] = {
         creation_timestamp={"type": "integer"},
         last_updated_timestamp={"type": "integer"},
         user_id=STR,
-        current_stage=_STAGE,
+        current_stage=STAGE,
         description=STR,
         source=STR,
         run_id=STR,

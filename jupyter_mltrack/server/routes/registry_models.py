@@ -18,7 +18,6 @@ from jupyter_mltrack.registry.validation import check_description
 from jupyter_mltrack.server._http import (
     API,
     blocking,
-    get_int,
     get_list,
     get_str,
     get_tags,
@@ -39,11 +38,13 @@ from jupyter_mltrack.server.openapi import (
 from jupyter_mltrack.server.routes._registry import (
     AUDIT_FIELDS,
     OPENAPI_SCHEMAS,
+    SEARCH_QUERY,
+    STAGE,
     audit_of,
     message,
     model_version_json,
-    order_by_of,
     registered_model_json,
+    search_args,
     user_id,
     version_of,
 )
@@ -82,11 +83,7 @@ def routes(ctx: ServerContext) -> list[Route]:
     async def search(request: Request) -> Response:
         msg = await message(request, ctx)
         page = await blocking(
-            ctx.registry.search_registered_models,
-            get_str(msg, "filter", required=False, default=""),
-            get_int(msg, "max_results", required=False, default=_SEARCH_DEFAULT),
-            order_by_of(msg),
-            get_str(msg, "page_token", required=False),
+            ctx.registry.search_registered_models, *search_args(msg, _SEARCH_DEFAULT)
         )
         return ok(paged("registered_models", [registered_model_json(m) for m in page], page.token))
 
@@ -186,13 +183,6 @@ _NAME = {"name": NONEMPTY}
 _KV = array(obj(("key",), key=KEY, value=STR))
 _MODEL = obj(("registered_model",), registered_model=ref("RegisteredModel"))
 _VERSION = obj(("model_version",), model_version=ref("ModelVersion"))
-_STAGE = {"type": "string", "enum": [s.value for s in ModelStage]}
-_SEARCH_QUERY = {
-    "filter": STR,
-    "max_results": {"type": "integer", "minimum": 1, "maximum": 100_000_000},
-    "order_by": array(STR),
-    "page_token": STR,
-}
 
 
 OPENAPI: dict[str, dict[str, Any]] = {
@@ -217,13 +207,13 @@ OPENAPI: dict[str, dict[str, Any]] = {
         "get": get(
             "Search registered models (filter on name and tags; order_by; paged)",
             _TAG,
-            _SEARCH_QUERY,
+            SEARCH_QUERY,
             obj(registered_models=array(ref("RegisteredModel")), next_page_token=STR),
         ),
         "post": post(
             "Search registered models (the message as a JSON body)",
             _TAG,
-            obj(**_SEARCH_QUERY),
+            obj(**SEARCH_QUERY),
             obj(registered_models=array(ref("RegisteredModel")), next_page_token=STR),
         ),
     },
@@ -300,13 +290,13 @@ OPENAPI: dict[str, dict[str, Any]] = {
         "post": post(
             "Get the latest version in each stage (deprecated in MLflow, still served)",
             _TAG,
-            obj(("name",), name=NONEMPTY, stages=array(_STAGE)),
+            obj(("name",), name=NONEMPTY, stages=array(STAGE)),
             obj(model_versions=array(ref("ModelVersion"))),
         ),
         "get": get(
             "Get the latest version in each stage (query-string form)",
             _TAG,
-            {"name": NONEMPTY, "stages": array(_STAGE)},
+            {"name": NONEMPTY, "stages": array(STAGE)},
             obj(model_versions=array(ref("ModelVersion"))),
             required=("name",),
         ),

@@ -21,7 +21,6 @@ from jupyter_mltrack.server._http import (
     API,
     blocking,
     get_bool,
-    get_int,
     get_list,
     get_str,
     get_tags,
@@ -32,10 +31,12 @@ from jupyter_mltrack.server._http import (
 from jupyter_mltrack.server.openapi import KEY, NONEMPTY, STR, array, get, obj, post, ref
 from jupyter_mltrack.server.routes._registry import (
     AUDIT_FIELDS,
+    SEARCH_QUERY,
+    STAGE,
     audit_of,
     message,
     model_version_json,
-    order_by_of,
+    search_args,
     user_id,
     version_of,
 )
@@ -155,11 +156,7 @@ def routes(ctx: ServerContext) -> list[Route]:
     async def search(request: Request) -> Response:
         msg = await message(request, ctx)
         page = await blocking(
-            ctx.registry.search_model_versions,
-            get_str(msg, "filter", required=False, default=""),
-            get_int(msg, "max_results", required=False, default=_SEARCH_DEFAULT),
-            order_by_of(msg),
-            get_str(msg, "page_token", required=False),
+            ctx.registry.search_model_versions, *search_args(msg, _SEARCH_DEFAULT)
         )
         return ok(paged("model_versions", [model_version_json(v) for v in page], page.token))
 
@@ -236,12 +233,6 @@ def routes(ctx: ServerContext) -> list[Route]:
 _TAG = "model-versions"
 _VERSION = obj(("model_version",), model_version=ref("ModelVersion"))
 _NAME_VERSION = {"name": NONEMPTY, "version": NONEMPTY}
-_SEARCH_QUERY = {
-    "filter": STR,
-    "max_results": {"type": "integer", "minimum": 1, "maximum": 100_000_000},
-    "order_by": array(STR),
-    "page_token": STR,
-}
 _SEARCH_RESPONSE = obj(model_versions=array(ref("ModelVersion")), next_page_token=STR)
 
 
@@ -280,11 +271,11 @@ OPENAPI: dict[str, dict[str, Any]] = {
         "get": get(
             "Search model versions (filter like name='m1'; paged)",
             _TAG,
-            _SEARCH_QUERY,
+            SEARCH_QUERY,
             _SEARCH_RESPONSE,
         ),
         "post": post(
-            "Search model versions (JSON body)", _TAG, obj(**_SEARCH_QUERY), _SEARCH_RESPONSE
+            "Search model versions (JSON body)", _TAG, obj(**SEARCH_QUERY), _SEARCH_RESPONSE
         ),
     },
     f"{_MV}/get-download-uri": {
@@ -312,7 +303,7 @@ OPENAPI: dict[str, dict[str, Any]] = {
             _TAG,
             _body(
                 "stage",
-                stage={"type": "string", "enum": [s.value for s in ModelStage]},
+                stage=STAGE,
                 archive_existing_versions={"type": "boolean"},
                 **AUDIT_FIELDS,
             ),

@@ -211,15 +211,18 @@ class HttpClient:
             StoreError: The server stayed unreachable or kept failing after every retry.
         """
         path = api + endpoint
+        return self.decode(self.send(method, path, message), method, path)
+
+    def send(
+        self, method: str, path: str, message: Mapping[str, Any] | None = None
+    ) -> urllib3.BaseHTTPResponse:
+        """Send ``message`` to ``path`` (query string for ``GET``, else a JSON body), undecoded."""
         if method == "GET":
             query = encode_query(message or {})
-            response = self.request(method, path + (f"?{query}" if query else ""))
-        else:
-            body = dumps(message or {})
-            response = self.request(
-                method, path, body=body, headers={"Content-Type": "application/json"}
-            )
-        return self.decode(response, method, path)
+            return self.request(method, path + (f"?{query}" if query else ""))
+        return self.request(
+            method, path, body=dumps(message or {}), headers={"Content-Type": "application/json"}
+        )
 
     def decode(self, response: urllib3.BaseHTTPResponse, method: str, path: str) -> dict[str, Any]:
         """Return the JSON object of a response, or raise the error it carries."""

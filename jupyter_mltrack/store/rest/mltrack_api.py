@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from jupyter_mltrack.entities import ViewType
 from jupyter_mltrack.errors import NotFoundError, RunNotFound, StoreError
 from jupyter_mltrack.store.base import TrackingStore
-from jupyter_mltrack.store.rest.wire import dumps, encode_query
 
 if TYPE_CHECKING:
     import urllib3
@@ -100,12 +99,7 @@ class MltrackApiMixin(TrackingStore):
         if endpoint in self.lacking_endpoints:
             return None
         path = MLTRACK_API + endpoint
-        if method == "GET":
-            query = encode_query(message)
-            response = self.http.request(method, f"{path}?{query}" if query else path)
-        else:
-            headers = {"Content-Type": "application/json"}
-            response = self.http.request(method, path, body=dumps(message), headers=headers)
+        response = self.http.send(method, path, message)
         if _lacks_endpoint(response):
             self.lacking_endpoints.add(endpoint)
             return None

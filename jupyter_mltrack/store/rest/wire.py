@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import base64
 import json
-import math
 import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
+from jupyter_mltrack.entities.metric import float_to_json
 from jupyter_mltrack.errors import StoreError
 
 __all__ = ["basic_auth", "dumps", "encode_query", "float_from_json", "split_credentials"]
@@ -28,8 +28,8 @@ def dumps(message: Mapping[str, Any]) -> bytes:
 
 
 def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, float):
+        return float_to_json(value)
     if isinstance(value, Mapping):
         return {k: _finite(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -70,22 +70,22 @@ logged_models = Table(
     Index("ix_logged_models_experiment_name", "experiment_id", "name"),
 )
 
-logged_model_tags = Table(
-    "logged_model_tags",
-    metadata,
-    _model_fk(),
-    Column("key", exact_string(KEY_LENGTH), nullable=False),
-    Column("value", String(TAG_VALUE_LENGTH), nullable=False),
-    PrimaryKeyConstraint("model_id", "key", name="logged_model_tag_pk"),
-)
 
-logged_model_params = Table(
-    "logged_model_params",
-    metadata,
-    _model_fk(),
-    Column("key", exact_string(KEY_LENGTH), nullable=False),
-    Column("value", String(PARAM_VALUE_LENGTH), nullable=False),
-    PrimaryKeyConstraint("model_id", "key", name="logged_model_param_pk"),
+def _model_pairs(name: str, value_length: int, pk_name: str) -> Table:
+    """A ``(model_id, key) -> value`` child table of ``logged_models`` (tags, params)."""
+    return Table(
+        name,
+        metadata,
+        _model_fk(),
+        Column("key", exact_string(KEY_LENGTH), nullable=False),
+        Column("value", String(value_length), nullable=False),
+        PrimaryKeyConstraint("model_id", "key", name=pk_name),
+    )
+
+
+logged_model_tags = _model_pairs("logged_model_tags", TAG_VALUE_LENGTH, "logged_model_tag_pk")
+logged_model_params = _model_pairs(
+    "logged_model_params", PARAM_VALUE_LENGTH, "logged_model_param_pk"
 )
 
 run_model_outputs = Table(

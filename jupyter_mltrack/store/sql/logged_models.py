@@ -50,16 +50,6 @@ def logged_model_not_found(model_id: str) -> NotFoundError:
     )
 
 
-def _experiment_id(experiment_id: object) -> int:
-    """Return the integer id, or raise ExperimentNotFound (also for ids no column can hold)."""
-    exp_id = parse_experiment_id(experiment_id)
-    if not 0 <= exp_id < 2**31:
-        raise ExperimentNotFound(
-            f"Experiment with id {experiment_id!r} not found", experiment_id=str(experiment_id)
-        )
-    return exp_id
-
-
 def _check_name(name: object) -> str:
     if not isinstance(name, str) or not name.strip() or len(name) > NAME_LENGTH:
         raise InvalidParameterError(
@@ -91,7 +81,7 @@ class LoggedModelsMixin(SqlBase):
         params: Mapping[str, str] | None = None,
         model_type: str = "",
     ) -> LoggedModel:
-        exp_id = _experiment_id(experiment_id)
+        exp_id = parse_experiment_id(experiment_id)
         model_id = new_model_id()
         name = _check_name(name) if name is not None else f"model-{model_id[2:10]}"
         tag_rows = [
@@ -207,7 +197,7 @@ class LoggedModelsMixin(SqlBase):
                 f"max_results must be an integer between 1 and {SEARCH_MAX_RESULTS_LIMIT}, "
                 f"got {max_results!r}"
             )
-        ids = tuple(sorted({_experiment_id(e) for e in experiment_ids}))
+        ids = tuple(sorted({parse_experiment_id(e) for e in experiment_ids}))
         offset = search.decode_page_token(page_token)
         query = lms.build_logged_model_search(
             ids,
