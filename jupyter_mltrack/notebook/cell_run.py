@@ -16,6 +16,7 @@ import jupyter_mltrack as mlt
 from jupyter_mltrack.notebook.params import literal_params, papermill_params
 from jupyter_mltrack.tracking.active import isolated_run_stack
 from jupyter_mltrack.tracking.heartbeat import Heartbeat, kernel_tags
+from jupyter_mltrack.tracking.tags import RERUN_OF
 
 if TYPE_CHECKING:
     from jupyter_mltrack.notebook.magics import TrackOptions
@@ -27,7 +28,6 @@ logger = logging.getLogger(__name__)
 
 CELL_ID = "mltrack.notebook.cellId"
 EXECUTION_COUNT = "mltrack.notebook.executionCount"
-RERUN_OF = "mltrack.rerunOf"
 ERROR = "mltrack.error"
 NON_LINEAR = "mltrack.nonLinear"
 _MAX_ERROR_TAG = 500

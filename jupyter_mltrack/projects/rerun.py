@@ -44,7 +44,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-RERUN_OF_TAG = "mltrack.rerunOf"
+RERUN_OF_TAG = t.RERUN_OF
 #: Where a re-run's code came from: the project folder at the recorded path, or the stored copy.
 SOURCE_TAG = "mltrack.rerun.source"
 SOURCE_PROJECT = "project folder"

@@ -14,6 +14,7 @@ __all__ = [
     "NOTE",
     "PARENT_RUN_ID",
     "PYTHON_VERSION",
+    "RERUN_OF",
     "RUN_NAME",
     "SOURCE_NAME",
     "SOURCE_TYPE",
@@ -32,3 +33,5 @@ HOSTNAME = "mltrack.hostname"
 RUN_NAME = "mltrack.runName"
 PARENT_RUN_ID = "mltrack.parentRunId"
 NOTE = "mltrack.note.content"
+#: On a run that re-executes another (``%%track --rerun`` or ``projects.rerun``): the original.
+RERUN_OF = "mltrack.rerunOf"
