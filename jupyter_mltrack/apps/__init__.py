@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import html
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +40,6 @@ ENV_READ_ONLY = "MLTRACK_DASHBOARD_READ_ONLY"
 
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
-_USERINFO_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://)[^/@]*@")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -85,21 +83,19 @@ class DashboardSettings:
 
 
 def header_html(settings: DashboardSettings) -> str:
-    """Return the page header: a title, the experiment shown first, the store and the mode.
+    """Return the page header: a title, the experiment shown first and the mode.
 
-    Credentials in the store URI (``https://user:secret@host``) are never shown.
+    The store is never named: its URI is a server file path or a database address (maybe with
+    credentials), and the visitors of the page have no business with either.
     """
     mode = "read-only" if settings.read_only else "actions enabled"
     facts = [f"<span class='mltrack-app-mode'>{mode}</span>"]
     if settings.experiment:
         facts.insert(0, f"experiment <b>{html.escape(settings.experiment)}</b>")
-    if settings.tracking_uri:
-        shown = _USERINFO_RE.sub(r"\1", settings.tracking_uri)
-        facts.append(f"store <code>{html.escape(shown)}</code>")
     return (
         "<div class='mltrack-app-header'>"
         "<h1 style='margin:0 0 4px 0'>Experiment dashboard</h1>"
-        f"<div style='color:#555'>{' · '.join(facts)}</div>"
+        f"<div class='mltrack-app-facts'>{' · '.join(facts)}</div>"
         "</div>"
     )
 
@@ -108,9 +104,15 @@ def show_dashboard(settings: DashboardSettings | None = None) -> Dashboard:
     """Display the header and a :class:`~jupyter_mltrack.widgets.Dashboard`; return the widget.
 
     This is what the packaged ``dashboard.ipynb`` runs, with the settings from the environment.
+    It puts the kernel into app mode (``widgets/_app_mode.py``): no widget of the page writes a
+    file on the server or shows a server path.
     """
     from IPython.display import HTML, display
 
+    from jupyter_mltrack.widgets._app_mode import enable_app_mode
+
+    # Before any widget exists: visitors of the page may never write on the server.
+    enable_app_mode()
     settings = DashboardSettings.from_env() if settings is None else settings
     display(HTML(header_html(settings)))  # type: ignore[no-untyped-call]
     from jupyter_mltrack.widgets import Dashboard

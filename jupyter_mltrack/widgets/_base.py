@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import ipywidgets
 
 from jupyter_mltrack.errors import MltrackError
+from jupyter_mltrack.widgets._app_mode import app_mode
 
 if TYPE_CHECKING:
     from jupyter_mltrack.registry.client import RegistryClient
@@ -146,7 +147,7 @@ def describe_error(exc: BaseException, store: str | None = None) -> str:
     first = next((line.strip() for line in message.splitlines() if line.strip()), "")
     if not isinstance(exc, MltrackError) or not first:
         first = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-        if store and is_expected_error(exc):
+        if store and is_expected_error(exc) and not app_mode():
             first = f"Cannot reach the tracking store at {mask_uri(store)!r}: {first}"
     if len(first) > _MAX_MESSAGE:
         first = first[: _MAX_MESSAGE - 1] + "…"

@@ -3,19 +3,25 @@
 Directories are listed through :meth:`TrackingClient.list_artifacts` only when opened, so a run
 with thousands of files costs one listing per click. A selected file is previewed by kind
 (``widgets/_previews.py``) within a size cap, and can be downloaded: small files through a
-``data:`` link the browser saves (works in JupyterLab, Notebook, VS Code and Voila alike), any
-file by saving it into a folder on the machine that runs the kernel.
+``data:`` link the browser saves (works in JupyterLab, Notebook, VS Code and Voila alike), and,
+in a notebook the user runs themselves, by saving it into a folder under the working directory
+(never in an app served to visitors: see ``widgets/_app_mode.py``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import posixpath
+import tempfile
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 
+from jupyter_mltrack.errors import InvalidParameterError
+from jupyter_mltrack.widgets._app_mode import app_mode, confined_folder
 from jupyter_mltrack.widgets._base import TrackedWidget, replace_children, reporting
 from jupyter_mltrack.widgets._previews import (
     HEAD_KINDS,
@@ -33,10 +39,12 @@ if TYPE_CHECKING:
     from jupyter_mltrack.registry.client import RegistryClient
     from jupyter_mltrack.tracking.client import TrackingClient
 
-__all__ = ["DATA_URI_LIMIT", "ArtifactBrowser"]
+__all__ = ["DATA_URI_LIMIT", "SAVE_FOLDER", "ArtifactBrowser"]
 
 #: Largest file offered as a browser download (base64 inflates it by a third on the wire).
 DATA_URI_LIMIT = 10 * 1024 * 1024
+#: The default folder of "Save", relative to the working directory.
+SAVE_FOLDER = "mltrack-downloads"
 #: Entries shown per directory; the rest are summarised in one line.
 MAX_ENTRIES = 200
 _INDENT = 16
@@ -50,6 +58,8 @@ class ArtifactBrowser(TrackedWidget):
         client: A tracking client; by default one for ``tracking_uri`` or the current URI.
         tracking_uri: The store to read when no client is given.
         registry: Unused; accepted so every widget takes the same client arguments.
+        allow_save: Offer "Save to a folder" (under the working directory) besides the browser
+            download. Never in app mode (the Voila dashboard), whatever is passed.
 
     Example:
         >>> from jupyter_mltrack.widgets import ArtifactBrowser
@@ -66,9 +76,12 @@ class ArtifactBrowser(TrackedWidget):
         client: TrackingClient | None = None,
         tracking_uri: str | None = None,
         registry: RegistryClient | None = None,
+        allow_save: bool = True,
     ) -> None:
         super().__init__(client=client, tracking_uri=tracking_uri, registry=registry)
         self.run_id = run_id
+        #: Whether files may be saved into a folder on the kernel's machine (never in app mode).
+        self.allow_save = allow_save and not app_mode()
         #: The artifact path shown in the preview pane, or None.
         self.selected_path: str | None = None
         #: The last preview built (for tests and for callers that want the figure dict).
@@ -181,7 +194,7 @@ class ArtifactBrowser(TrackedWidget):
                 return Preview(
                     kind=kind,
                     note=f"Too large to preview ({format_size(size)}, limit "
-                    f"{format_size(limit)}); use Download or Save.",
+                    f"{format_size(limit)}); use Download.",
                 )
             return build_preview(path, head, total_size=size)
         return build_preview(path, self._read(path), total_size=size)
@@ -208,13 +221,19 @@ class ArtifactBrowser(TrackedWidget):
         link.add_class("mltrack-download-output")
         download = ipywidgets.Button(description="Download", icon="download")
         download.add_class("mltrack-download")
-        if size is not None and size > DATA_URI_LIMIT:
+        too_big = size is not None and size > DATA_URI_LIMIT
+        if too_big:
             download.disabled = True
-            download.tooltip = f"Over {format_size(DATA_URI_LIMIT)}: save it to a folder instead"
+            download.tooltip = f"Over {format_size(DATA_URI_LIMIT)}: too large for the browser"
         download.on_click(lambda _b: self.prepare_download(path, link))
+        if not self.allow_save:
+            # Served to visitors (app mode) or turned off: the browser download is all there is,
+            # and no widget exists whose value could name a folder on the server.
+            return ipywidgets.VBox([ipywidgets.HBox([download]), link])
         folder = ipywidgets.Text(
-            value=os.path.join(os.getcwd(), "mltrack-downloads"),
+            value=SAVE_FOLDER,
             description="Folder",
+            tooltip="A folder under the working directory",
             layout=ipywidgets.Layout(width="320px"),
         )
         folder.add_class("mltrack-save-folder")
@@ -233,14 +252,42 @@ class ArtifactBrowser(TrackedWidget):
         return html_link
 
     def save_to(self, path: str, folder: str, target: ipywidgets.HTML | None = None) -> str | None:
-        """Copy the artifact ``path`` into ``folder`` (on the kernel's machine); return the file."""
+        """Copy the artifact file ``path`` into ``folder``, a folder under the working directory.
+
+        Only in a notebook the user runs themselves: in app mode (the Voila dashboard) or with
+        ``allow_save=False`` nothing is written. The folder (relative to the working directory,
+        or absolute) must resolve inside the working directory, symlinks followed; the file is
+        written under its own name through a temporary file, so an existing symlink in the
+        folder is replaced, never followed. Returns the saved file, or None (see the notice).
+        """
         saved: str | None = None
         with reporting(self.notice, f"save {path!r}"):
-            saved = self.tracking.download_artifacts(self.run_id, path, folder)
+            if not self.allow_save:
+                raise InvalidParameterError(
+                    "Saving to a folder is disabled here; use Download instead"
+                )
+            saved = self._save_confined(path, confined_folder(folder))
             self.notice.info(f"Saved to {saved}")
         if target is not None and saved:
             target.value = f"Saved to <code>{html.escape(saved)}</code>"
         return saved
+
+    def _save_confined(self, path: str, folder: Path) -> str:
+        from jupyter_mltrack._validation import validate_artifact_path
+
+        name = posixpath.basename(validate_artifact_path(path))
+        folder.mkdir(parents=True, exist_ok=True)
+        destination = folder / name
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".part")
+        try:
+            with os.fdopen(handle, "wb") as file:
+                file.write(self._read(path))
+            os.replace(temporary, destination)  # replaces a symlink itself, never its target
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+            raise
+        return str(destination)
 
 
 def _row_button(label: str, depth: int, css: str) -> ipywidgets.Button:

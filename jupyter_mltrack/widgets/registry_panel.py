@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 import ipywidgets
 
 from jupyter_mltrack.entities import ModelVersion, ModelVersionEvent, RegisteredModel
+from jupyter_mltrack.widgets._app_mode import shown_path
 from jupyter_mltrack.widgets._base import TrackedWidget, replace_children, reporting
 from jupyter_mltrack.widgets._markdown import render_markdown
 
@@ -86,7 +87,7 @@ def version_html(version: ModelVersion) -> str:
         "stage": version.current_stage.value,
         "aliases": ", ".join(version.aliases) or "-",
         "status": version.status,
-        "source": version.source,
+        "source": shown_path(version.source) or "-",  # a server path: not in app mode
         "source run": version.run_id or "-",
         "experiment": version.experiment_id or "-",
         "flavors": ", ".join(version.flavors) or "-",

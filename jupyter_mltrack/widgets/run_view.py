@@ -19,6 +19,7 @@ from jupyter_mltrack.entities import FileInfo, Metric, Run, SourceType
 from jupyter_mltrack.entities.metric import MetricHistoryArrays
 from jupyter_mltrack.errors import NotFoundError
 from jupyter_mltrack.tracking import tags as t
+from jupyter_mltrack.widgets._app_mode import app_mode, shown_path
 from jupyter_mltrack.widgets._base import TrackedWidget, replace_children, reporting
 
 if TYPE_CHECKING:
@@ -109,7 +110,8 @@ def info_html(run: Run, experiment_name: str | None = None) -> str:
         ("started", format_time(info.start_time)),
         ("ended", format_time(info.end_time)),
         ("duration", format_duration(info.start_time, info.end_time)),
-        ("artifact root", info.artifact_uri),
+        # A server path: never on a page served to visitors (app mode).
+        *([] if app_mode() else [("artifact root", info.artifact_uri)]),
         *([("parent run", parent)] if parent else []),
         *(
             [("lifecycle", info.lifecycle_stage.value)]
@@ -149,6 +151,9 @@ def tags_html(tags: Mapping[str, str]) -> str:
     def rows(values: Mapping[str, str]) -> list[tuple[str, str]]:
         return [(html.escape(k), html.escape(values[k])) for k in sorted(values)]
 
+    # System tags hold paths (notebook, source file); app mode shows only their last part.
+    system = {k: shown_path(v) or "" for k, v in system.items()}
+
     parts = [_section(f"Tags ({len(user)})", _table(rows(user), ("tag", "value")), "mltrack-tags")]
     if system:
         parts.append(
@@ -167,7 +172,7 @@ def source_html(tags: Mapping[str, str], cell_source: str | None, slice_source: 
     source_type = tags.get(t.SOURCE_TYPE, "")
     label = "notebook" if source_type == SourceType.NOTEBOOK.value else "source"
     rows = [
-        (label, tags.get(t.SOURCE_NAME)),
+        (label, shown_path(tags.get(t.SOURCE_NAME))),
         ("source type", source_type or None),
         ("cell id", tags.get(CELL_ID_TAG)),
         ("execution count", tags.get(EXECUTION_COUNT_TAG)),

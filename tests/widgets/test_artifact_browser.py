@@ -173,7 +173,8 @@ def test_large_files_are_capped(client, run_id) -> None:
     assert download.disabled
 
 
-def test_download_link_and_save_to_folder(client, run_id, tmp_path) -> None:
+def test_download_link_and_save_to_folder(client, run_id, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # saving is confined to folders under the working directory
     client.log_text(run_id, "payload", "out/result.txt")
     browser = ArtifactBrowser(run_id, client=client)
     browser.open_directory("out")
@@ -184,8 +185,9 @@ def test_download_link_and_save_to_folder(client, run_id, tmp_path) -> None:
     href = re.search(r'href="data:[^;]+;base64,([^"]+)"', links[0].value)
     assert href is not None and base64.b64decode(href.group(1)) == b"payload"
     assert 'download="result.txt"' in links[0].value
-    saved = browser.save_to("out/result.txt", str(tmp_path / "dl"))
-    assert saved is not None and Path(saved).read_text() == "payload"
+    saved = browser.save_to("out/result.txt", "dl")
+    assert saved == str(tmp_path / "dl" / "result.txt")
+    assert Path(saved).read_text() == "payload"
     assert browser.notice.message == f"Saved to {saved}"
 
 
