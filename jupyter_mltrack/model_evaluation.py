@@ -117,22 +117,26 @@ def _log_evaluation(
 
 
 def _log_figures(figures: dict[str, Any], folder: str) -> dict[str, str]:
-    """Save each figure as HTML, and as PNG when a static exporter is installed."""
+    """Save each figure as JSON and a light HTML page, and as PNG with a static exporter.
+
+    The JSON is the figure itself (what the artifact browser draws); the HTML page opens in any
+    browser and loads plotly.js from its CDN rather than carrying a 4.6 MB copy per plot.
+    """
     written: dict[str, str] = {}
-    formats = ["html"]
+    formats = ["json", "html"]
     if importlib.util.find_spec("kaleido") is not None:
         formats.append("png")
     else:
-        logger.info("kaleido is not installed: evaluation plots saved as HTML only")
+        logger.info("kaleido is not installed: evaluation plots saved as JSON and HTML only")
     for name, figure in figures.items():
         for fmt in formats:
             path = f"{folder}/{name}.{fmt}"
             try:
                 log_figure(figure, path)
             except Exception as exc:  # a static exporter without its browser must not fail evaluate
-                if fmt == "html":
+                if fmt != "png":
                     raise
-                logger.warning("Could not save %s as PNG (%s); the HTML plot was saved", name, exc)
+                logger.warning("Could not save %s as PNG (%s); JSON and HTML were saved", name, exc)
                 continue
             written[f"{name}.{fmt}"] = get_artifact_uri(path)
     return written

@@ -19,7 +19,7 @@ from jupyter_mltrack.errors import InvalidParameterError, MissingDependencyError
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["dict_bytes", "figure_bytes", "table_bytes", "text_bytes"]
+__all__ = ["dict_bytes", "figure_bytes", "plotly_page", "table_bytes", "text_bytes"]
 
 _DICT_FORMATS = ("json", "yaml", "yml")
 _MATPLOTLIB_FORMATS = ("png", "jpg", "jpeg", "svg", "pdf")
@@ -67,9 +67,8 @@ def dict_bytes(obj: Mapping[str, Any], artifact_file: str) -> bytes:
 def figure_bytes(figure: Any, artifact_file: str) -> bytes:
     """Render a matplotlib or plotly figure for ``log_figure`` in the extension's format.
 
-    matplotlib figures support png, jpg, svg and pdf. plotly figures support ``.html`` (with
-    plotly.js embedded, so it opens offline), ``.json`` and, with kaleido installed, png, jpg,
-    svg and pdf.
+    matplotlib figures support png, jpg, svg and pdf. plotly figures support ``.html`` (a light
+    page, see :func:`plotly_page`), ``.json`` and, with kaleido installed, png, jpg, svg and pdf.
 
     Raises:
         InvalidParameterError: Not a matplotlib/plotly figure, or an unsupported extension.
@@ -177,8 +176,7 @@ def _matplotlib_bytes(figure: Any, artifact_file: str) -> bytes:
 def _plotly_bytes(figure: Any, artifact_file: str) -> bytes:
     fmt = _extension(artifact_file, _PLOTLY_FORMATS, what="log_figure (plotly)")
     if fmt == "html":
-        html: str = figure.to_html(include_plotlyjs=True, full_html=True)
-        return html.encode("utf-8")
+        return plotly_page(figure).encode("utf-8")
     if fmt == "json":
         text: str = figure.to_json()
         return text.encode("utf-8")
@@ -188,6 +186,34 @@ def _plotly_bytes(figure: Any, artifact_file: str) -> bytes:
         )
     image: bytes = figure.to_image(format=fmt)
     return image
+
+
+#: Shown by a plot page whose plotly.js could not be loaded (a machine without internet).
+_OFFLINE_NOTE = (
+    "This plot is drawn by plotly.js from cdn.plot.ly, which could not be loaded (offline?). "
+    "Open the run in Jupyter: its artifact browser draws the figure from this page or from the "
+    "figure's .json file."
+)
+_OFFLINE_SCRIPT = (
+    "<script>window.addEventListener('load', function () {"
+    " if (window.Plotly) { return; }"
+    " var note = document.createElement('p');"
+    " note.className = 'mltrack-offline-note';"
+    " note.style.cssText = 'font:14px sans-serif;padding:12px;background:#fff3cd';"
+    f" note.textContent = {json.dumps(_OFFLINE_NOTE)};"
+    " document.body.prepend(note); });</script>"
+)
+
+
+def plotly_page(figure: Any) -> str:
+    """Return a standalone HTML page of a plotly figure that costs what its data costs.
+
+    plotly.js (~4.6 MB) is loaded from plotly's CDN, as MLflow's ``log_figure`` does, instead of
+    a private copy in every file; the figure's JSON is in the page (Jupyter's artifact browser
+    redraws it from there without any script). Opened without internet, the page says so.
+    """
+    page: str = figure.to_html(include_plotlyjs="cdn", full_html=True)
+    return page.replace("</body>", _OFFLINE_SCRIPT + "</body>", 1)
 
 
 def _as_dataframe(data: Any) -> pd.DataFrame:

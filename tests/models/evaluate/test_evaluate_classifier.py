@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 from pathlib import Path
 
 import numpy as np
@@ -113,22 +114,27 @@ def test_model_without_predict_proba_gets_no_probability_metrics_or_curves() -> 
         result = mlt.evaluate(model, features, y)
     assert result.metrics["accuracy_score"] == sk.accuracy_score(y, model.predict(features))
     assert not {"log_loss", "roc_auc", "precision_recall_auc"} & set(result.metrics)
-    assert [name.split(".")[0] for name in result.artifacts] == ["confusion_matrix"]
+    assert {name.split(".")[0] for name in result.artifacts} == {"confusion_matrix"}
 
 
-def test_plots_are_self_contained_html_artifacts(tmp_path: Path) -> None:
+def test_plots_are_json_and_light_html_artifacts(tmp_path: Path) -> None:
     frame, model = iris_frame()
     with mlt.start_run() as run:
         result = mlt.evaluate(model, frame, "species")
     client = TrackingClient()
     listed = [f.path for f in client.list_artifacts(run.info.run_id, "evaluation")]
     names = ["confusion_matrix", "precision_recall_curve_plot", "roc_curve_plot"]
-    formats = ["html", "png"] if HAS_KALEIDO else ["html"]
+    formats = ["html", "json", "png"] if HAS_KALEIDO else ["html", "json"]
     assert listed == sorted(f"evaluation/{n}.{fmt}" for n in names for fmt in formats)
     assert sorted(result.artifacts) == sorted(f"{n}.{fmt}" for n in names for fmt in formats)
     html = Path(result.artifacts["confusion_matrix.html"]).read_text()
-    assert "plotly.js v" in html and '"type":"heatmap"' in html
-    assert "<script src=" not in html  # plotly.js is embedded: the file opens offline
+    assert '"type":"heatmap"' in html and "cdn.plot.ly/plotly-" in html
+    assert "plotly.js v" not in html  # no private copy of plotly.js per plot (issue 19)
+    for name in names:  # each plot costs what its data costs
+        for fmt in ("html", "json"):
+            assert Path(result.artifacts[f"{name}.{fmt}"]).stat().st_size <= 200_000
+    figure = json.loads(Path(result.artifacts["confusion_matrix.json"]).read_text())
+    assert figure["data"][0]["type"] == "heatmap"
     roc = Path(
         client.download_artifacts(run.info.run_id, "evaluation/roc_curve_plot.html", tmp_path)
     )
@@ -190,6 +196,9 @@ def test_labels_absent_from_the_data_are_still_classes_of_the_model() -> None:
     assert "roc_auc_macro" not in result.metrics
     assert sorted(result.artifacts) == [
         "confusion_matrix.html",
+        "confusion_matrix.json",
         "precision_recall_curve_plot.html",
+        "precision_recall_curve_plot.json",
         "roc_curve_plot.html",
+        "roc_curve_plot.json",
     ]

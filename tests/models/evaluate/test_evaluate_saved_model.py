@@ -63,7 +63,7 @@ def test_loaded_pyfunc_model_and_regressor(tmp_path: Path) -> None:
     assert result.metrics["mean_absolute_percentage_error"] == (
         sk.mean_absolute_percentage_error(y, pred)
     )
-    assert list(result.artifacts) == ["residuals_plot.html"]
+    assert list(result.artifacts) == ["residuals_plot.json", "residuals_plot.html"]
 
 
 class Threshold(jupyter_mltrack.pyfunc.PythonModel):
@@ -85,4 +85,4 @@ def test_custom_python_model_gets_label_metrics_only(tmp_path: Path) -> None:
     pred = (features["x"].to_numpy() > 0.5).astype(int)
     assert result.metrics["f1_score"] == sk.f1_score(y, pred)
     assert "log_loss" not in result.metrics and "roc_auc" not in result.metrics
-    assert list(result.artifacts) == ["confusion_matrix.html"]
+    assert list(result.artifacts) == ["confusion_matrix.json", "confusion_matrix.html"]
