@@ -34,6 +34,10 @@ DETAIL_KEYS = (
     ("sort_ms", "sort", "ms"),
     ("filter_ms", "filter", "ms"),
     ("first_call_ms", "first call", "ms"),
+    ("wandb_points_per_s", "W&B 0.31 offline", "points/s"),
+    ("wandb_files_mb", "W&B run files", "MB"),
+    ("points_per_cpu_s", "per CPU-second of the process", "points/s"),
+    ("cpu_ms_per_run", "CPU per run", "ms"),
 )
 
 

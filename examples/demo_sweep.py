@@ -62,7 +62,7 @@ def next_steps(best: str) -> str:
     lines = [
         "\nWhat next (from the repository root):",
         f"  dashboard:   .venv/bin/mltrack dashboard --experiment {EXPERIMENT}",
-        "  JupyterLab:  .venv/bin/jupyter lab notebooks/",
+        "  JupyterLab:  .venv/bin/jupyter lab  (Experiments sidebar: runs, compare, registry)",
         f"  the runs:    .venv/bin/mltrack runs list --experiment {EXPERIMENT}",
         f"  re-run best: .venv/bin/mltrack rerun {best}",
         f"  serve it:    .venv/bin/mltrack models serve -m models:/{MODEL_NAME}/Production",

@@ -65,13 +65,22 @@ class MltrackError(Exception):
     error_code: ClassVar[str] = "INTERNAL_ERROR"
     http_status: ClassVar[int] = 500
 
-    def __init__(self, message: str) -> None:
+    def __init__(
+        self, message: str, *, wire_message: str | None = None, wire_code: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
+        #: What the tracking server says instead, where MLflow clients match on MLflow's words.
+        self.wire_message = wire_message
+        #: The error code the server sends when MLflow's differs from the class's.
+        self.wire_code = wire_code
 
     def to_dict(self) -> dict[str, str]:
-        """Return the MLflow-style JSON error body."""
-        return {"error_code": self.error_code, "message": self.message}
+        """Return the MLflow-style JSON error body (MLflow's wording where it differs)."""
+        return {
+            "error_code": self.wire_code or self.error_code,
+            "message": self.wire_message or self.message,
+        }
 
 
 class InvalidParameterError(MltrackError, ValueError):
@@ -92,7 +101,8 @@ class ExperimentNotFound(NotFoundError):
     """No experiment has the given id or name."""
 
     def __init__(self, message: str, *, experiment_id: str | None = None) -> None:
-        super().__init__(message)
+        wire = None if experiment_id is None else f"No Experiment with id={experiment_id} exists"
+        super().__init__(message, wire_message=wire)
         self.experiment_id = experiment_id
 
 
@@ -100,31 +110,79 @@ class RunNotFound(NotFoundError):
     """No run has the given id."""
 
     def __init__(self, message: str, *, run_id: str | None = None) -> None:
-        super().__init__(message)
+        wire = None if run_id is None else f"Run with id={run_id} not found"
+        super().__init__(message, wire_message=wire)
         self.run_id = run_id
+
+    @classmethod
+    def for_id(cls, run_id: str) -> RunNotFound:
+        """The error for a missing run, worded the same by every store."""
+        return cls(f"Run {run_id!r} not found", run_id=run_id)
 
 
 class RegisteredModelNotFound(NotFoundError):
     """No registered model has the given name."""
 
     def __init__(self, message: str, *, name: str | None = None) -> None:
-        super().__init__(message)
+        wire = None if name is None else f"Registered Model with name={name} not found"
+        super().__init__(message, wire_message=wire)
         self.name = name
+
+    @classmethod
+    def for_name(cls, name: str) -> RegisteredModelNotFound:
+        """The error for a missing registered model, worded the same by every store."""
+        return cls(
+            f"Registered model {name!r} not found; check the name (search_registered_models "
+            "lists them) or create it with create_registered_model",
+            name=name,
+        )
 
 
 class ModelVersionNotFound(NotFoundError):
     """The registered model has no version with the given number (or alias)."""
 
     def __init__(
-        self, message: str, *, name: str | None = None, version: int | str | None = None
+        self,
+        message: str,
+        *,
+        name: str | None = None,
+        version: int | str | None = None,
+        wire_message: str | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, wire_message=wire_message)
         self.name = name
         self.version = version
+
+    #: MLflow's words for a missing version of an existing model (REST clients match them).
+    WIRE = "Model Version (name={name}, version={version}) not found"
+
+    @classmethod
+    def for_version(
+        cls, name: str, version: int | str, *, model_exists: bool = True
+    ) -> ModelVersionNotFound:
+        """The error for a missing version: ours for users, MLflow's on the wire."""
+        if model_exists:
+            hint = f"list its versions with search_model_versions(\"name = '{name}'\")"
+        else:
+            hint = "there is no registered model of that name (search_registered_models lists them)"
+        return cls(
+            f"Model version {version} of registered model {name!r} not found; {hint}",
+            name=name,
+            version=version,
+            wire_message=cls.WIRE.format(name=name, version=version) if model_exists else None,
+        )
 
 
 class AlreadyExistsError(MltrackError):
     """An entity with the same unique name already exists."""
+
+    @classmethod
+    def for_registered_model(cls, name: str) -> AlreadyExistsError:
+        """The error for a taken model name: ours for users, MLflow's words on the wire."""
+        return cls(
+            f"Registered model {name!r} already exists; use it, or pick another name",
+            wire_message=f"Registered Model (name={name}) already exists.",
+        )
 
     error_code = "RESOURCE_ALREADY_EXISTS"
     http_status = 400
@@ -135,6 +193,18 @@ class InvalidStateError(MltrackError):
 
     error_code = "INVALID_STATE"
     http_status = 400
+
+    #: The sentence MLflow's server answers for a write to a deleted run (REST clients match it).
+    RUN_NOT_ACTIVE = "The run {run_id} must be in the 'active' state. Current state is deleted."
+
+    @classmethod
+    def run_deleted(cls, run_id: str, action: str = "before logging to it") -> InvalidStateError:
+        """The error for a write to a deleted run: ours for users, MLflow's on the wire."""
+        return cls(
+            f"Run {run_id!r} is deleted; restore it (restore_run) {action}",
+            wire_message=cls.RUN_NOT_ACTIVE.format(run_id=run_id),
+            wire_code="INVALID_PARAMETER_VALUE",
+        )
 
 
 class PromotionRejected(MltrackError):

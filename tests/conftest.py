@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import settings
 
-pytest_plugins = ["mlflow_venv"]
+pytest_plugins = ["chromium", "mlflow_venv"]
 
 settings.register_profile("default", deadline=None, max_examples=100)
 settings.load_profile("default")

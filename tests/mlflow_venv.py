@@ -15,7 +15,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 MLFLOW_VENV = REPO / ".bench" / "mlflow-venv"
-MLFLOW_PACKAGES = ["mlflow==3.17.2", "scikit-learn", "skops"]
+# boto3: the mlflow client's S3 artifact repository (tests/server/test_s3_artifacts.py).
+MLFLOW_PACKAGES = ["mlflow==3.17.2", "scikit-learn", "skops", "boto3"]
 
 
 def _create_venv() -> Path:
@@ -30,13 +31,27 @@ def _create_venv() -> Path:
     return python
 
 
+def _add_missing(python: Path) -> None:
+    names = [p.split("==")[0] for p in MLFLOW_PACKAGES]
+    check = f"import importlib.metadata as m\nfor n in {names!r}: m.version(n)\nprint(True)"
+    found = subprocess.run([str(python), "-c", check], capture_output=True, text=True, timeout=60)
+    if found.stdout.strip() != "True":
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", *MLFLOW_PACKAGES],
+            check=True,
+            capture_output=True,
+            timeout=1200,
+        )
+
+
 @pytest.fixture(scope="session")
 def mlflow_python() -> Path:
-    """Return the python executable of a virtualenv with MLflow 3.17.2, scikit-learn and skops."""
+    """Return the python executable of a virtualenv with MLflow 3.17.2 and MLFLOW_PACKAGES."""
     python = MLFLOW_VENV / "bin" / "python"
-    if python.exists():
-        return python
     try:
+        if python.exists():
+            _add_missing(python)  # a virtualenv made before a package joined the list
+            return python
         return _create_venv()
     except (subprocess.SubprocessError, OSError) as exc:
         message = f"could not create the MLflow virtualenv at {MLFLOW_VENV}: {exc}"

@@ -37,7 +37,45 @@ MODEL_WORKLOADS = (
 )
 
 #: The notebook-widget workloads (jupyter_mltrack only), in ``mltrack_widget_workloads.py``.
-WIDGET_WORKLOADS = ("widget_metric_plot", "widget_runs_table")
+WIDGET_WORKLOADS = ("widget_metric_plot", "widget_runs_table", "widget_compare_cold")
+
+#: The ``%%track`` notebook workloads (jupyter_mltrack only), in ``mltrack_notebook_workloads.py``.
+NOTEBOOK_WORKLOADS = (
+    "notebook_track_overhead",
+    "notebook_track_overhead_long",
+    "notebook_track_1k_points",
+    "notebook_saved_bytes",
+    "notebook_saved_bytes_10k",
+    "notebook_iopub_bytes",
+    "notebook_iopub_bytes_10k",
+)
+
+#: The Lab server extension workloads (jupyter_mltrack only), in ``mltrack_lab_workloads.py``.
+LAB_WORKLOADS = ("lab_runs_page",)
+
+#: The scale workloads (issue 19), in ``<tool>_scale_workloads.py`` over ``_scale_store.py``.
+SCALE_WORKLOADS = (
+    "scale_page_1e4",
+    "scale_page_1e4_pg",
+    "scale_page",
+    "scale_page_pg",
+    "scale_count",
+    "scale_count_pg",
+    "scale_frame",
+    "scale_frame_pg",
+    "scale_runs_table",
+    "scale_runs_table_pg",
+    "scale_history",
+    "scale_disk_run",
+    "scale_disk_run_pg",
+    "scale_disk_point",
+)
+
+#: The scale workloads MLflow runs too (on 10,000 runs), in ``mlflow_scale_workloads.py``.
+MLFLOW_SCALE_WORKLOADS = ("scale_page_1e4", "scale_frame", "scale_disk_run", "scale_disk_point")
+
+#: The metric-shape workloads (jupyter_mltrack, with W&B beside), in ``mltrack_wide_workloads.py``.
+WIDE_WORKLOADS = ("wide_log_metrics", "wide_log_batch", "narrow_log_metric", "wide_store_size")
 
 #: The tracking-server workloads, in ``<tool>_server_workloads.py`` over ``_server_bench.py``.
 SERVER_WORKLOADS = (

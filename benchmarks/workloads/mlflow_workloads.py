@@ -11,6 +11,7 @@ import time
 
 from _common import (
     BASE_TIMESTAMP_MS,
+    MLFLOW_SCALE_WORKLOADS,
     MODEL_WORKLOADS,
     SEARCH_CALLS,
     SEARCH_FILTER,
@@ -189,6 +190,8 @@ WORKLOADS = {
     "metric_history": metric_history,
     **lazy_workloads("mlflow_model_workloads", MODEL_WORKLOADS),
     **lazy_workloads("mlflow_server_workloads", SERVER_WORKLOADS),
+    # Only the rows where MLflow runs (specs.py): its stores cannot reach 10^5-10^6 runs.
+    **lazy_workloads("mlflow_scale_workloads", MLFLOW_SCALE_WORKLOADS),
 }
 
 if __name__ == "__main__":

@@ -12,12 +12,16 @@ import time
 
 from _common import (
     BASE_TIMESTAMP_MS,
+    LAB_WORKLOADS,
     MODEL_WORKLOADS,
+    NOTEBOOK_WORKLOADS,
+    SCALE_WORKLOADS,
     SEARCH_CALLS,
     SEARCH_FILTER,
     SEARCH_MAX_RESULTS,
     SEARCH_ORDER_BY,
     SERVER_WORKLOADS,
+    WIDE_WORKLOADS,
     WIDGET_WORKLOADS,
     batches,
     elapsed_ms,
@@ -100,14 +104,14 @@ def log_batch_points(size: int) -> None:
         ]
         for chunk in batches(size, 1000)
     ]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for n, batch in enumerate(prepared, 1):
         client.log_batch(run_id, metrics=batch)
         if n % 100 == 0:
             progress(f"{n * 1000:,} points")
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     stored = len(client.get_metric_history(run_id, "m0"))
-    emit(size / seconds, seconds=seconds, stored_m0=stored)
+    emit(size / seconds, seconds=seconds, stored_m0=stored, points_per_cpu_s=size / cpu)
 
 
 def create_runs(size: int) -> None:
@@ -116,14 +120,15 @@ def create_runs(size: int) -> None:
 
     mlt.set_experiment("bench")
     params, metrics, tags = fluent_run_values()
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     for _ in range(size):
         mlt.start_run()
         mlt.log_params(params)
         mlt.log_metrics(metrics)
         mlt.set_tags(tags)
         mlt.end_run()
-    emit(elapsed_ms(start) / size, seconds=(time.perf_counter() - start))
+    cpu_ms = (time.process_time() - cpu) * 1000 / size
+    emit(elapsed_ms(start) / size, seconds=(time.perf_counter() - start), cpu_ms_per_run=cpu_ms)
 
 
 def search_runs(size: int) -> None:
@@ -220,8 +225,9 @@ def peak_memory(size: int) -> None:
 def live_plot_overhead(size: int) -> None:
     """Time ``size`` fluent log_metric calls + flush with a notebook LivePlot on and off.
 
-    Runs in an in-process IPython shell (the live plot is a plotly FigureWidget displayed in the
-    cell output). One LivePlot is opened before timing, so plotly's one-time import is excluded.
+    Runs in an in-process IPython shell: the live plot's listener buffers every point, a timer
+    thread redraws (a small SVG, twice a second at most) and the block's exit leaves a plotly
+    figure JSON (no plotly import, no widget). One LivePlot runs before timing (warm-up).
     """
     from IPython.core.interactiveshell import InteractiveShell
 
@@ -241,7 +247,7 @@ def live_plot_overhead(size: int) -> None:
                 mlt.flush()
             return elapsed_ms(start)
 
-    timed(True)  # warm-up: imports plotly, builds the first widget
+    timed(True)  # warm-up: imports, the first figure
     off = [timed(False) for _ in range(3)]
     on = [timed(True) for _ in range(3)]
     emit(median(on) / median(off), off_ms=off, on_ms=on)
@@ -299,7 +305,11 @@ WORKLOADS = {
     "sweep_parallel": sweep_parallel,
     **lazy_workloads("mltrack_model_workloads", MODEL_WORKLOADS),
     **lazy_workloads("mltrack_server_workloads", SERVER_WORKLOADS),
+    **lazy_workloads("mltrack_wide_workloads", WIDE_WORKLOADS),
     **lazy_workloads("mltrack_widget_workloads", WIDGET_WORKLOADS),
+    **lazy_workloads("mltrack_notebook_workloads", NOTEBOOK_WORKLOADS),
+    **lazy_workloads("mltrack_lab_workloads", LAB_WORKLOADS),
+    **lazy_workloads("mltrack_scale_workloads", SCALE_WORKLOADS),
 }
 
 if __name__ == "__main__":

@@ -2,6 +2,11 @@
 
 fsspec and the scheme's driver are imported when a repository is opened, never at import time; a
 missing driver raises :class:`~jupyter_mltrack.errors.MissingDependencyError` naming the extra.
+
+S3-compatible stores other than AWS (MinIO, Ceph, moto ...) are reached by setting
+``MLTRACK_S3_ENDPOINT_URL`` (or MLflow's ``MLFLOW_S3_ENDPOINT_URL``, so one environment serves both
+clients) to the endpoint, e.g. ``http://minio.internal:9000``; credentials come from the usual
+``AWS_*`` variables or files.
 """
 
 from __future__ import annotations
@@ -28,11 +33,29 @@ from jupyter_mltrack.errors import InvalidParameterError, MissingDependencyError
 if TYPE_CHECKING:
     from fsspec import AbstractFileSystem
 
-__all__ = ["FsspecArtifactRepository", "open_filesystem"]
+__all__ = [
+    "S3_ENDPOINT_VARIABLES",
+    "FsspecArtifactRepository",
+    "open_filesystem",
+    "storage_options",
+]
 
 #: The extra of jupyter_mltrack that installs each fsspec driver package.
 DRIVER_EXTRAS = {"s3fs": "s3", "gcsfs": "gcs", "adlfs": "azure"}
 _FALLBACK_EXTRA = "remote"
+
+#: Environment variables naming the S3 endpoint, first one set wins.
+S3_ENDPOINT_VARIABLES = ("MLTRACK_S3_ENDPOINT_URL", "MLFLOW_S3_ENDPOINT_URL")
+
+
+def storage_options(scheme: str) -> dict[str, Any]:
+    """Return the fsspec options the environment sets for ``scheme`` (an S3 endpoint)."""
+    if scheme in ("s3", "s3a"):
+        for name in S3_ENDPOINT_VARIABLES:
+            endpoint = os.environ.get(name, "").strip()
+            if endpoint:
+                return {"endpoint_url": endpoint}
+    return {}
 
 
 def open_filesystem(uri: str) -> tuple[AbstractFileSystem, str]:
@@ -64,7 +87,7 @@ def open_filesystem(uri: str) -> tuple[AbstractFileSystem, str]:
             package, extra=extra, feature=f"{scheme}:// artifacts"
         ) from exc
     # URI schemes are case-insensitive; fsspec's protocol names are lower case.
-    fs, path = fsspec.core.url_to_fs(scheme + uri[len(scheme) :])
+    fs, path = fsspec.core.url_to_fs(scheme + uri[len(scheme) :], **storage_options(scheme))
     return fs, path.rstrip("/")
 
 
@@ -134,6 +157,7 @@ class FsspecArtifactRepository(ArtifactRepository):
         full = self._path(rel)
         try:
             with io_errors("list artifacts in", rel):
+                self._forget_listings(full)
                 if not self.fs.isdir(full):
                     return []
                 entries = self.fs.ls(full, detail=True)
@@ -146,11 +170,14 @@ class FsspecArtifactRepository(ArtifactRepository):
         rel = validate_artifact_path(artifact_path)
         src = self._path(rel)
         with io_errors("download artifact", rel):
+            self._forget_listings(src)
             if self.fs.isdir(src):
                 dest = local_join(download_root(dst_path), rel)
                 self._get_tree(src, dest)
             elif self.fs.isfile(src):
                 dest = local_join(download_root(dst_path), rel)
+                # s3fs writes to the local path as given: its folders must exist first.
+                os.makedirs(os.path.dirname(dest), exist_ok=True)
                 self.fs.get_file(src, dest)
             else:
                 raise self._not_found(rel)
@@ -163,6 +190,15 @@ class FsspecArtifactRepository(ArtifactRepository):
                 self.fs.rm(self._path(rel), recursive=True)
         except FileNotFoundError:
             pass
+
+    def _forget_listings(self, path: str) -> None:
+        """Drop fsspec's cached listings of ``path`` (and its parents) before reading it.
+
+        fsspec shares one filesystem object (and its listings cache) per process, while other
+        processes (clients writing directly, other server workers) add files to the same bucket;
+        a cached listing would hide them.
+        """
+        self.fs.invalidate_cache(path)
 
     def _path(self, rel: str) -> str:
         return f"{self.root}/{rel}" if rel else self.root

@@ -25,7 +25,8 @@ __all__ = ["dashboard"]
 @click.option(
     "--experiment",
     metavar="NAME",
-    help="Open the dashboard on this experiment's runs (a name or an id).",
+    help="Open the dashboard on this experiment's summary (a name or an id); by default the "
+    "experiment whose model went to Production last.",
 )
 @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to bind.")
 @click.option(
@@ -50,8 +51,10 @@ def dashboard(
 ) -> None:
     """Serve the experiment dashboard (Voila) until Ctrl-C.
 
-    The page shows the experiments, their runs (filter, sort, compare) and the registered
-    models, read-only unless --allow-actions is given. Each open page runs its own kernel;
+    The page opens on a summary of one experiment (what was tried, the best runs by its
+    objective, the model in Production and how it compares), then shows the experiments, their
+    runs (filter, sort, compare) and the registered models, read-only unless --allow-actions is
+    given. Each open page runs its own kernel;
     stopping the command stops them all.
     """
     from jupyter_mltrack.apps import DASHBOARD_NOTEBOOK, DashboardSettings

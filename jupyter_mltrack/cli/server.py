@@ -53,8 +53,21 @@ backend_option = _backend_option(
     "--artifacts-destination",
     envvar="MLTRACK_SERVER_ARTIFACTS_DESTINATION",
     metavar="URI",
-    help="Where proxied artifacts (mlflow-artifacts:/) are stored: a folder, file:// or s3://... "
-    "[default: the 'artifacts' folder beside a SQLite database, else ./mltrack/artifacts].",
+    help="Where proxied artifacts (mlflow-artifacts:/) are stored: a folder, file:// or "
+    "s3://bucket/prefix (AWS_* credentials; MLTRACK_S3_ENDPOINT_URL for MinIO and other "
+    "S3-compatible stores) [default: the 'artifacts' folder beside a SQLite database, else "
+    "./mltrack/artifacts].",
+)
+@click.option(
+    "--default-artifact-root",
+    envvar="MLTRACK_SERVER_DEFAULT_ARTIFACT_ROOT",
+    metavar="URI",
+    help="Give new experiments <URI>/<experiment_id> as artifact location, which clients then "
+    "read and write directly, not through this server: e.g. s3://bucket/mlruns (clients need "
+    "its credentials; MLTRACK_S3_ENDPOINT_URL or MLFLOW_S3_ENDPOINT_URL for S3-compatible "
+    "stores) or a shared folder (a relative path is made absolute here). Existing experiments "
+    "keep their location [env MLTRACK_SERVER_DEFAULT_ARTIFACT_ROOT; default: "
+    "mlflow-artifacts:/, proxied to --artifacts-destination].",
 )
 @click.option(
     "--host",
@@ -90,6 +103,7 @@ def server(
     ctx: click.Context,
     backend_store_uri: str | None,
     artifacts_destination: str | None,
+    default_artifact_root: str | None,
     host: str,
     port: int,
     workers: int,
@@ -111,6 +125,7 @@ def server(
     settings = ServerSettings.resolve(
         backend_store_uri=backend_store_uri,
         artifacts_destination=artifacts_destination,
+        default_artifact_root=default_artifact_root,
         auth=auth,
         max_upload_mb=max_upload_mb,
     )
@@ -153,7 +168,7 @@ def _serve(settings: ServerSettings, *, host: str, port: int, workers: int) -> N
         f"mltrack server on http://{url_host}:{port} ({workers} worker"
         f"{'s' if workers > 1 else ''}, auth {'on' if settings.auth else 'off'})\n"
         f"  backend store:  {_masked(settings.backend_store_uri)}\n"
-        f"  artifacts:      {settings.artifacts_destination}\n"
+        f"  artifacts:      {_artifacts_line(settings)}\n"
         "Press Ctrl+C to stop.",
         err=True,
     )
@@ -165,6 +180,15 @@ def _serve(settings: ServerSettings, *, host: str, port: int, workers: int) -> N
         target = "jupyter_mltrack.server.asgi:create_app_from_env"
         uvicorn.run(target, factory=True, workers=workers, **options)
     click.echo("mltrack server stopped.", err=True)
+
+
+def _artifacts_line(settings: ServerSettings) -> str:
+    if settings.default_artifact_root is None:
+        return settings.artifacts_destination
+    return (
+        f"new experiments use {settings.default_artifact_root}/<id> directly; "
+        f"proxy (mlflow-artifacts:/) to {settings.artifacts_destination}"
+    )
 
 
 def _masked(uri: str) -> str:

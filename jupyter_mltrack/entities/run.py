@@ -56,19 +56,31 @@ class RunData:
     metrics: Mapping[str, float] = field(default_factory=dict)
     params: Mapping[str, str] = field(default_factory=dict)
     tags: Mapping[str, str] = field(default_factory=dict)
+    #: ``{key: (timestamp, step)}`` of each latest metric, where the store knows them; MLflow's
+    #: REST JSON carries both. Not part of equality: stores that lack it hold the same data.
+    metric_points: Mapping[str, tuple[int, int]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the MLflow REST JSON form; latest metrics carry no step/timestamp here."""
+        """Return the MLflow REST JSON form (each latest metric with its timestamp and step,
+        when ``metric_points`` has them)."""
         out: dict[str, Any] = {}
         if self.metrics:
-            out["metrics"] = [
-                {"key": k, "value": float_to_json(v)} for k, v in self.metrics.items()
-            ]
+            points = self.metric_points
+            out["metrics"] = [_latest_json(k, v, points.get(k)) for k, v in self.metrics.items()]
         if self.params:
             out["params"] = [{"key": k, "value": v} for k, v in self.params.items()]
         if self.tags:
             out["tags"] = [{"key": k, "value": v} for k, v in self.tags.items()]
         return out
+
+
+def _latest_json(key: str, value: float, point: tuple[int, int] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"key": key, "value": float_to_json(value)}
+    if point is not None:
+        out["timestamp"], out["step"] = point
+    return out
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -6,9 +6,9 @@ original objects rather than rendered bytes. matplotlib's inline backend draws o
 after the cell (after this block), so on exit the pyplot figures opened during the block and not
 yet saved are saved too.
 
-Files are written to a temporary folder as they are displayed (a DataFrame changed later in the
-cell is saved as it was shown) and uploaded together on exit. Saving never breaks the cell: a
-failure is logged and the output skipped.
+Files are written to a temporary folder (made on the first such output) as they are displayed
+(a DataFrame changed later in the cell is saved as it was shown) and uploaded together on exit.
+Saving never breaks the cell: a failure is logged and the output skipped.
 """
 
 from __future__ import annotations
@@ -45,6 +45,7 @@ class DisplayCapture:
         self._ipython = ipython
         self._count = 0
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self._active = False
         self._shown: list[Any] = []  # objects saved so far, kept alive so identity is reliable
         self._figures_before: set[int] = set()
         self._formatter: Any = None
@@ -54,7 +55,7 @@ class DisplayCapture:
         self.saved: list[str] = []
 
     def __enter__(self) -> DisplayCapture:
-        self._tmp = tempfile.TemporaryDirectory(prefix="mltrack-capture-")
+        self._active = True
         self._figures_before = set(_pyplot_figures())
         shell = self._ipython or _current_shell()
         if shell is not None and shell.display_formatter is not None:
@@ -71,7 +72,9 @@ class DisplayCapture:
         for number, figure in _pyplot_figures().items():
             if number not in self._figures_before and not any(figure is s for s in self._shown):
                 self._save(figure)
-        assert self._tmp is not None
+        self._active = False
+        if self._tmp is None:
+            return  # nothing was shown that is worth saving: no folder was ever made
         try:
             if self.saved:
                 import jupyter_mltrack as mlt
@@ -109,8 +112,10 @@ class DisplayCapture:
     # -- saving ------------------------------------------------------------------------------
     def _save(self, obj: Any) -> None:
         writer = _writer_for(obj)
-        if writer is None or self._tmp is None:
+        if writer is None or not self._active:
             return
+        if self._tmp is None:  # made on the first output worth saving, not for every cell
+            self._tmp = tempfile.TemporaryDirectory(prefix="mltrack-capture-")
         self._count += 1
         stem = f"{self._count:03d}_{writer[0]}"
         try:

@@ -1,4 +1,11 @@
-"""The lifecycle of a tracked cell: start a run, execute the body, record, end, summarise."""
+"""The lifecycle of a tracked cell: start a run, execute the body, record, end, summarise.
+
+A cell that logs nothing costs a few store round trips: the run is created with all its tags,
+params are one write, the source and slice files go straight to the artifact folder, the run
+ends with one write and the summary reads the run back once. Nothing here starts a thread per
+cell (one heartbeat thread serves the kernel; the live plot starts its own only at the first
+metric) and nothing grows with the number of earlier cells beyond one pass over the history.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +15,21 @@ import hashlib
 import importlib
 import logging
 import os
-import traceback
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import jupyter_mltrack as mlt
-from jupyter_mltrack.notebook.params import literal_params, papermill_params
+from jupyter_mltrack.errors import MltrackError
+from jupyter_mltrack.notebook.cell_record import (
+    ERROR,
+    NON_LINEAR,
+    CellRecord,
+    record_failure,
+    show_from_user_code,
+)
+from jupyter_mltrack.notebook.kernel_heartbeat import beating
 from jupyter_mltrack.tracking.active import isolated_run_stack
-from jupyter_mltrack.tracking.heartbeat import Heartbeat, kernel_tags
+from jupyter_mltrack.tracking.heartbeat import KERNEL_ID, kernel_tags
 from jupyter_mltrack.tracking.tags import RERUN_OF
 
 if TYPE_CHECKING:
@@ -28,9 +42,6 @@ logger = logging.getLogger(__name__)
 
 CELL_ID = "mltrack.notebook.cellId"
 EXECUTION_COUNT = "mltrack.notebook.executionCount"
-ERROR = "mltrack.error"
-NON_LINEAR = "mltrack.nonLinear"
-_MAX_ERROR_TAG = 500
 
 
 def optional(module: str, name: str) -> Any:
@@ -48,6 +59,11 @@ class CellTracker:
     def __init__(self, shell: Any) -> None:
         self.shell = shell
         self._last_runs: dict[str, str] = {}
+        self._experiments: dict[tuple[str, str], str] = {}
+        #: The experiment of the last tracked cell (``%mltrack runs`` looks there).
+        self.last_experiment_id: str | None = None
+        self._kernel_id: str | None = None
+        self._kernel_id_read = False
 
     # -- identity ---------------------------------------------------------------------------------
     def _cell_id(self) -> str | None:
@@ -59,12 +75,19 @@ class CellTracker:
         cell_id = (parent.get("metadata") or {}).get("cellId")
         return str(cell_id) if cell_id else None
 
-    def _tags(self, options: TrackOptions, cell: str, cell_id: str | None) -> dict[str, str]:
+    def _tags(
+        self, options: TrackOptions, previous: str | None, cell_id: str | None
+    ) -> dict[str, str]:
         tags = kernel_tags()
         tags[EXECUTION_COUNT] = str(self._execution_count())
+        if not self._kernel_id_read:  # the connection file does not change while the kernel lives
+            from jupyter_mltrack.notebook.context import kernel_id
+
+            self._kernel_id, self._kernel_id_read = kernel_id(), True
+        if self._kernel_id:
+            tags[KERNEL_ID] = self._kernel_id  # how the Lab extension finds a kernel's runs
         if cell_id:
             tags[CELL_ID] = cell_id
-        previous = self._last_runs.get(self._cell_key(cell, cell_id))
         if previous:
             tags[RERUN_OF] = previous
         tags.update(options.tags)
@@ -78,15 +101,32 @@ class CellTracker:
     def _cell_key(cell: str, cell_id: str | None) -> str:
         return f"id:{cell_id}" if cell_id else "src:" + hashlib.sha1(cell.encode()).hexdigest()
 
-    def _params(self, options: TrackOptions, code: str) -> dict[str, str]:
-        params: dict[str, str] = {}
-        if options.capture_params:
-            history = list(getattr(self.shell.history_manager, "input_hist_raw", []))
-            params.update(papermill_params(history[:-1]))
-            params.update(literal_params(code))
-            params = {k: v for k, v in params.items() if len(v) <= 500}
-        params.update(options.params)
-        return params
+    def _experiment_id(self, name: str) -> str:
+        """The id of experiment ``name`` (created if missing), remembered per store."""
+        key = (mlt.get_tracking_uri(), name)
+        if key not in self._experiments:
+            experiment = mlt.get_experiment_by_name(name)
+            self._experiments[key] = (
+                experiment.experiment_id if experiment is not None else mlt.create_experiment(name)
+            )
+        return self._experiments[key]
+
+    def _start(
+        self, options: TrackOptions, experiment_id: str | None, tags: dict[str, str]
+    ) -> ActiveRun:
+        try:
+            return mlt.start_run(
+                nested=True, experiment_id=experiment_id, run_name=options.name, tags=tags
+            )
+        except MltrackError:
+            if experiment_id is None or options.experiment is None:
+                raise
+            # The remembered experiment was deleted (or the store changed): look it up again.
+            self._experiments.pop((mlt.get_tracking_uri(), options.experiment), None)
+            experiment_id = self._experiment_id(options.experiment)
+            return mlt.start_run(
+                nested=True, experiment_id=experiment_id, run_name=options.name, tags=tags
+            )
 
     # -- the run ----------------------------------------------------------------------------------
     def run(self, options: TrackOptions, cell: str) -> Any:
@@ -94,34 +134,38 @@ class CellTracker:
         __tracebackhide__ = True
         code = self.shell.transform_cell(cell)
         cell_id = self._cell_id()
-        tags = self._tags(options, cell, cell_id)
-        experiment_id = None
-        if options.experiment:
-            experiment_id = _experiment_id(options.experiment)
+        key = self._cell_key(cell, cell_id)
+        previous = self._last_runs.get(key)
+        history = list(getattr(self.shell.history_manager, "input_hist_raw", []))[:-1]
+        record = CellRecord.build(
+            cell, code, history, capture_params=options.capture_params, extra=options.params
+        )
+        tags = {**self._tags(options, previous, cell_id), **record.tags()}
+        experiment_id = self._experiment_id(options.experiment) if options.experiment else None
         with contextlib.ExitStack() as scope:
             if options.nested:
                 _resume_env_run()
             else:
                 scope.enter_context(isolated_run_stack())
             with contextlib.nullcontext() if options.nested else _env_run_hidden():
-                run = mlt.start_run(
-                    nested=True, experiment_id=experiment_id, run_name=options.name, tags=tags
-                )
-            self._last_runs[self._cell_key(cell, cell_id)] = run.run_id
+                run = self._start(options, experiment_id, tags)
+            self._last_runs[key] = run.run_id
+            self.last_experiment_id = run.experiment_id
             try:
-                return self._run_in(run, options, cell, code)
+                return self._run_in(run, options, record, code)
             finally:
-                self._finish(run, options)
+                self._finish(run, options, previous)
 
-    def _run_in(self, run: ActiveRun, options: TrackOptions, cell: str, code: str) -> Any:
+    def _run_in(self, run: ActiveRun, options: TrackOptions, record: CellRecord, code: str) -> Any:
         __tracebackhide__ = True
-        filename = self.shell.compile.cache(code, self._execution_count(), raw_code=cell)
+        filename = self.shell.compile.cache(code, self._execution_count(), raw_code=record.cell)
         with run:
-            params = self._params(options, code)
-            if params:
-                mlt.log_params(params)
-            run.client.log_text(run.run_id, cell, "cell.py")
-            self._log_slice(run, cell)
+            if record.params:
+                mlt.log_params(record.params)
+            try:
+                record.write_artifacts(run)
+            except Exception:
+                logger.warning("Could not store the cell's source", exc_info=True)
             try:
                 with self._features(run, options):
                     value = _execute(self.shell, code, filename)
@@ -130,16 +174,16 @@ class CellTracker:
                         # capture sees it and the summary follows it, as the cell's last output.
                         self.shell.displayhook(value)
                     return None
-            except KeyboardInterrupt:
-                raise
             except BaseException as exc:
-                _record_failure(run, exc, filename)
+                if not isinstance(exc, KeyboardInterrupt):
+                    record_failure(run, exc, filename)
+                show_from_user_code(self.shell, exc, filename)
                 raise
 
     @contextlib.contextmanager
     def _features(self, run: ActiveRun, options: TrackOptions) -> Iterator[None]:
         with contextlib.ExitStack() as stack:
-            stack.enter_context(Heartbeat(run.client, run.run_id))
+            stack.enter_context(beating(run.client, run.run_id))
             for enabled, module, name in (
                 (True, "jupyter_mltrack.notebook.capture", "DisplayCapture"),
                 (options.live, "jupyter_mltrack.notebook.live", "LivePlot"),
@@ -153,20 +197,7 @@ class CellTracker:
                     _enter_quietly(stack, suspended)
             yield
 
-    def _log_slice(self, run: ActiveRun, cell: str) -> None:
-        compute_slice = optional("jupyter_mltrack.notebook.slice", "compute_slice")
-        if compute_slice is None:
-            return
-        raw = list(getattr(self.shell.history_manager, "input_hist_raw", []))
-        history = [(n, src) for n, src in enumerate(raw) if n and n < len(raw) - 1]
-        try:
-            text, non_linear = compute_slice(history, cell)
-            run.client.log_text(run.run_id, text, "slice.py")
-            run.client.set_tag(run.run_id, NON_LINEAR, str(bool(non_linear)).lower())
-        except Exception:
-            logger.warning("Could not compute the execution slice", exc_info=True)
-
-    def _finish(self, run: ActiveRun, options: TrackOptions) -> None:
+    def _finish(self, run: ActiveRun, options: TrackOptions, previous: str | None) -> None:
         try:
             if options.save_notebook:
                 _save_notebook(run)
@@ -175,7 +206,7 @@ class CellTracker:
 
                 from jupyter_mltrack.notebook.summary import summarize
 
-                summary = summarize(run.client, run.client.get_run(run.run_id))
+                summary = summarize(run.client, run.client.get_run(run.run_id), previous=previous)
                 display(summary)  # type: ignore[no-untyped-call]
         except Exception:
             logger.warning("Could not summarise run %s", run.run_id, exc_info=True)
@@ -214,11 +245,6 @@ def _enter_quietly(stack: contextlib.ExitStack, factory: Any) -> None:
         logger.warning("Optional notebook feature failed to start", exc_info=True)
 
 
-def _experiment_id(name: str) -> str:
-    experiment = mlt.get_experiment_by_name(name)
-    return experiment.experiment_id if experiment is not None else mlt.create_experiment(name)
-
-
 def _execute(shell: Any, code: str, filename: str) -> Any:
     """Run ``code`` in the user namespace; return the value of a final expression statement."""
     __tracebackhide__ = True
@@ -233,19 +259,6 @@ def _execute(shell: Any, code: str, filename: str) -> Any:
     if last is None:
         return None
     return eval(compile(ast.Expression(body=last.value), filename, "eval"), glob, loc)
-
-
-def _record_failure(run: ActiveRun, exc: BaseException, filename: str) -> None:
-    tb = exc.__traceback__
-    while tb is not None and tb.tb_frame.f_code.co_filename != filename:
-        tb = tb.tb_next
-    text = "".join(traceback.format_exception(type(exc), exc, tb or exc.__traceback__))
-    first = (str(exc).strip().splitlines() or [""])[0]
-    try:
-        run.client.log_text(run.run_id, text, "traceback.txt")
-        run.client.set_tag(run.run_id, ERROR, f"{type(exc).__name__}: {first}"[:_MAX_ERROR_TAG])
-    except Exception:
-        logger.warning("Could not record the failure of run %s", run.run_id, exc_info=True)
 
 
 def _save_notebook(run: ActiveRun) -> None:

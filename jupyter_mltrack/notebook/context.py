@@ -18,7 +18,13 @@ from jupyter_mltrack.entities import SourceType
 from jupyter_mltrack.tracking import tags as t
 from jupyter_mltrack.tracking.context import RunContextProvider
 
-__all__ = ["ENV_NOTEBOOK_PATH", "ENV_PAPERMILL_INPUT", "NotebookContextProvider", "notebook_path"]
+__all__ = [
+    "ENV_NOTEBOOK_PATH",
+    "ENV_PAPERMILL_INPUT",
+    "NotebookContextProvider",
+    "kernel_id",
+    "notebook_path",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +33,8 @@ ENV_PAPERMILL_INPUT = "PAPERMILL_INPUT_PATH"
 _SERVER_TIMEOUT = 1.0
 
 
-def _kernel_id() -> str | None:
+def kernel_id() -> str | None:
+    """Return this kernel's id (from its connection file name), or None outside a kernel."""
     try:
         from ipykernel.connect import get_connection_file
 
@@ -68,11 +75,11 @@ def _cheap_path(user_ns: dict[str, Any] | None) -> str | None:
 
 
 def _server_lookup() -> str | None:
-    kernel_id = _kernel_id()
-    if kernel_id is None:
+    own_id = kernel_id()
+    if own_id is None:
         return None
     try:
-        found = _from_server(kernel_id)
+        found = _from_server(own_id)
     except Exception:
         logger.debug("Jupyter sessions lookup failed", exc_info=True)
         return None

@@ -7,6 +7,7 @@ one-line message and never a traceback from inside the library.
 from __future__ import annotations
 
 import html
+import re
 import shlex
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -21,7 +22,9 @@ __all__ = ["USAGE", "mltrack_magic", "register_line_magic"]
 USAGE = """\
 %mltrack status               tracking URI, current experiment and active runs
 %mltrack experiment [NAME]    show or set the experiment new runs go to (created if missing)
-%mltrack runs [FILTER]        table of the current experiment's runs, e.g. metrics.acc > 0.9
+%mltrack runs [--experiment NAME] [FILTER]
+                              the newest runs of the last %%track cell's experiment (else the
+                              current one), e.g. %mltrack runs metrics.acc > 0.9
 %mltrack show RUN_ID          a run's info, params, metrics and tags
 %mltrack uri [URI]            show or set the tracking URI
 %mltrack config [KEY=VALUE]   show or change settings: save_notebook, live, autolog, quiet
@@ -29,7 +32,7 @@ USAGE = """\
                               experiments, runs and models in tabs (ipywidgets)
 %mltrack help                 this message"""
 
-_RUN_COLUMNS = ("run_id", "run_name", "status", "start_time", "end_time")
+_MAX_RUNS = 50
 
 
 def register_line_magic(ipython: InteractiveShell) -> None:
@@ -117,15 +120,73 @@ def _experiment(args: list[str], _raw: str) -> None:
     _show_text(f"experiment: {experiment.name} (id {experiment.experiment_id})")
 
 
-def _runs(_args: list[str], raw: str) -> None:
-    import jupyter_mltrack as mlt
+def _runs(args: list[str], raw: str) -> None:
+    from jupyter_mltrack.notebook.runs_html import RunsListing, runs_html, runs_text
 
-    frame: Any = mlt.search_runs(filter_string=raw, order_by=["start_time DESC"])
-    if len(frame) == 0:
-        _show_text("no runs" + (f" match {raw!r}" if raw else " in this experiment"))
+    experiment_name, filter_string = _runs_args(args, raw)
+    client, experiment = _runs_experiment(experiment_name)
+    found = client.search_runs(
+        [experiment.experiment_id],
+        filter_string,
+        max_results=_MAX_RUNS + 1,
+        order_by=["start_time DESC"],
+    )
+    listing = RunsListing(
+        experiment_name=experiment.name,
+        experiment_id=experiment.experiment_id,
+        runs=list(found)[:_MAX_RUNS],
+        filter_string=filter_string,
+        truncated=len(found) > _MAX_RUNS,
+    )
+    if not listing.runs:
+        where = f" match {filter_string!r}" if filter_string else ""
+        _show_text(f"no runs{where} in experiment '{experiment.name}'")
         return
-    metric_cols = [c for c in frame.columns if c.startswith(("metrics.", "params."))]
-    _display(frame[[c for c in _RUN_COLUMNS if c in frame.columns] + metric_cols])
+    _display({"text/plain": runs_text(listing), "text/html": runs_html(listing)}, raw=True)
+
+
+_EXPERIMENT_OPTION = re.compile(r"""^--experiment\s+(?:'([^']*)'|"([^"]*)"|(\S+))\s*(.*)$""", re.S)
+
+
+def _runs_args(args: list[str], raw: str) -> tuple[str | None, str]:
+    """Split ``[--experiment NAME] [FILTER]``; the filter is the rest of the raw line."""
+    if not args or args[0] != "--experiment":
+        return None, raw
+    match = _EXPERIMENT_OPTION.match(raw)
+    if match is None:
+        raise _usage_error("runs --experiment takes a NAME, e.g. %mltrack runs --experiment churn")
+    single, double, bare, rest = match.groups()
+    return next(v for v in (single, double, bare) if v is not None), rest.strip()
+
+
+def _runs_experiment(name: str | None) -> tuple[Any, Any]:
+    """The experiment to list: the one named, else the last ``%%track`` cell's, else current."""
+    import jupyter_mltrack as mlt
+    from jupyter_mltrack.errors import ExperimentNotFound
+    from jupyter_mltrack.tracking.fluent_experiments import current_experiment_id
+
+    client = mlt.TrackingClient()
+    if name is not None:
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            raise _usage_error(f"runs: no experiment named {name!r}")
+        return client, experiment
+    tracked = _last_tracked_experiment()
+    if tracked is not None:
+        try:
+            return client, client.get_experiment(tracked)
+        except ExperimentNotFound:
+            pass  # another store since, or deleted: fall back to the current experiment
+    return client, client.get_experiment(current_experiment_id(client))
+
+
+def _last_tracked_experiment() -> str | None:
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    magics = shell.magics_manager.registry.get("TrackMagics") if shell is not None else None
+    tracker = getattr(magics, "tracker", None)
+    return getattr(tracker, "last_experiment_id", None)
 
 
 def _show(args: list[str], _raw: str) -> None:

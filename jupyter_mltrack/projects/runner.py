@@ -81,6 +81,7 @@ def run(
     parent_run_id: str | None = None,
     tags: Mapping[str, str] | None = None,
     kernels: KernelPool | None = None,
+    tracking_uri: str | None = None,
 ) -> Run:
     """Execute ``entry_point`` of the project at ``uri`` as a new PROJECT run; return the run.
 
@@ -99,6 +100,7 @@ def run(
         tags: Extra tags for the run.
         kernels: Where the kernel comes from (a sweep worker's pool keeps the next one
             pre-started); default a fresh kernel for this run.
+        tracking_uri: The store of the run; default the current tracking URI.
 
     Raises:
         InvalidParameterError: Unknown entry point or parameter, or a value of the wrong type
@@ -116,7 +118,7 @@ def run(
     spec = load_project(uri)
     entry = spec.entry_point(_entry_name(spec, entry_point))
     values = validate_parameters(entry, parameters or {})
-    client = TrackingClient()
+    client = TrackingClient(tracking_uri)
     papermill = _import_papermill()
     # The declared types let a re-run from the stored notebook alone validate as this run did.
     types = json.dumps({name: p.type for name, p in entry.parameters.items()}, sort_keys=True)

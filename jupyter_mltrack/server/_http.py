@@ -21,6 +21,8 @@ from starlette.responses import Response
 
 from jupyter_mltrack.entities import float_to_json
 from jupyter_mltrack.errors import InvalidParameterError, MltrackError, RequestTooLarge
+from jupyter_mltrack.server._wording import invalid_type as _invalid
+from jupyter_mltrack.server._wording import invalid_value
 from jupyter_mltrack.store.search import decode_page_token, encode_page_token
 
 if TYPE_CHECKING:
@@ -37,9 +39,11 @@ __all__ = [
     "get_float",
     "get_int",
     "get_list",
+    "get_max_results",
     "get_page_token",
     "get_str",
     "get_tags",
+    "invalid_value",
     "json_body",
     "ok",
     "page_token_decode",
@@ -171,14 +175,28 @@ def _missing(name: str) -> InvalidParameterError:
     )
 
 
-def _invalid(name: str, value: object, expected: str) -> InvalidParameterError:
-    shown = repr(value)
-    if len(shown) > 100:
-        shown = shown[:100] + "..."
-    return InvalidParameterError(
-        f"Invalid value {shown} for parameter '{name}' supplied: expected {expected}, "
-        f"got {type(value).__name__}"
-    )
+def get_max_results(
+    msg: Mapping[str, Any], default: int, limit: int, *, store_worded: bool = False
+) -> int:
+    """Return ``max_results`` (``default`` if absent), refusing values over MLflow's ``limit``
+    with MLflow's words (a positive number is required, as MLflow's stores do).
+
+    Args:
+        store_worded: Say "It must be at most N" as MLflow's store does for experiments, rather
+            than its request validator's type hint.
+    """
+    value = get_int(msg, "max_results", required=False, default=default)
+    if value > limit:
+        if store_worded:
+            raise InvalidParameterError(
+                f"{invalid_value('max_results', value)}. It must be at most {limit}"
+            )
+        raise _invalid("max_results", msg.get("max_results"))
+    if value < 1:
+        raise InvalidParameterError(
+            f"{invalid_value('max_results', value)}. It must be a positive integer"
+        )
+    return value
 
 
 def _field(msg: Mapping[str, Any], name: str, required: bool) -> Any:
@@ -237,7 +255,7 @@ def get_int(
     else:
         raise _invalid(name, value, "an integer")
     if not INT64_MIN <= number <= INT64_MAX:
-        raise _invalid(name, value, "an integer that fits in int64")
+        raise InvalidParameterError(f"{invalid_value(name, value)}: it does not fit in int64")
     return number  # type: ignore[no-any-return]
 
 

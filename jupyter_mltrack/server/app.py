@@ -66,14 +66,22 @@ def route_modules() -> list[Any]:
     ]
 
 
-def open_server_store(uri: str) -> SqlStore:
-    """Open a database store for the server: new experiments get ``mlflow-artifacts:/<id>``.
+def open_server_store(uri: str, default_artifact_root: str | None = None) -> SqlStore:
+    """Open a database store for the server: new experiments get ``<root>/<id>``.
+
+    Args:
+        uri: The database URI.
+        default_artifact_root: Where new experiments' artifacts go, used by clients directly
+            (``s3://bucket/mlruns``, an absolute path every client can reach); None means
+            ``mlflow-artifacts:/``, i.e. through the server's artifact proxy.
 
     A store that already exists keeps the artifact locations its experiments were created with.
     """
+    from jupyter_mltrack.server.locations import absolute_if_local
     from jupyter_mltrack.store.sql.store import SqlStore
 
-    return SqlStore(uri, default_artifact_root=SERVER_ARTIFACT_ROOT)
+    root = absolute_if_local(default_artifact_root) if default_artifact_root else None
+    return SqlStore(uri, default_artifact_root=root or SERVER_ARTIFACT_ROOT)
 
 
 def create_app(

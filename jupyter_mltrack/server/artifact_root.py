@@ -48,12 +48,14 @@ def safe_relative_path(path: str, *, raw: str | None = None, allow_root: bool = 
     Args:
         path: The decoded path, e.g. ``1/<run_id>/artifacts/model/MLmodel``.
         raw: The path as it was on the wire (still percent-encoded), if known.
-        allow_root: Accept ``""`` (the destination itself) and one trailing ``/``, for listings.
+        allow_root: For listings: accept ``""`` (the destination itself), a trailing ``/`` and
+            ``.`` segments meaning "this folder" (MLflow clients list ``<run>/artifacts/.``);
+            ``..`` stays refused.
     """
     if raw is not None and _ENCODED.search(raw):
         raise _unsafe(path, "percent-encoded '.', '/', '\\' or '%' are not allowed")
     if allow_root:
-        path = path.removesuffix("/")
+        path = "/".join(s for s in path.removesuffix("/").split("/") if s != ".")
         if not path:
             return ""
     if not path:

@@ -15,6 +15,7 @@ variable                                   meaning (default)
 =========================================  =============================================
 ``MLTRACK_SERVER_BACKEND_STORE_URI``       database URI (``sqlite:///./mltrack/mltrack.db``)
 ``MLTRACK_SERVER_ARTIFACTS_DESTINATION``   artifact folder or URI (see :func:`default_artifacts_destination`)
+``MLTRACK_SERVER_DEFAULT_ARTIFACT_ROOT``   new experiments' ``<root>/<id>``, used directly (unset: proxied)
 ``MLTRACK_SERVER_AUTH``                    ``true`` to require users or tokens (``false``)
 ``MLTRACK_SERVER_MAX_UPLOAD_MB``           largest artifact upload in MiB (``1024``)
 ``MLTRACK_SERVER_AUTH_CACHE_SECONDS``      how long verified credentials are trusted (``10``)
@@ -93,6 +94,7 @@ class ServerSettings:
 
     backend_store_uri: str
     artifacts_destination: str
+    default_artifact_root: str | None = None
     auth: bool = False
     max_upload_mb: float = 1024
     auth_cache_seconds: float = 10.0
@@ -103,11 +105,13 @@ class ServerSettings:
         *,
         backend_store_uri: str | None = None,
         artifacts_destination: str | None = None,
+        default_artifact_root: str | None = None,
         auth: bool = False,
         max_upload_mb: float = 1024,
         auth_cache_seconds: float = 10.0,
     ) -> ServerSettings:
         """Fill in the defaults for anything not given."""
+        from jupyter_mltrack.server.locations import absolute_if_local
         from jupyter_mltrack.tracking.uri import normalize_tracking_uri
 
         uri = normalize_tracking_uri(backend_store_uri or default_backend_store_uri())
@@ -122,6 +126,9 @@ class ServerSettings:
         return cls(
             backend_store_uri=uri,
             artifacts_destination=destination,
+            default_artifact_root=(
+                absolute_if_local(default_artifact_root) if default_artifact_root else None
+            ),
             auth=auth,
             max_upload_mb=max_upload_mb,
             auth_cache_seconds=auth_cache_seconds,
@@ -138,6 +145,7 @@ class ServerSettings:
         return cls.resolve(
             backend_store_uri=get("BACKEND_STORE_URI"),
             artifacts_destination=get("ARTIFACTS_DESTINATION"),
+            default_artifact_root=get("DEFAULT_ARTIFACT_ROOT"),
             auth=_flag(ENV_PREFIX + "AUTH", get("AUTH") or ""),
             max_upload_mb=_number(ENV_PREFIX + "MAX_UPLOAD_MB", get("MAX_UPLOAD_MB") or "1024"),
             auth_cache_seconds=_number(
@@ -150,6 +158,7 @@ class ServerSettings:
         return {
             ENV_PREFIX + "BACKEND_STORE_URI": self.backend_store_uri,
             ENV_PREFIX + "ARTIFACTS_DESTINATION": self.artifacts_destination,
+            ENV_PREFIX + "DEFAULT_ARTIFACT_ROOT": self.default_artifact_root or "",
             ENV_PREFIX + "AUTH": "true" if self.auth else "false",
             ENV_PREFIX + "MAX_UPLOAD_MB": repr(self.max_upload_mb),
             ENV_PREFIX + "AUTH_CACHE_SECONDS": repr(self.auth_cache_seconds),
@@ -164,7 +173,7 @@ def prepare_database(settings: ServerSettings) -> SqlStore:
     """
     from jupyter_mltrack.server.app import open_server_store
 
-    store = open_server_store(settings.backend_store_uri)
+    store = open_server_store(settings.backend_store_uri, settings.default_artifact_root)
     if settings.auth:
         from jupyter_mltrack.server.auth import AuthStore
 

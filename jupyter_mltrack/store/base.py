@@ -91,6 +91,10 @@ class TrackingStore(ABC):
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
         """Set (or overwrite) an experiment tag."""
 
+    @abstractmethod
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Delete an experiment tag; :class:`NotFoundError` if the experiment has no such tag."""
+
     # -- runs ----------------------------------------------------------------------------------
     @abstractmethod
     def create_run(
@@ -270,6 +274,36 @@ class TrackingStore(ABC):
             if not token:
                 break
         return runs_to_frame(runs)
+
+    def import_runs(self, runs: Sequence[Run]) -> list[str]:
+        """Store whole runs at once: the bulk path for imports and large benchmark stores.
+
+        Each run keeps its info (experiment, name, user, status, times; an empty
+        ``artifact_uri`` gets the experiment's default) and its data: every metric becomes one
+        point at step 0 and the run's start time, params and tags as given. The experiments must
+        exist and be active. Returns the stored runs' ids in order: SQL stores keep the given
+        (new, 32-character) ids and write all runs in one transaction; this default creates the
+        runs one by one and lets the store choose ids (a tracking server assigns its own).
+        """
+        run_ids = []
+        for run in runs:
+            info, data = run.info, run.data
+            run_id = self.create_run(
+                experiment_id=info.experiment_id,
+                user_id=info.user_id,
+                start_time=info.start_time,
+                tags=data.tags,
+                run_name=info.run_name,
+                status=info.status,
+            ).info.run_id
+            start = info.start_time
+            metrics = [Metric(key=k, value=v, timestamp=start) for k, v in data.metrics.items()]
+            params = [Param(key=k, value=v) for k, v in data.params.items()]
+            self.log_batch(run_id, metrics=metrics, params=params)
+            if info.end_time is not None:
+                self.update_run_info(run_id, end_time=info.end_time)
+            run_ids.append(run_id)
+        return run_ids
 
     def close(self) -> None:  # noqa: B027 - optional hook, most stores hold nothing to close
         """Release connections; the store must not be used afterwards."""

@@ -55,12 +55,21 @@ def build_frame(
     tags: Mapping[str, Sequence[str | None]],
 ) -> pd.DataFrame:
     """Assemble the DataFrame from the fixed attributes and per-key aligned value columns."""
+    base = {name: [row[i] for row in infos] for i, name in enumerate(BASE_COLUMNS)}
+    return build_frame_from_columns(base, metrics, params, tags)
+
+
+def build_frame_from_columns(
+    base: Mapping[str, Sequence[Any]],
+    metrics: Mapping[str, Sequence[float]],
+    params: Mapping[str, Sequence[str | None]],
+    tags: Mapping[str, Sequence[str | None]],
+) -> pd.DataFrame:
+    """Assemble the DataFrame from the :data:`BASE_COLUMNS` columns and per-key value columns."""
     import numpy as np
     import pandas as pd
 
-    columns: dict[str, Any] = {
-        name: [row[i] for row in infos] for i, name in enumerate(BASE_COLUMNS)
-    }
+    columns: dict[str, Any] = {name: base[name] for name in BASE_COLUMNS}
     for field in ("start_time", "end_time"):
         millis = np.array([math.nan if v is None else v for v in columns[field]], dtype="float64")
         columns[field] = pd.to_datetime(millis, unit="ms", utc=True)

@@ -34,8 +34,8 @@ class LoggedModelStore(ABC):
     ) -> LoggedModel:
         """Create a ``PENDING`` logged model in an active experiment and return it.
 
-        Without ``name`` the model gets a generated one. ``source_run_id``, if given, must name
-        an existing run.
+        Without ``name`` the model gets a generated one. ``source_run_id`` is recorded as given
+        (as MLflow does: the run may live in another store).
         """
 
     @abstractmethod
@@ -53,6 +53,18 @@ class LoggedModelStore(ABC):
     @abstractmethod
     def delete_logged_model_tag(self, model_id: str, key: str) -> None:
         """Delete a tag of a logged model; raise NotFoundError if the model has no such tag."""
+
+    @abstractmethod
+    def log_logged_model_params(self, model_id: str, params: Mapping[str, str]) -> None:
+        """Add params to a logged model (a param keeps its first value, as a run's does)."""
+
+    @abstractmethod
+    def delete_logged_model(self, model_id: str) -> None:
+        """Delete a logged model with its tags and params (its artifacts stay where they are).
+
+        Runs forget that they produced or consumed it; registered versions made from it keep
+        their copy. Raises NotFoundError for an unknown id.
+        """
 
     @abstractmethod
     def search_logged_models(

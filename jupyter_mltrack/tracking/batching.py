@@ -11,9 +11,14 @@ When data is written:
 - as soon as ``threshold`` points (10,000) are pending;
 - on :meth:`MetricBatcher.flush` (``flush()``, ``end_run``, param/tag writes, interpreter exit).
 
+A write takes everything pending, up to ``chunk`` points (50,000) per store transaction: when the
+caller logs faster than the store writes, transactions grow and their fixed costs (the commit,
+one latest-value update per key) are shared by more points.
+
 Back-pressure: when ``max_pending`` points (100,000, about 20 MB) are waiting, the logging thread
-writes them itself (waiting for the writer if it is mid-write), so memory stays bounded however
-fast the caller logs.
+waits until the writer thread has taken some (or, with no writer thread, writes them itself), so
+memory stays bounded however fast the caller logs. Waiting rather than writing keeps the two
+threads overlapping: the store's work releases the GIL, so logging goes on meanwhile.
 
 Every write pops and writes under one lock, so ``flush()`` returns only when every point appended
 before it is stored. A failed write is kept and raised as :class:`StoreError` (chained to the cause)
@@ -26,6 +31,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 import weakref
 from collections import deque
 from typing import TYPE_CHECKING
@@ -38,6 +44,9 @@ if TYPE_CHECKING:
 __all__ = ["BATCHER", "MetricBatcher"]
 
 logger = logging.getLogger(__name__)
+
+#: How often a logging thread held up by back-pressure looks for room in the buffer.
+_ROOM_POLL_S = 0.0005
 
 # (store, run_id, key, value, timestamp, step)
 _Item = tuple["TrackingStore", str, str, float, int, int]
@@ -52,7 +61,7 @@ class MetricBatcher:
         interval: float = 0.5,
         threshold: int = 10_000,
         max_pending: int = 100_000,
-        chunk: int = 10_000,
+        chunk: int = 50_000,
     ) -> None:
         self.interval = interval
         self.threshold = threshold
@@ -93,8 +102,15 @@ class MetricBatcher:
         if self._idle or len(queue) >= self.threshold:
             self._signal()
 
+    def add_many(self, store: TrackingStore, run_id: str, points: list[MetricPoint]) -> None:
+        """Buffer validated ``(key, value, timestamp, step)`` points of one run at once."""
+        queue = self._queue
+        queue.extend([(store, run_id, k, v, t, s) for k, v, t, s in points])
+        if self._idle or len(queue) >= self.threshold:
+            self._signal()
+
     def _signal(self) -> None:
-        if len(self._queue) >= self.max_pending or self._closed:
+        if self._closed or (len(self._queue) >= self.max_pending and not self._wait_for_room()):
             self.flush()
             return
         # Set before (re)starting the thread, so a fresh writer starts its gathering wait
@@ -104,6 +120,20 @@ class MetricBatcher:
         thread = self._thread
         if thread is None or not thread.is_alive():
             self._start()
+
+    def _wait_for_room(self) -> bool:
+        """Let the writer thread take points until fewer than ``max_pending`` wait.
+
+        Returns False (the caller then writes itself) if there is no live writer thread.
+        """
+        while len(self._queue) >= self.max_pending:
+            thread = self._thread
+            if thread is None or not thread.is_alive() or self._closed:
+                return False
+            self._idle = False
+            self._wake.set()
+            time.sleep(_ROOM_POLL_S)
+        return True
 
     def pending(self) -> int:
         """Return how many points wait to be written."""
@@ -126,11 +156,15 @@ class MetricBatcher:
 
     def _write(self, items: list[_Item]) -> None:
         groups: dict[tuple[int, str], tuple[TrackingStore, list[MetricPoint]]] = {}
+        last_store, last_run, append = None, None, None
         for store, run_id, key, value, timestamp, step in items:
-            group = groups.get((id(store), run_id))
-            if group is None:
-                group = groups[(id(store), run_id)] = (store, [])
-            group[1].append((key, value, timestamp, step))
+            # Points come in long runs of one (store, run): look the group up only on a change.
+            if store is not last_store or run_id is not last_run:
+                group = groups.get((id(store), run_id))
+                if group is None:
+                    group = groups[(id(store), run_id)] = (store, [])
+                last_store, last_run, append = store, run_id, group[1].append
+            append((key, value, timestamp, step))  # type: ignore[misc]
         for (_, run_id), (store, points) in groups.items():
             try:
                 store.log_metric_points(run_id, points)

@@ -39,6 +39,7 @@ from jupyter_mltrack.tracking.client_checks import (
     check_max_results,
     check_run_id,
     checked_metric,
+    checked_points,
     unique_params,
 )
 from jupyter_mltrack.tracking.client_history import HistoryMethods
@@ -168,6 +169,14 @@ class TrackingClient(ArtifactMethods, HistoryMethods):
         self.store.set_experiment_tag(
             check_experiment_id(experiment_id), key, validate_tag_value(key, value)
         )
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        """Delete a tag of an experiment (:class:`NotFoundError` if it has no such tag).
+
+        Example:
+            >>> client.delete_experiment_tag(exp_id, "owner")  # doctest: +SKIP
+        """
+        self.store.delete_experiment_tag(check_experiment_id(experiment_id), key)
 
     # -- runs -------------------------------------------------------------------------------------
     def create_run(
@@ -377,13 +386,15 @@ class TrackingClient(ArtifactMethods, HistoryMethods):
             ...     params=[Param(key="depth", value="4")],
             ... )
         """
-        checked_metrics = [checked_metric(m.key, m.value, m.timestamp, m.step) for m in metrics]
+        points = checked_points(metrics)
         checked_params = unique_params(params)
         checked_tags = [
             RunTag(key=validate_key("Tag", tag.key), value=validate_tag_value(tag.key, tag.value))
             for tag in tags
         ]
-        if checked_metrics or checked_params or checked_tags:
-            self.store.log_batch(
-                check_run_id(run_id), checked_metrics, checked_params, checked_tags
-            )
+        if not (checked_params or checked_tags):  # metrics only: no entity per point
+            if points:
+                self.store.log_metric_points(check_run_id(run_id), points)
+            return
+        checked_metrics = [Metric(key=k, value=v, timestamp=t, step=s) for k, v, t, s in points]
+        self.store.log_batch(check_run_id(run_id), checked_metrics, checked_params, checked_tags)

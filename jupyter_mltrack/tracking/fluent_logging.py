@@ -24,6 +24,7 @@ from jupyter_mltrack.tracking import listeners
 from jupyter_mltrack.tracking import tags as t
 from jupyter_mltrack.tracking.active import ActiveRun, current_run
 from jupyter_mltrack.tracking.batching import BATCHER
+from jupyter_mltrack.tracking.client_checks import mapping_points
 from jupyter_mltrack.tracking.fluent import raise_writer_error as _raise_writer_error
 from jupyter_mltrack.tracking.fluent import start_run
 
@@ -87,19 +88,16 @@ def log_metrics(
     _raise_writer_error()
     run = current_run() or start_run()
     when = time_ns() // 1_000_000 if timestamp is None else validate_timestamp("metrics", timestamp)
-    points = []
-    for raw_key, value in metrics.items():
-        key = validate_key("Metric", raw_key)
-        step_ = 0 if step is None else validate_step(key, step)
-        points.append((key, validate_metric_value(key, value), when, step_))
+    # One step and timestamp for all keys: checked once, then the keys and values in bulk.
+    step_ = 0 if step is None else validate_step(next(iter(metrics), "metrics"), step)
+    points = mapping_points(metrics, when, step_)
     if listeners.LISTENERS:
-        for key, number, _, step_ in points:
+        for key, number, _, _ in points:
             listeners.notify(run.run_id, "metric", (key, number, step_, when))
     if synchronous or (synchronous is None and not run.async_logging):
         _write_metrics(run, points)
-        return
-    for key, number, _, step_ in points:
-        BATCHER.add(run.store, run.run_id, key, number, when, step_)
+    elif points:
+        BATCHER.add_many(run.store, run.run_id, points)
 
 
 def log_param(key: str, value: object) -> None:

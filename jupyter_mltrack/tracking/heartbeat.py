@@ -23,6 +23,7 @@ __all__ = [
     "ENV_INTERVAL",
     "HEARTBEAT",
     "KERNEL_HOST",
+    "KERNEL_ID",
     "KERNEL_PID",
     "KILLED_REASON",
     "Heartbeat",
@@ -35,6 +36,8 @@ logger = logging.getLogger(__name__)
 HEARTBEAT = "mltrack.heartbeat"
 KERNEL_PID = "mltrack.kernel.pid"
 KERNEL_HOST = "mltrack.kernel.host"
+#: The Jupyter kernel id (written by ``%%track``); the Lab extension finds a kernel's run by it.
+KERNEL_ID = "mltrack.kernel.id"
 KILLED_REASON = "mltrack.killedReason"
 ENV_INTERVAL = "MLTRACK_HEARTBEAT_INTERVAL"
 DEFAULT_INTERVAL = 30.0

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from jupyter_mltrack.widgets.dashboard import Dashboard
     from jupyter_mltrack.widgets.experiments import ExperimentsList
     from jupyter_mltrack.widgets.metric_plot import MetricPlot
+    from jupyter_mltrack.widgets.overview import ExperimentOverview
     from jupyter_mltrack.widgets.registry_panel import RegistryPanel
     from jupyter_mltrack.widgets.run_view import RunView
     from jupyter_mltrack.widgets.runs_table import RunsTable
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ArtifactBrowser",
     "Dashboard",
+    "ExperimentOverview",
     "ExperimentsList",
     "MetricPlot",
     "RegistryPanel",
@@ -41,6 +43,7 @@ __all__ = [
 _EXPORTS = {
     "ArtifactBrowser": "artifacts",
     "Dashboard": "dashboard",
+    "ExperimentOverview": "overview",
     "ExperimentsList": "experiments",
     "MetricPlot": "metric_plot",
     "RegistryPanel": "registry_panel",

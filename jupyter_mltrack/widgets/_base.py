@@ -20,6 +20,7 @@ import ipywidgets
 
 from jupyter_mltrack.errors import MltrackError
 from jupyter_mltrack.widgets._app_mode import app_mode
+from jupyter_mltrack.widgets._theme import ERROR_COLOR, MUTED_COLOR, style_html
 
 if TYPE_CHECKING:
     from jupyter_mltrack.registry.client import RegistryClient
@@ -37,6 +38,7 @@ __all__ = [
     "resolve_clients",
     "resolve_registry",
     "resolve_tracking",
+    "theme_style",
 ]
 
 logger = logging.getLogger(__name__)
@@ -206,18 +208,18 @@ class Notice:
     def _show(self, kind: str, message: str, color: str) -> None:
         self.kind, self.message = kind, message
         self.widget.value = (
-            f'<div class="mltrack-notice-{kind}" style="color:{color};padding:2px 4px">'
-            f"{html.escape(message)}</div>"
+            f'<div class="mltrack-notice-{kind}" style="color:{color};padding:2px 4px;'
+            f'white-space:normal;overflow-wrap:anywhere">{html.escape(message)}</div>'
         )
         self.widget.layout.display = None
 
     def error(self, message: str) -> None:
-        """Show an error message (red)."""
-        self._show("error", message, "#b00020")
+        """Show an error message (the theme's error colour)."""
+        self._show("error", message, ERROR_COLOR)
 
     def info(self, message: str) -> None:
-        """Show an informational message (grey), e.g. "No runs yet"."""
-        self._show("info", message, "#555")
+        """Show an informational message (the theme's muted text colour), e.g. "No runs yet"."""
+        self._show("info", message, MUTED_COLOR)
 
     def clear(self) -> None:
         """Hide the message."""
@@ -249,12 +251,26 @@ def reporting(
             raise
 
 
+def theme_style() -> ipywidgets.HTML:
+    """A hidden ``HTML`` holding the shared stylesheet (:data:`~._theme.THEME_CSS`).
+
+    ipywidgets has no other way to ship CSS to Voila, Notebook 7 and VS Code alike; a ``<style>``
+    applies wherever it sits in the page, even inside an element that is not displayed. Each
+    widget carries its own copy (about 2 KB), so closing one never unstyles another.
+    """
+    style = ipywidgets.HTML(value=style_html(), layout=ipywidgets.Layout(display="none"))
+    style.add_class("mltrack-style")
+    return style
+
+
 class TrackedWidget(ipywidgets.VBox):  # type: ignore[misc]
     """Base class of the widgets: clients, a notice line, a refresh button and a body.
 
-    Subclasses set ``css_name`` (the root gets the CSS class ``mltrack-<css_name>``), put their
-    controls into ``self.toolbar`` / ``self.body`` and implement :meth:`_build`, which reloads
-    from the store. They call ``self.refresh()`` at the end of their ``__init__``.
+    Every widget's root carries the CSS classes ``mltrack-widget`` (the scope of the shared
+    theme CSS, shipped in a hidden ``<style>`` at the start of the toolbar) and
+    ``mltrack-<css_name>``. Subclasses set ``css_name``, put their controls into
+    ``self.toolbar`` / ``self.body`` and implement :meth:`_build`, which reloads from the store.
+    They call ``self.refresh()`` at the end of their ``__init__``.
 
     The clients are resolved on first use, inside :meth:`refresh`, so a store that is down when
     the widget is created shows a message and a later refresh can still succeed.
@@ -279,10 +295,12 @@ class TrackedWidget(ipywidgets.VBox):  # type: ignore[misc]
         )
         self.refresh_button.add_class("mltrack-refresh")
         self.refresh_button.on_click(lambda _button: self.refresh())
-        self.toolbar = ipywidgets.HBox([self.refresh_button])
+        self.theme_style = theme_style()
+        self.toolbar = ipywidgets.HBox([self.theme_style, self.refresh_button])
         self.toolbar.add_class("mltrack-toolbar")
         self.body = ipywidgets.VBox()
         super().__init__(children=[self.toolbar, self.notice.widget, self.body], **kwargs)
+        self.add_class("mltrack-widget")
         self.add_class(f"mltrack-{self.css_name}")
         self._client_args = (client, tracking_uri, registry)
         self._tracking: TrackingClient | None = client

@@ -8,14 +8,19 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from jupyter_mltrack.entities import Run
-from jupyter_mltrack.widgets._labels import format_value
+from jupyter_mltrack.widgets._direction import Direction, metric_sense
 
 __all__ = [
     "DIFF_STYLE",
+    "DIGITS",
     "MetricCell",
+    "Verdict",
+    "axis_choices",
     "differs",
+    "format_number",
     "metric_rows",
     "metric_table_html",
     "param_rows",
@@ -24,23 +29,30 @@ __all__ = [
     "source_diff_html",
 ]
 
+Verdict = Literal["better", "worse", "neutral"]
+DIGITS = 4
+"""Significant digits of the metric values in the comparison (the full value is the tooltip)."""
+
 _TABLE = (
     'style="border-collapse:collapse;font-size:12px;margin:4px 0" '
     'class="mltrack-compare-table {cls}"'
 )
 # HtmlDiff's "next change" links jump around the page; the changes are few and visible anyway.
 _NAV_LINK = re.compile(r'<a href="#difflib_[^"]*">[^<]*</a>')
-_MISSING = '<span style="color:#aaa">—</span>'
-_TH = 'style="text-align:left;padding:2px 8px;border-bottom:1px solid #ccc"'
-_TD = 'style="padding:2px 8px;border-bottom:1px solid #eee"'
+_MISSING = '<span style="color:var(--jp-ui-font-color3,#aaa)">—</span>'
+_TH = 'style="text-align:left;padding:2px 8px;border-bottom:1px solid var(--jp-border-color1,#ccc)"'
+_TD = 'style="padding:2px 8px;border-bottom:1px solid var(--jp-border-color2,#eee)"'
+# Translucent highlights read on the light and the dark JupyterLab theme alike.
+_DIFFERS = ";background:rgba(255,193,7,.18)"
 DIFF_STYLE = """<style>
 .mltrack-diff table.diff {font-family:monospace;font-size:12px;border-collapse:collapse}
-.mltrack-diff .diff_header {background:#f0f0f0;color:#888;padding:0 4px}
+.mltrack-diff .diff_header {background:rgba(128,128,128,.15);color:var(--jp-ui-font-color2,#888);
+  padding:0 4px}
 .mltrack-diff td.diff_header {text-align:right}
-.mltrack-diff .diff_next {background:#f0f0f0}
-.mltrack-diff .diff_add {background:#d4f8d4}
-.mltrack-diff .diff_chg {background:#fff3b0}
-.mltrack-diff .diff_sub {background:#ffd6d6}
+.mltrack-diff .diff_next {background:rgba(128,128,128,.15)}
+.mltrack-diff .diff_add {background:rgba(46,160,67,.25)}
+.mltrack-diff .diff_chg {background:rgba(255,193,7,.3)}
+.mltrack-diff .diff_sub {background:rgba(229,57,53,.25)}
 .mltrack-diff td {padding:0 4px;white-space:pre}
 </style>"""
 
@@ -61,30 +73,69 @@ def param_rows(
 
 @dataclass(frozen=True, slots=True)
 class MetricCell:
-    """A run's last value of a metric and its difference to the baseline run's."""
+    """A run's last value of a metric and its difference to the baseline run's.
+
+    ``verdict`` judges the change: ``"better"``, ``"worse"``, ``"neutral"`` (a metric with no
+    good direction, such as ``example_count``), or None when no change is shown (the baseline
+    itself, a missing value, or a difference too small to see at the shown precision).
+    """
 
     value: float | None
     delta: float | None = None
     relative: float | None = None  # delta / |baseline|, when the baseline is not 0
+    verdict: Verdict | None = None
 
 
-def metric_rows(runs: Sequence[Run], baseline_id: str | None) -> list[tuple[str, list[MetricCell]]]:
-    """``(metric key, cell per run)`` with deltas against the baseline run (None: no deltas)."""
+def metric_rows(
+    runs: Sequence[Run],
+    baseline_id: str | None,
+    *,
+    senses: Mapping[str, Direction | None] | None = None,
+    digits: int = DIGITS,
+) -> list[tuple[str, list[MetricCell]]]:
+    """``(metric key, cell per run)`` with deltas against the baseline run (None: no deltas).
+
+    Args:
+        runs: The runs, in column order.
+        baseline_id: The run the others are compared with.
+        senses: Metric key -> ``"min"``/``"max"``/None (neutral); keys not in it are judged by
+            :func:`~jupyter_mltrack.widgets._direction.metric_sense`.
+        digits: Significant digits shown; a change that does not show at this precision is
+            noise and gets no delta.
+    """
     keys = sorted({k for r in runs for k in r.data.metrics})
     base = next((r for r in runs if r.info.run_id == baseline_id), None)
     rows = []
     for key in keys:
         ref = base.data.metrics.get(key) if base is not None else None
+        sense = senses[key] if senses is not None and key in senses else metric_sense(key)
         cells = []
         for run in runs:
             value = run.data.metrics.get(key)
             if value is None or ref is None or run is base or not _finite(value, ref):
                 cells.append(MetricCell(value))
-                continue
-            delta = value - ref
-            cells.append(MetricCell(value, delta, delta / abs(ref) if ref else None))
+            elif format_number(value, digits) == format_number(ref, digits):
+                cells.append(MetricCell(value))  # noise at the shown precision
+            else:
+                delta = value - ref
+                relative = delta / abs(ref) if ref else None
+                cells.append(MetricCell(value, delta, relative, _verdict(delta, sense)))
         rows.append((key, cells))
     return rows
+
+
+def _verdict(delta: float, sense: Direction | None) -> Verdict:
+    if sense is None:
+        return "neutral"
+    return "better" if (delta < 0) == (sense == "min") else "worse"
+
+
+def format_number(value: float, digits: int = DIGITS) -> str:
+    """A metric value with ``digits`` significant digits (whole numbers keep every digit)."""
+    if not math.isfinite(value):
+        return str(value)
+    whole = len(str(int(abs(value)))) if abs(value) >= 1 else 0
+    return f"{value:.{max(digits, whole)}g}"
 
 
 def _finite(*values: float) -> bool:
@@ -109,7 +160,7 @@ def param_table_html(
         f'<tr class="mltrack-param-row{" mltrack-differs" if differs(values) else ""}">'
         f"<td {_TD}><b>{html.escape(key)}</b></td>"
         + "".join(
-            f"<td {_TD}{' bgcolor=#fff6d5' if differs(values) else ''}>"
+            f'<td {_TD[:-1]}{_DIFFERS if differs(values) else ""}">'
             f"{_MISSING if v is None else html.escape(v)}</td>"
             for v in values
         )
@@ -119,50 +170,87 @@ def param_table_html(
     return f"<table {_TABLE.format(cls='mltrack-params')}>{_header(labels, 'param')}{body}</table>"
 
 
-# Metrics whose name says "lower is better": a rise is bad news, so it is coloured red.
-_LOWER_IS_BETTER = re.compile(
-    r"loss|err|mse|mae|rmse|mape|perplexity|latency|duration|time|cost|regret|fpr|fnr|wer|cer",
-    re.IGNORECASE,
-)
+_VERDICT_COLORS = {
+    "better": "var(--jp-success-color1, #2e7d32)",
+    "worse": "var(--jp-error-color1, #c62828)",
+    "neutral": "var(--jp-ui-font-color2, #757575)",
+}
 
 
-def lower_is_better(key: str) -> bool:
-    """Guess from a metric's name whether smaller values are better (loss, error, rmse, ...)."""
-    return _LOWER_IS_BETTER.search(key) is not None
-
-
-def _delta_html(cell: MetricCell, key: str) -> str:
-    if cell.delta is None or cell.delta == 0:
+def _delta_html(cell: MetricCell) -> str:
+    if cell.delta is None or cell.verdict is None:
         return ""
-    improved = (cell.delta < 0) if lower_is_better(key) else (cell.delta > 0)
     arrow = "▲" if cell.delta > 0 else "▼"
-    color = "#2e7d32" if improved else "#c62828"
     rel = f" ({cell.relative:+.1%})" if cell.relative is not None else ""
     return (
-        f' <span class="mltrack-delta" style="color:{color};font-size:11px">'
-        f"{arrow} {cell.delta:+.4g}{rel}</span>"
+        f' <span class="mltrack-delta mltrack-{cell.verdict}" '
+        f'style="color:{_VERDICT_COLORS[cell.verdict]};font-size:11px">'
+        f"{arrow} {cell.delta:+.3g}{rel}</span>"
     )
 
 
+def _value_html(cell: MetricCell, digits: int) -> str:
+    if cell.value is None:
+        return _MISSING
+    return f'<span title="{cell.value!r}">{html.escape(format_number(cell.value, digits))}</span>'
+
+
 def metric_table_html(
-    labels: Sequence[str], rows: Sequence[tuple[str, Sequence[MetricCell]]], baseline: str | None
+    labels: Sequence[str],
+    rows: Sequence[tuple[str, Sequence[MetricCell]]],
+    baseline: str | None,
+    *,
+    senses: Mapping[str, Direction | None] | None = None,
+    digits: int = DIGITS,
 ) -> str:
-    """The metric table: last values, and the change against the baseline run (▲ up, ▼ down;
-    green when the change is an improvement, judged from the metric's name)."""
+    """The metric table: last values, and the change against the baseline run.
+
+    ▲ up, ▼ down; green when the change is an improvement, red when it is not, grey for a
+    neutral metric (see :func:`~jupyter_mltrack.widgets._direction.metric_sense`). The metric
+    name says which way is better (↑ or ↓) when ``senses`` knows it.
+    """
     if not rows:
         return "<i>The runs have no metrics.</i>"
+    senses = senses or {}
     body = "".join(
-        f'<tr class="mltrack-metric-row"><td {_TD}><b>{html.escape(key)}</b></td>'
-        + "".join(
-            f"<td {_TD}>{_MISSING if c.value is None else format_value(c.value)}"
-            f"{_delta_html(c, key)}</td>"
-            for c in cells
-        )
+        f'<tr class="mltrack-metric-row"><td {_TD}><b>{html.escape(key)}</b>'
+        f"{_sense_mark(senses.get(key))}</td>"
+        + "".join(f"<td {_TD}>{_value_html(c, digits)}{_delta_html(c)}</td>" for c in cells)
         + "</tr>"
         for key, cells in rows
     )
     header = _header(labels, "metric", baseline)
     return f"<table {_TABLE.format(cls='mltrack-metrics')}>{header}{body}</table>"
+
+
+def _sense_mark(sense: Direction | None) -> str:
+    if sense is None:
+        return ""
+    way = "higher" if sense == "max" else "lower"
+    arrow = "↑" if sense == "max" else "↓"
+    return f' <span title="{way} is better" style="opacity:0.6">{arrow}</span>'
+
+
+def axis_choices(
+    runs: Sequence[Run], objective: str | None, *, max_axes: int = 8
+) -> tuple[list[str], list[str]]:
+    """The parallel-coordinates axes offered and shown by default.
+
+    Offered: the params and metrics whose values differ between the runs (a constant axis
+    tells nothing), plus the objective. Shown: the varying params, then the objective (or, with
+    no objective, the first varying metrics), at most ``max_axes``.
+    """
+    params = [f"params.{k}" for k, values in param_rows(runs) if differs(values)]
+    keys = sorted({k for r in runs for k in r.data.metrics})
+    metrics = [f"metrics.{k}" for k in keys if differs([r.data.metrics.get(k) for r in runs])]
+    target = f"metrics.{objective}" if objective in keys else None
+    if target and target not in metrics:
+        metrics.insert(0, target)
+    if target:
+        default = [*params[: max_axes - 1], target]
+    else:
+        default = (params[: max_axes - min(len(metrics), 2)] + metrics)[:max_axes]
+    return params + metrics, default
 
 
 def parcoords_columns(runs: Sequence[Run], names: Sequence[str]) -> dict[str, list[object]]:

@@ -1,16 +1,18 @@
-"""Pure figure builders: metric histories and parallel coordinates as ``plotly`` figures.
+"""Pure figure builders: metric histories and per-run bars as plotly figure dicts.
 
 Nothing here touches a store or a widget: the functions take arrays and mappings and return a
-``go.Figure``, so tests check the figure dicts without a browser. Numeric arrays are numpy arrays,
+plotly figure as a dict (``data``, ``layout``; see ``_figure_output`` for why not a ``go.Figure``),
+so tests check the figure dicts without a browser. Numeric arrays are numpy arrays,
 which plotly >= 6 sends to the browser as base64 typed arrays (8 bytes a value, not ~20 as text).
 """
 
 from __future__ import annotations
 
+import importlib
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -18,8 +20,6 @@ import numpy.typing as npt
 from jupyter_mltrack.widgets._downsample import downsample
 
 if TYPE_CHECKING:
-    import plotly.graph_objects as go
-
     from jupyter_mltrack.entities import Metric
 
 __all__ = [
@@ -28,9 +28,13 @@ __all__ = [
     "History",
     "Series",
     "XAxis",
+    "bar_figure",
+    "base_layout",
     "ema",
     "metric_figure",
-    "parcoords_figure",
+    "plotly_template",
+    "run_colors",
+    "subplot_layout",
 ]
 
 XAxis = Literal["step", "timestamp", "relative_time"]
@@ -127,6 +131,82 @@ def ema(values: npt.ArrayLike, weight: float) -> FloatArray:
     return ys
 
 
+def base_layout(**layout: Any) -> dict[str, Any]:
+    """A figure layout on the package's plotly template, updated with ``layout``.
+
+    The template is a plain dict (see ``_figure_output`` for why not a named plotly template):
+    the theme module's when it offers one, else transparent backgrounds and mid-grey text and
+    grid lines, which read on JupyterLab's light and dark themes alike.
+    """
+    return {"template": plotly_template(), **layout}
+
+
+def plotly_template() -> dict[str, Any]:
+    """The plotly template (a dict) the package's figures use."""
+    try:
+        theme = importlib.import_module("jupyter_mltrack.widgets._theme")
+    except ImportError:  # the theme module is optional: fall back on the neutral template
+        return _NEUTRAL_TEMPLATE
+    make = getattr(theme, "plotly_template", None)
+    if callable(make):
+        found = make()
+        if isinstance(found, dict):
+            return found
+    return _NEUTRAL_TEMPLATE
+
+
+_GRID = "rgba(128,128,128,0.25)"
+_NEUTRAL_TEMPLATE: dict[str, Any] = {
+    "layout": {
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "font": {"color": "#888888"},
+        "colorway": list(PALETTE),
+        "xaxis": {"gridcolor": _GRID, "zerolinecolor": _GRID, "linecolor": _GRID},
+        "yaxis": {"gridcolor": _GRID, "zerolinecolor": _GRID, "linecolor": _GRID},
+        "hoverlabel": {"align": "left"},
+    }
+}
+
+
+def _axis_name(kind: str, row: int) -> str:
+    """``x``, ``x2``, ... as traces name their axes (layout keys are ``xaxis``, ``xaxis2``)."""
+    return kind if row == 1 else f"{kind}{row}"
+
+
+def subplot_layout(titles: Sequence[str], *, spacing: float = 0.08) -> dict[str, Any]:
+    """Axes and title annotations of ``len(titles)`` stacked subplots sharing the x axis."""
+    rows = max(len(titles), 1)
+    height = (1.0 - spacing * (rows - 1)) / rows
+    layout: dict[str, Any] = {"annotations": []}
+    for row in range(1, rows + 1):
+        top = 1.0 - (row - 1) * (height + spacing)
+        x, y = _axis_name("x", row), _axis_name("y", row)
+        xaxis: dict[str, Any] = {"anchor": y, "domain": [0.0, 1.0]}
+        if row > 1:
+            xaxis["matches"] = "x"
+        if row < rows:
+            xaxis["showticklabels"] = False
+        layout[f"xaxis{row if row > 1 else ''}"] = xaxis
+        domain = [max(round(top - height, 6), 0.0), min(round(top, 6), 1.0)]
+        layout[f"yaxis{row if row > 1 else ''}"] = {"anchor": x, "domain": domain}
+        if row <= len(titles):
+            layout["annotations"].append(
+                {
+                    "text": titles[row - 1],
+                    "x": 0.5,
+                    "y": top,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "xanchor": "center",
+                    "yanchor": "bottom",
+                    "showarrow": False,
+                    "font": {"size": 14},
+                }
+            )
+    return layout
+
+
 def metric_figure(
     series: Sequence[Series],
     *,
@@ -136,144 +216,90 @@ def metric_figure(
     log_y: bool = False,
     max_points: int = MAX_POINTS,
     height_per_metric: int = 280,
-) -> go.Figure:
+) -> dict[str, Any]:
     """Plot metric histories: one subplot per metric, one trace per run and metric.
 
     Each trace is smoothed (:func:`ema`) on the full series, then downsampled to ``max_points``
     (:func:`~jupyter_mltrack.widgets._downsample.downsample`). A run keeps its colour across
-    subplots and appears once in the legend.
+    subplots and appears once in the legend. Returns a plotly figure dict (``data``, ``layout``).
     """
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
     keys = list(keys) if keys is not None else sorted({s.key for s in series})
     rows = max(len(keys), 1)
-    fig = make_subplots(
-        rows=rows, cols=1, shared_xaxes=True, subplot_titles=keys or None, vertical_spacing=0.08
-    )
-    colors = _run_colors(s.run_id for s in series)
+    colors = run_colors(s.run_id for s in series)
     shown: set[str] = set()
+    data: list[dict[str, Any]] = []
     for s in series:
         if s.key not in keys:
             continue
         y = ema(s.y, smoothing) if smoothing else s.y
         xs, ys = downsample(s.x, y, max_points)
-        trace = go.Scattergl if len(xs) > 5_000 else go.Scatter  # only if max_points is raised
-        fig.add_trace(
-            trace(
-                x=xs,
-                y=ys,
-                mode="lines+markers" if len(xs) == 1 else "lines",
-                name=s.run_label,
-                legendgroup=s.run_id,
-                showlegend=s.run_id not in shown,
-                line={"color": colors[s.run_id], "width": 1.5},
-                hovertemplate=f"{s.run_label}<br>{s.key}=%{{y:.6g}}<br>{x}=%{{x}}<extra></extra>",
-                meta={"run_id": s.run_id, "key": s.key, "points": s.total_points},
-            ),
-            row=keys.index(s.key) + 1,
-            col=1,
+        row = keys.index(s.key) + 1
+        data.append(
+            {
+                "type": "scattergl" if len(xs) > 5_000 else "scatter",  # only if max_points rises
+                "x": xs,
+                "y": ys,
+                "xaxis": _axis_name("x", row),
+                "yaxis": _axis_name("y", row),
+                "mode": "lines+markers" if len(xs) == 1 else "lines",
+                "name": s.run_label,
+                "legendgroup": s.run_id,
+                "showlegend": s.run_id not in shown,
+                "line": {"color": colors[s.run_id], "width": 1.5},
+                "hovertemplate": f"{s.run_label}<br>{s.key}=%{{y:.6g}}<br>{x}=%{{x}}"
+                "<extra></extra>",
+                "meta": {"run_id": s.run_id, "key": s.key, "points": s.total_points},
+            }
         )
         shown.add(s.run_id)
-    fig.update_layout(
-        template="plotly_white",
+    layout = base_layout(
         height=max(height_per_metric * rows, 300),
         margin={"l": 60, "r": 20, "t": 40, "b": 40},
         legend={"orientation": "h", "y": -0.08 if rows > 1 else -0.2},
         uirevision="mltrack",  # keep zoom when live updates replace the data
+        **subplot_layout(keys),
     )
-    if log_y:
-        fig.update_yaxes(type="log")
-    if x == "timestamp":
-        fig.update_xaxes(type="date")  # epoch milliseconds on a date axis
-    fig.update_xaxes(title_text=_X_TITLES[x], row=rows, col=1)
-    return fig
+    for row in range(1, rows + 1):
+        suffix = row if row > 1 else ""
+        if log_y:
+            layout[f"yaxis{suffix}"]["type"] = "log"
+        if x == "timestamp":
+            layout[f"xaxis{suffix}"]["type"] = "date"  # epoch milliseconds on a date axis
+    layout[f"xaxis{rows if rows > 1 else ''}"]["title"] = {"text": _X_TITLES[x]}
+    return {"data": data, "layout": layout}
 
 
-def _run_colors(run_ids: Iterable[str]) -> dict[str, str]:
+def bar_figure(
+    run_ids: Sequence[str], run_labels: Sequence[str], key: str, values: Sequence[float | None]
+) -> dict[str, Any]:
+    """Plot one value per run as bars (a metric logged once per run has no history to draw)."""
+    colors = run_colors(run_ids)
+    shown = [
+        (i, lab, v) for i, lab, v in zip(run_ids, run_labels, values, strict=True) if v is not None
+    ]
+    trace = {
+        "type": "bar",
+        "x": [label for _i, label, _v in shown],
+        "y": [v for _i, _l, v in shown],
+        "marker": {"color": [colors[i] for i, _l, _v in shown]},
+        "text": [f"{v:.4g}" for _i, _l, v in shown],
+        "textposition": "auto",
+        "hovertemplate": f"%{{x}}<br>{key}=%{{y:.6g}}<extra></extra>",
+        "meta": {"key": key},
+    }
+    layout = base_layout(
+        height=320,
+        margin={"l": 60, "r": 20, "t": 40, "b": 40},
+        title={"text": f"{key} (one value per run)", "font": {"size": 14}},
+        yaxis={"title": {"text": key}},
+        showlegend=False,
+    )
+    return {"data": [trace], "layout": layout}
+
+
+def run_colors(run_ids: Iterable[str]) -> dict[str, str]:
     colors: dict[str, str] = {}
     for run_id in run_ids:
         if run_id not in colors:
             colors[run_id] = PALETTE[len(colors) % len(PALETTE)]
     return colors
-
-
-def _as_number(value: object) -> float | None:
-    if value is None:
-        return None
-    try:
-        number = float(str(value))
-    except ValueError:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def is_categorical(values: Sequence[object]) -> bool:
-    """True when some present value is not a finite number (or no value is present)."""
-    numbers = [_as_number(v) for v in values if v is not None]
-    return not numbers or any(n is None for n in numbers)
-
-
-def parcoords_dimension(label: str, values: Sequence[object]) -> dict[str, object]:
-    """One ``go.Parcoords`` dimension; non-numeric values become ticks of a categorical axis.
-
-    Missing values are drawn at a "∅" tick below the others so every run keeps its line.
-    """
-    numbers = [_as_number(v) for v in values]
-    present = [n for n in numbers if n is not None]
-    if not is_categorical(values):
-        low, high = min(present), max(present)
-        dim: dict[str, object] = {"label": label, "values": numbers}
-        if len(present) < len(numbers) or low == high:
-            # Own ticks: a "∅" tick below the range for missing values, and no pseudo-range
-            # of ticks around a single value.
-            missing = low - (high - low or 1.0) * 0.15
-            ticks = [low] if low == high else np.linspace(low, high, 5).tolist()
-            has_missing = len(present) < len(numbers)
-            dim["values"] = [missing if n is None else n for n in numbers]
-            dim["tickvals"] = ([missing] if has_missing else []) + ticks
-            dim["ticktext"] = (["∅"] if has_missing else []) + [f"{t:.4g}" for t in ticks]
-            dim["range"] = [missing if has_missing else low - 1, high if high > low else high + 1]
-        return dim
-    categories = sorted({str(v) for v in values if v is not None})
-    has_missing = any(v is None for v in values)
-    ticks = (["∅"] if has_missing else []) + categories
-    codes = [ticks.index("∅" if v is None else str(v)) for v in values]
-    return {
-        "label": label,
-        "values": codes,
-        "tickvals": list(range(len(ticks))),
-        "ticktext": ticks,
-        "range": [0, max(len(ticks) - 1, 1)],
-    }
-
-
-def parcoords_figure(
-    run_labels: Sequence[str],
-    columns: Mapping[str, Sequence[object]],
-    *,
-    color_by: str | None = None,
-) -> go.Figure:
-    """Plot a parallel-coordinates chart: one line per run, one axis per column.
-
-    Args:
-        run_labels: The runs, in the order of every column's values.
-        columns: Axis label (e.g. ``"params.lr"``, ``"metrics.acc"``) -> one value per run
-            (None where the run lacks it).
-        color_by: The column whose values colour the lines (numeric columns only); defaults to
-            the last numeric column.
-    """
-    import plotly.graph_objects as go
-
-    dims = [parcoords_dimension(label, values) for label, values in columns.items()]
-    numeric = [d for d, v in zip(dims, columns.values(), strict=True) if not is_categorical(v)]
-    by = next((d for d in dims if d["label"] == color_by), numeric[-1] if numeric else None)
-    line: dict[str, object] = {"color": "#1f77b4"}
-    if by is not None:
-        line = {"color": by["values"], "colorscale": "Viridis", "showscale": True}
-        line["colorbar"] = {"title": {"text": str(by["label"])}}
-    fig = go.Figure(go.Parcoords(dimensions=dims, line=line, meta={"runs": list(run_labels)}))
-    fig.update_layout(
-        template="plotly_white", height=380, margin={"l": 80, "r": 80, "t": 60, "b": 30}
-    )
-    return fig

@@ -1,4 +1,4 @@
-"""PageCursor: page through store searches by their page tokens, remembering visited pages."""
+"""Paging: a cursor over store searches by their page tokens, and the pager bar under a table."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Generic, TypeVar
 
 from jupyter_mltrack.entities import PagedList
 
-__all__ = ["PageCursor"]
+__all__ = ["PageCursor", "Pager"]
 
 T = TypeVar("T")
 
@@ -59,3 +59,29 @@ class PageCursor(Generic[T]):
             self._last = index
             del self._tokens[index + 1 :]  # the data shrank since those tokens were handed out
         return result
+
+
+class Pager:
+    """The "◀ Prev · page 2 · runs 51-100 of 10,000 … · Next ▶" bar under a paged table."""
+
+    def __init__(self, *, on_prev: Callable[[], None], on_next: Callable[[], None]) -> None:
+        import ipywidgets
+
+        self.prev_button = ipywidgets.Button(description="◀ Prev", disabled=True)
+        self.next_button = ipywidgets.Button(description="Next ▶", disabled=True)
+        self.prev_button.on_click(lambda _b: on_prev())
+        self.next_button.on_click(lambda _b: on_next())
+        self.label = ipywidgets.HTML()
+        self.label.add_class("mltrack-page-label")
+        self.widget = ipywidgets.HBox([self.prev_button, self.label, self.next_button])
+        self.widget.add_class("mltrack-pager")
+
+    def update(self, page: int, page_size: int, shown: int, total: int | None, more: bool) -> None:
+        """Show page ``page`` (0-based) holding ``shown`` runs of ``total`` (None: not counted)."""
+        start = page * page_size
+        text = f"runs {start + 1}-{start + shown}" if shown else "no runs"
+        if shown and total is not None:
+            text += f" of {total:,}"
+        self.label.value = f"&nbsp;page {page + 1} · {text}{' …' if more else ''}&nbsp;"
+        self.prev_button.disabled = page == 0
+        self.next_button.disabled = not more

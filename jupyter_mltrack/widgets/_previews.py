@@ -8,8 +8,9 @@ travels to the browser.
 HTML artifacts are mostly plotly figures saved by ``log_figure``/``evaluate()`` as
 self-contained pages (~5 MB, most of it plotly.js). The figure's JSON is taken out of the page
 and shown as a native plotly figure: no iframe, no second copy of plotly.js. Other HTML is shown
-in an ``<iframe sandbox srcdoc>`` with scripts disabled — the one place an iframe is used, since
-an arbitrary page cannot be embedded into the notebook's DOM safely.
+in an ``<iframe sandbox srcdoc>`` with scripts disabled and a Content-Security-Policy that lets it
+fetch nothing (:func:`offline_html`) — the one place an iframe is used, since an arbitrary page
+cannot be embedded into the notebook's DOM safely.
 """
 
 from __future__ import annotations
@@ -20,14 +21,17 @@ import html
 import io
 import json
 import posixpath
+import re
 from typing import Any
 
 __all__ = [
+    "OFFLINE_CSP",
     "READ_LIMITS",
     "Preview",
     "build_preview",
     "data_uri_link",
     "format_size",
+    "offline_html",
     "plotly_figure_from_html",
     "preview_kind",
 ]
@@ -72,6 +76,12 @@ _KINDS_BY_EXTENSION = {
     ),
 }
 _TEXT_NAMES = {"requirements.txt", "license", "readme", "dockerfile", "makefile"}
+_SCRIPT = re.compile(r"<script\b.*?</script\s*>", re.IGNORECASE | re.DOTALL)
+#: Put first in a previewed HTML page: nothing may be fetched, inline styles and data: kept.
+OFFLINE_CSP = (
+    '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+    "img-src data:; media-src data:; font-src data:; style-src 'unsafe-inline'\">"
+)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -232,17 +242,31 @@ def _html(data: bytes, truncated: bool) -> Preview:
     figure = plotly_figure_from_html(text)
     if figure is not None:
         return Preview(kind="plotly", figure=figure)
-    if len(data) > SANDBOX_HTML_LIMIT:
+    page = offline_html(text)
+    if len(page.encode("utf-8")) > SANDBOX_HTML_LIMIT:
         return Preview(
             kind="html",
             note=f"HTML page over {format_size(SANDBOX_HTML_LIMIT)}: download it to view it.",
         )
     # sandbox="" : no scripts, no forms, an opaque origin — the page cannot reach the notebook.
     frame = (
-        f'<iframe sandbox="" srcdoc="{html.escape(text, quote=True)}" '
-        'style="width:100%;height:480px;border:1px solid #ddd"></iframe>'
+        f'<iframe sandbox="" srcdoc="{html.escape(page, quote=True)}" '
+        'style="width:100%;height:480px;border:1px solid var(--jp-border-color2,#ddd);'
+        'background:#fff"></iframe>'
     )
-    return Preview(kind="html", html=frame, note="Shown without scripts.")
+    return Preview(kind="html", html=frame, note="Shown without scripts, offline.")
+
+
+def offline_html(text: str) -> str:
+    """Return an HTML page that can fetch nothing: scripts removed, a blocking CSP first.
+
+    Notebook pages written by nbconvert (a project run's ``notebook.html``) load require.js,
+    MathJax and mermaid from a CDN, and any page may link stylesheets, fonts or images on the
+    internet: shown in a notebook, that would leak the viewer's address to those hosts (and
+    hang offline). The sandbox already stops scripts; the Content-Security-Policy placed before
+    anything else stops every other request, leaving inline styles and ``data:`` images.
+    """
+    return OFFLINE_CSP + _SCRIPT.sub("", text)
 
 
 def plotly_figure_from_html(text: str) -> dict[str, Any] | None:
@@ -328,11 +352,20 @@ _RENDERERS = {
 }
 
 
+# Looks like a widget button on every JupyterLab theme.
+_LINK_STYLE = (
+    "display:inline-block;padding:0 12px;line-height:28px;text-decoration:none;"
+    "color:var(--jp-ui-font-color1,#000);background:var(--jp-layout-color2,#eee);border-radius:2px"
+)
+
+
 def data_uri_link(name: str, data: bytes, *, mime: str = "application/octet-stream") -> str:
     """Return an ``<a download>`` anchor holding ``data`` as a base64 data URI."""
     encoded = base64.b64encode(data).decode("ascii")
     safe_name = html.escape(posixpath.basename(name), quote=True)
     return (
-        f'<a class="mltrack-download-link" download="{safe_name}" '
-        f'href="data:{mime};base64,{encoded}">Save {safe_name} ({format_size(len(data))})</a>'
+        f'<a class="mltrack-download-link jupyter-button" download="{safe_name}" '
+        f'title="Download {safe_name}" style="{_LINK_STYLE}" '
+        f'href="data:{mime};base64,{encoded}">⬇ Download {safe_name} '
+        f"({format_size(len(data))})</a>"
     )

@@ -1,17 +1,19 @@
 """The action bar of the registry panel: stage transitions, aliases and gated promotion.
 
-Every action asks first (a confirm/cancel row, CSS class ``mltrack-confirm-row``), then calls the
-:class:`~jupyter_mltrack.registry.RegistryClient` — which records the move in the version's
-history — and reports the outcome in the bar and the panel's notice line. A promotion gated by a
-validation notebook runs in a background thread (a notebook takes seconds to minutes), so the
-kernel keeps answering while a progress message is shown.
+Every action asks first, right below the row of the button that was pressed (a confirm/cancel
+row, CSS class ``mltrack-confirm-row``; with a warning when a transition would leave a stage
+without any version), then calls the :class:`~jupyter_mltrack.registry.RegistryClient` — which
+records the move in the version's history — and reports the outcome once, in the same place
+(``mltrack-action-result``). A promotion gated by a validation notebook runs in a background
+thread (a notebook takes seconds to minutes), so the kernel keeps answering while a progress
+message is shown.
 """
 
 from __future__ import annotations
 
 import html
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import ipywidgets
@@ -41,8 +43,10 @@ class ActionBar(ipywidgets.VBox):  # type: ignore[misc]
     Args:
         registry: The registry client that performs the actions.
         version: The version acted on.
-        notice: The panel's notice line, for results and errors.
+        notice: The panel's notice line (kept for the panel's own messages).
         on_change: Called (with no argument) after an action changed the registry.
+        siblings: The model's versions (this one included), to warn when a transition would
+            leave a stage empty.
     """
 
     def __init__(
@@ -51,8 +55,11 @@ class ActionBar(ipywidgets.VBox):  # type: ignore[misc]
         version: ModelVersion,
         notice: Notice,
         on_change: Callable[[], None],
+        *,
+        siblings: Sequence[ModelVersion] = (),
     ) -> None:
         self._registry, self.version, self._notice = registry, version, notice
+        self._siblings = list(siblings)
         self._on_change = on_change
         #: The thread of a running gated promotion, if any (join it to wait).
         self.pending: threading.Thread | None = None
@@ -94,26 +101,59 @@ class ActionBar(ipywidgets.VBox):  # type: ignore[misc]
         self.confirm_row.layout.display = "none"
         self.result = ipywidgets.HTML("")
         self.result.add_class("mltrack-action-result")
-        super().__init__(
-            children=[
-                ipywidgets.HBox([*self.stage_buttons.values(), self.archive_existing]),
-                ipywidgets.HBox([self.alias_text, self.alias_button]),
-                ipywidgets.HBox([self.notebook_text, self.promote_stage, self.promote_button]),
-                self.confirm_row,
-                self.result,
-            ]
+        self.rows = (
+            ipywidgets.HBox([*self.stage_buttons.values(), self.archive_existing]),
+            ipywidgets.HBox([self.alias_text, self.alias_button]),
+            ipywidgets.HBox([self.notebook_text, self.promote_stage, self.promote_button]),
         )
+        for row, name in zip(self.rows, ("stage", "alias", "promote"), strict=True):
+            row.add_class(f"mltrack-actions-{name}")
+        #: The row whose button asked last: the confirmation and the result appear below it.
+        self.active_row = len(self.rows) - 1
+        super().__init__()
+        self._place(self.active_row)
         self.add_class("mltrack-registry-actions")
+
+    def _place(self, row: int) -> None:
+        """Put the confirmation and the result right below row ``row`` (next to its button)."""
+        self.active_row = row
+        rows = list(self.rows)
+        self.children = [*rows[: row + 1], self.confirm_row, self.result, *rows[row + 1 :]]
+
+    def carry_result(self, other: ActionBar) -> None:
+        """Show ``other``'s result in the same place (the panel rebuilds the bar after acting)."""
+        self.result.value = other.result.value
+        self._place(other.active_row)
 
     @property
     def _label(self) -> str:
         return f"{self.version.name!r} version {self.version.version}"
 
     # -- asking -------------------------------------------------------------------------------
-    def _ask(self, question: str, action: Callable[[], str]) -> None:
+    def _ask(self, question: str, action: Callable[[], str], row: int, warning: str = "") -> None:
         self._confirmed = action
-        self.question.value = f"<b>{html.escape(question, quote=False)}</b>"
+        self.result.value = ""
+        warn = (
+            f' <span class="mltrack-confirm-warning" style="color:var(--jp-warn-color0,#b26a00)">'
+            f"⚠ {html.escape(warning, quote=False)}</span>"
+            if warning
+            else ""
+        )
+        self.question.value = f"<b>{html.escape(question, quote=False)}</b>{warn}"
         self.confirm_row.layout.display = None
+        self._place(row)
+
+    def empties_stage(self, stage: ModelStage) -> ModelStage | None:
+        """The stage that moving this version to ``stage`` would leave without any version."""
+        current = self.version.current_stage
+        if current not in (ModelStage.STAGING, ModelStage.PRODUCTION) or current is stage:
+            return None
+        others = [
+            v
+            for v in self._siblings
+            if v.version != self.version.version and v.current_stage is current
+        ]
+        return None if others else current
 
     def ask_transition(self, stage: ModelStage) -> None:
         """Ask to move the version to ``stage`` (with the "archive existing" choice)."""
@@ -122,28 +162,35 @@ class ActionBar(ipywidgets.VBox):  # type: ignore[misc]
             ModelStage.PRODUCTION,
         )
         extra = f", archiving the versions now in {stage.value}" if archive else ""
+        emptied = self.empties_stage(stage)
+        warning = f"No version will be left in {emptied.value}." if emptied is not None else ""
         self._ask(
             f"Move {self._label} to {stage.value}{extra}?",
             lambda: self._transition(stage, archive),
+            0,
+            warning,
         )
 
     def ask_alias(self, alias: str) -> None:
         """Ask to point ``alias`` at the version (moving it from another version if set)."""
         alias = alias.strip()
         if not alias:
+            self._place(1)
             self._show_error("Type an alias name first, e.g. champion")
             return
-        self._ask(f"Point alias {alias!r} at {self._label}?", lambda: self._set_alias(alias))
+        self._ask(f"Point alias {alias!r} at {self._label}?", lambda: self._set_alias(alias), 1)
 
     def ask_promotion(self, notebook: str, stage: str) -> None:
         """Ask to run ``notebook`` against the version and promote it to ``stage`` if it passes."""
         notebook = notebook.strip()
         if not notebook:
+            self._place(2)
             self._show_error("Give the path of a validation notebook (.ipynb) first")
             return
         self._ask(
             f"Run {notebook!r} on {self._label} and move it to {stage} if it passes?",
             lambda: self._start_promotion(notebook, stage),
+            2,
         )
 
     def cancel(self) -> None:
@@ -216,19 +263,18 @@ class ActionBar(ipywidgets.VBox):  # type: ignore[misc]
         if not busy:
             self.stage_buttons[self.version.current_stage].disabled = True
 
+    # Each outcome is shown once, below the button that asked (not repeated in the notice).
     def _show_ok(self, message: str) -> None:
         self.result.value = (
-            f'<span class="mltrack-result-ok">{html.escape(message, quote=False)}</span>'
+            '<span class="mltrack-result-ok" style="color:var(--jp-success-color1,#2e7d32)">'
+            f"✔ {html.escape(message, quote=False)}</span>"
         )
-        self._notice.info(message)
 
     def _show_info(self, message: str) -> None:
         self.result.value = f'<span class="mltrack-result-busy">{html.escape(message)}</span>'
-        self._notice.info(message)
 
     def _show_error(self, message: str) -> None:
         self.result.value = (
-            '<span class="mltrack-result-error" style="color:#b00020">'
+            '<span class="mltrack-result-error" style="color:var(--jp-error-color1,#b00020)">'
             f"{html.escape(message)}</span>"
         )
-        self._notice.error(message)

@@ -16,21 +16,23 @@ from typing import Literal
 
 from jupyter_mltrack.entities import Run
 from jupyter_mltrack.errors import InvalidParameterError
-from jupyter_mltrack.tracking.tags import PARENT_RUN_ID
+from jupyter_mltrack.tracking.tags import PARENT_RUN_ID, RERUN_OF
 from jupyter_mltrack.widgets._labels import format_duration, format_time, format_value
+from jupyter_mltrack.widgets._theme import ERROR_COLOR
 
 __all__ = [
     "ATTRIBUTES",
     "STATUS_COLORS",
     "Column",
+    "RowMarks",
     "available_columns",
     "cell_text",
     "column_widths",
-    "default_columns",
     "filter_error_html",
     "filter_error_position",
     "parse_column",
     "row_html",
+    "row_marks",
     "status_badge",
 ]
 
@@ -70,7 +72,7 @@ STATUS_COLORS: Mapping[str, str] = {
 _COLUMN_AT = re.compile(r"at column (\d+)")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _CHAR_PX, _MIN_PX, _MAX_PX = 7.5, 64, 280
-_EXTRA_PX = {"status": 24, "run_name": 20}
+_EXTRA_PX = {"status": 24, "run_name": 34}  # badge padding; the nesting arrow and indent
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,16 +157,52 @@ def status_badge(status: str) -> str:
     )
 
 
-def _cell_html(run: Run, column: Column, text: str) -> str:
+@dataclass(frozen=True, slots=True)
+class RowMarks:
+    """How a row's Run cell shows nesting and re-runs.
+
+    Attributes:
+        depth: Indentation levels (a child under its shown parent is 1).
+        nested: The run has a parent (shown or not): it gets the ``↳`` arrow.
+        hidden: Children folded away under this row (shown as ``+n``).
+        rerun_of: The label of the run this one re-executed, when it is a re-run.
+    """
+
+    depth: int = 0
+    nested: bool = False
+    hidden: int = 0
+    rerun_of: str | None = None
+
+
+def row_marks(
+    run: Run, depth: int = 0, hidden: int = 0, labels: Mapping[str, str] | None = None
+) -> RowMarks:
+    """The :class:`RowMarks` of ``run`` (``labels`` names runs by id, for the re-run mark)."""
+    original = run.data.tags.get(RERUN_OF)
+    rerun_of = (labels or {}).get(original, original[:8]) if original else None
+    return RowMarks(depth, bool(run.data.tags.get(PARENT_RUN_ID)), hidden, rerun_of)
+
+
+def _run_name_html(text: str, marks: RowMarks) -> str:
+    shown = html.escape(text)
+    if marks.nested:
+        shown = f'<span class="mltrack-muted" title="nested run">↳ </span>{shown}'
+    if marks.hidden:
+        shown += f' <span class="mltrack-muted" title="folded children">+{marks.hidden}</span>'
+    if marks.rerun_of is not None:
+        tip = html.escape(f"re-run of {marks.rerun_of}")
+        shown += f' <span class="mltrack-rerun" title="{tip}">↻ re-run</span>'
+    return shown
+
+
+def _cell_html(column: Column, text: str, marks: RowMarks) -> str:
     if column.kind == "attribute" and column.key == "status":
         return status_badge(text)
-    shown = html.escape(text)
     if column.kind == "attribute" and column.key == "run_name":
-        if run.data.tags.get(PARENT_RUN_ID):  # nested run: indent under its parent
-            shown = f'<span title="nested run" style="color:#888">↳ </span>{shown}'
-    elif column.kind == "metric":
-        return f'<span style="font-variant-numeric:tabular-nums">{shown}</span>'
-    return shown
+        return _run_name_html(text, marks)
+    if column.kind == "metric":
+        return f'<span style="font-variant-numeric:tabular-nums">{html.escape(text)}</span>'
+    return html.escape(text)
 
 
 def column_widths(columns: Sequence[Column], texts: Sequence[Sequence[str]]) -> list[int]:
@@ -182,30 +220,35 @@ def grid_template(widths: Sequence[int]) -> str:
     return " ".join(f"{w}px" for w in widths)
 
 
-def row_html(run: Run, columns: Sequence[Column], texts: Sequence[str], template: str) -> str:
-    """One table row (without its checkbox) as a CSS grid aligned with the header."""
-    cells = "".join(
-        f'<div class="mltrack-cell" data-column="{html.escape(c.name)}" '
-        f'title="{html.escape(t)}" style="overflow:hidden;text-overflow:ellipsis;'
-        f'white-space:nowrap;padding:0 6px">{_cell_html(run, c, t)}</div>'
-        for c, t in zip(columns, texts, strict=True)
-    )
+def row_html(
+    run: Run,
+    columns: Sequence[Column],
+    texts: Sequence[str],
+    template: str,
+    marks: RowMarks | None = None,
+) -> str:
+    """One table row (without its checkbox) as a CSS grid aligned with the header.
+
+    The Run cell carries ``mltrack-cell-sticky``: the shared CSS pins it while the table
+    scrolls sideways.
+    """
+    marks = marks or row_marks(run)
+    cells = []
+    for column, text in zip(columns, texts, strict=True):
+        pinned = column.kind == "attribute" and column.key == "run_name"
+        css = "mltrack-cell mltrack-cell-sticky" if pinned else "mltrack-cell"
+        indent = 6 + 14 * marks.depth if pinned else 6
+        cells.append(
+            f'<div class="{css}" data-column="{html.escape(column.name)}" '
+            f'title="{html.escape(text)}" style="overflow:hidden;text-overflow:ellipsis;'
+            f'white-space:nowrap;padding:0 6px 0 {indent}px">'
+            f"{_cell_html(column, text, marks)}</div>"
+        )
     return (
         f'<div class="mltrack-row-cells" data-run-id="{html.escape(run.info.run_id)}" '
-        f'style="display:grid;grid-template-columns:{template};line-height:26px">{cells}</div>'
+        f'style="display:grid;grid-template-columns:{template};line-height:26px">'
+        f"{''.join(cells)}</div>"
     )
-
-
-def default_columns(runs: Iterable[Run], *, metrics: int = 3, params: int = 3) -> list[Column]:
-    """Name, status, created, duration, then the first few metric and param keys seen."""
-    runs = list(runs)
-    metric_keys = sorted({k for r in runs for k in r.data.metrics})[:metrics]
-    param_keys = sorted({k for r in runs for k in r.data.params})[:params]
-    return [
-        *(Column("attribute", a) for a in ("run_name", "status", "start_time", "duration")),
-        *(Column("metric", k) for k in metric_keys),
-        *(Column("param", k) for k in param_keys),
-    ]
 
 
 def available_columns(keys: Mapping[str, Iterable[str]]) -> list[Column]:
@@ -251,13 +294,14 @@ def _caret_pad(text: str) -> str:
     return "".join(pad)
 
 
-def filter_error_html(filter_string: str, message: str) -> str:
+def filter_error_html(filter_string: str, message: str, hint: str = "") -> str:
     """Show a filter parse error: the filter, a caret under the bad column, the message.
 
     The parser's messages end in ``at column <n> (found ...)``, ``n`` being the 1-based offset
     into the whole filter; in a filter of several lines the caret goes under the line holding
-    that offset. Without a column the message is shown alone. The block scrolls sideways, so a
-    long filter keeps its caret aligned instead of wrapping.
+    that offset. Without a column the filter is shown alone. The filter and caret scroll
+    sideways, so a long filter keeps its caret aligned; the message below wraps. ``hint`` (HTML,
+    e.g. "Did you mean <code>metrics.roc_auc</code>?") goes on a line of its own under it.
     """
     column = filter_error_position(message)
     text = message.removeprefix("filter_string: ")
@@ -268,12 +312,17 @@ def filter_error_html(filter_string: str, message: str) -> str:
         start, end, after = _line_around(filter_string, column - 1)
         lines.append(html.escape(filter_string[:end]))
         offset = min(max(column - 1, start), end)
-        lines.append(_caret_pad(filter_string[start:offset]) + '<b style="color:#b00020">^</b>')
+        lines.append(
+            _caret_pad(filter_string[start:offset]) + f'<b style="color:{ERROR_COLOR}">^</b>'
+        )
         if after < len(filter_string):
             lines.append(html.escape(filter_string[after:]))
-    lines.append(f'<span style="color:#b00020">{html.escape(text)}</span>')
+    note = f'<br><span class="mltrack-filter-hint">{hint}</span>' if hint else ""
+    lines.append(f'</pre><div class="mltrack-filter-message">{html.escape(text)}{note}</div>')
     return (
-        '<pre class="mltrack-filter-error" style="margin:2px 0;padding:4px;'
-        "background:#fff5f5;font-family:monospace;font-size:12px;line-height:1.35;"
-        'white-space:pre;overflow-x:auto;tab-size:8">' + "\n".join(lines) + "</pre>"
+        '<div class="mltrack-filter-error" style="margin:2px 0;padding:2px 4px">'
+        '<pre style="margin:0;font-family:monospace;font-size:12px;line-height:1.35;'
+        'white-space:pre;overflow-x:auto;tab-size:8;background:transparent">'
+        + "\n".join(lines)
+        + "</div>"
     )

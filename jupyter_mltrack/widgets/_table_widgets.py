@@ -1,4 +1,4 @@
-"""The widget parts of the runs table: sortable header, a pool of row widgets, column chooser.
+"""The widget parts of the runs table: a sortable header and a pool of row widgets.
 
 Each part creates its widgets once and afterwards only changes their values, so paging, sorting
 and filtering cost a handful of small comm messages instead of new widgets.
@@ -7,18 +7,29 @@ and filtering cost a handful of small comm messages instead of new widgets.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 import ipywidgets
 
 from jupyter_mltrack.widgets._base import close_tree, replace_children
-from jupyter_mltrack.widgets._table_render import Column, available_columns
+from jupyter_mltrack.widgets._table_render import Column
 
-__all__ = ["CHECK_WIDTH", "ColumnChooser", "HeaderRow", "RowPool", "run_css_class"]
+__all__ = [
+    "CHECK_WIDTH",
+    "EXPANDER_WIDTH",
+    "Guard",
+    "HeaderRow",
+    "RowPool",
+    "run_css_class",
+]
 
 CHECK_WIDTH = "28px"
+EXPANDER_WIDTH = "20px"
+#: What a row's expander shows: nothing (no children), folded, or open.
+Expander = str  # "", "closed" or "open"
+_ARROWS = {"": "", "closed": "▸", "open": "▾"}
 _NOT_CSS = re.compile(r"[^A-Za-z0-9_-]+")
 
 
@@ -37,7 +48,7 @@ def run_css_class(run_id: str) -> str:
     return f"mltrack-run-{css_token(run_id)}"
 
 
-class _Guard:
+class Guard:
     """Tells observers to ignore changes the code makes itself."""
 
     def __init__(self) -> None:
@@ -55,18 +66,23 @@ class _Guard:
 class HeaderRow:
     """Column headers as buttons (click to sort) after a select-all checkbox.
 
-    Its two ``widgets`` open the :class:`RowPool` grid, so headers and cells share columns.
+    Its widgets (select-all, a blank over the expander column when there is one, the buttons)
+    open the :class:`RowPool` grid, so headers and cells share columns. The select-all box and
+    the Run header are pinned (``mltrack-pin-*`` classes) while the table scrolls sideways.
     """
 
     def __init__(
         self, *, on_sort: Callable[[Column], None], on_select_all: Callable[[bool], None]
     ) -> None:
         self._on_sort = on_sort
-        self._guard = _Guard()
+        self._guard = Guard()
         self.select_all = ipywidgets.Checkbox(
             value=False, indent=False, layout=ipywidgets.Layout(width=CHECK_WIDTH)
         )
         self.select_all.add_class("mltrack-select-all")
+        self.select_all.add_class("mltrack-pin-check")
+        self.blank = ipywidgets.HTML(layout=ipywidgets.Layout(width=EXPANDER_WIDTH, margin="0"))
+        self.blank.add_class("mltrack-pin-expander")
         self.select_all.observe(
             lambda ch: None if self._guard.active else on_select_all(bool(ch["new"])), "value"
         )
@@ -74,7 +90,6 @@ class HeaderRow:
         self.columns: list[Column] = []
         self.cells = ipywidgets.HBox()
         self.cells.add_class("mltrack-header")
-        self.widgets = (self.select_all, self.cells)  # the first cells of the table's grid
 
     def show(
         self, columns: Sequence[Column], widths: Sequence[int], order_by: Sequence[str]
@@ -103,6 +118,8 @@ class HeaderRow:
         )
         button.add_class("mltrack-sort")
         button.add_class(f"mltrack-col-{css_token(column.name)}")
+        if column.kind == "attribute" and column.key == "run_name":
+            button.add_class("mltrack-pin-run")
         button.on_click(lambda _b: self._on_sort(column))
         return button
 
@@ -113,36 +130,44 @@ class HeaderRow:
 
 
 class RowPool:
-    """``size`` rows (a checkbox and an HTML of cells each), reused for every page.
+    """``size`` rows (a checkbox and an HTML of cells each, and an expander), reused for every page.
 
-    The rows live in one ``GridBox`` (checkbox column, cells column) after the header's two
-    widgets; every checkbox shares one ``Layout`` and one style, and so does every HTML: creating
-    a widget with its own layout and style costs ~20 times more, which at 50 rows is the
-    difference between 15 ms and 300 ms. A short page trims the grid's children instead of
-    hiding rows, so rows need no layouts of their own.
+    The rows live in one ``GridBox`` (checkbox and cells columns) after the header's widgets;
+    every checkbox shares one ``Layout`` and one style, and so does every HTML: creating a widget
+    with its own layout and style costs ~20 times more, which at 50 rows is the difference
+    between 15 ms and 300 ms. A short page trims the grid's children instead of hiding rows, so
+    rows need no layouts of their own.
 
-    Both widgets of a row carry ``mltrack-run-<run_id>`` (:func:`run_css_class`) for the run
-    they show; the class moves with the run when a pooled row is reused.
+    The expanders (``▸``/``▾``, active on rows whose run has children on the page; a click calls
+    ``on_expand(run_id)``) are made the first time a page holds nested runs: the grid then gains
+    an expander column (and the CSS class ``mltrack-nested``), so flat experiments pay nothing.
+
+    The widgets of a row carry ``mltrack-run-<run_id>`` (:func:`run_css_class`) for the run they
+    show; the class moves with the run when a pooled row is reused.
     """
 
     def __init__(
         self,
         size: int,
         *,
-        header: Sequence[ipywidgets.Widget] = (),
+        header: HeaderRow,
         on_check: Callable[[str, bool], None],
+        on_expand: Callable[[str], None] | None = None,
     ) -> None:
         from ipywidgets.widgets.widget_bool import CheckboxStyle
         from ipywidgets.widgets.widget_string import HTMLStyle
 
         self._on_check = on_check
-        self._guard = _Guard()
-        self._header = tuple(header)
+        self._on_expand = on_expand
+        self._guard = Guard()
+        self._header = header
         self.run_ids: list[str | None] = [None] * size
+        self.expanders_state: list[Expander] = [""] * size
         self._run_classes: list[str | None] = [None] * size
         check_layout, check_style = ipywidgets.Layout(width=CHECK_WIDTH), CheckboxStyle()
         cell_layout, cell_style = ipywidgets.Layout(), HTMLStyle()
         self.checkboxes: list[ipywidgets.Checkbox] = []
+        self.expanders: list[ipywidgets.Button] = []
         self.cells: list[ipywidgets.HTML] = []
         for i in range(size):
             check = ipywidgets.Checkbox(
@@ -156,34 +181,92 @@ class RowPool:
             self.cells.append(cells)
         self.shown = 0
         self.widget = _PoolGrid(
-            self._header,
-            pooled=[*self.checkboxes, *self.cells],
+            (header.select_all, header.cells),
+            pooled=[header.blank, *self.checkboxes, *self.cells],
             layout=ipywidgets.Layout(
                 grid_template_columns=f"{CHECK_WIDTH} max-content", overflow="auto"
             ),
         )
         self.widget.add_class("mltrack-rows")
 
+    def _make_expanders(self) -> None:
+        """Create the expander column (once; the grid keeps it from then on)."""
+        from ipywidgets.widgets.widget_button import ButtonStyle
+
+        layout = ipywidgets.Layout(width=EXPANDER_WIDTH, height="26px", margin="0", padding="0")
+        style = ButtonStyle()
+        for i in range(len(self.run_ids)):
+            fold = ipywidgets.Button(
+                description="",
+                disabled=True,
+                layout=layout,
+                style=style,
+                _dom_classes=(
+                    "mltrack-expander",
+                    *([self._run_classes[i]] if self._run_classes[i] else []),
+                ),
+            )
+            fold.on_click(lambda _b, i=i: self._expand(i))
+            self.expanders.append(fold)
+        self.widget.pool(self.expanders)
+        self.widget.layout.grid_template_columns = f"{CHECK_WIDTH} {EXPANDER_WIDTH} max-content"
+        self.widget.add_class("mltrack-nested")
+        self.shown = -1  # rebuild the children with the new column
+
     def _checked(self, index: int, value: bool) -> None:
         run_id = self.run_ids[index]
         if not self._guard.active and run_id is not None:
             self._on_check(run_id, value)
 
-    def show(self, rows: Sequence[tuple[str, str, bool]]) -> None:
-        """Fill the first rows with ``(run_id, cells_html, checked)``; drop the others."""
+    def _expand(self, index: int) -> None:
+        run_id = self.run_ids[index]
+        if run_id is not None and self.expanders_state[index] and self._on_expand is not None:
+            self._on_expand(run_id)
+
+    def show(self, rows: Sequence[tuple[str, str, bool, Expander]]) -> None:
+        """Fill the first rows with ``(run_id, cells_html, checked, expander)``; drop the others.
+
+        ``expander`` is ``""`` (no children), ``"closed"`` or ``"open"``.
+        """
+        if not self.expanders and any(fold for *_rest, fold in rows):
+            self._make_expanders()
         with self._guard():
-            for i, (run_id, cells, checked) in enumerate(rows):
+            for i, (run_id, cells, checked, fold) in enumerate(rows):
                 self.run_ids[i] = run_id
                 self._tag(i, run_css_class(run_id))
                 self.cells[i].value = cells
                 self.checkboxes[i].value = checked
+                self._fold(i, fold)
             for i in range(len(rows), len(self.run_ids)):
                 self.run_ids[i] = None
                 self._tag(i, None)
         if len(rows) != self.shown:
             self.shown = len(rows)
+            self.widget.children = self._children()
+
+    def _children(self) -> list[ipywidgets.Widget]:
+        header = self._header
+        if not self.expanders:
             pairs = zip(self.checkboxes[: self.shown], self.cells[: self.shown], strict=True)
-            self.widget.children = [*self._header, *(w for pair in pairs for w in pair)]
+            return [header.select_all, header.cells, *(w for pair in pairs for w in pair)]
+        rows = zip(
+            self.checkboxes[: self.shown],
+            self.expanders[: self.shown],
+            self.cells[: self.shown],
+            strict=True,
+        )
+        return [header.select_all, header.blank, header.cells, *(w for row in rows for w in row)]
+
+    def _fold(self, index: int, state: Expander) -> None:
+        if self.expanders_state[index] == state or not self.expanders:
+            return  # unchanged (or no expanders yet: all are blank): no comm message
+        self.expanders_state[index] = state
+        button = self.expanders[index]
+        button.description = _ARROWS[state]
+        button.disabled = not state
+        button.tooltip = {"closed": "Show the nested runs", "open": "Hide the nested runs"}.get(
+            state, ""
+        )
 
     def _tag(self, index: int, css_class: str | None) -> None:
         """Move row ``index``'s run class to ``css_class``."""
@@ -192,7 +275,10 @@ class RowPool:
         old = self._run_classes[index]
         if old == css_class:
             return
-        for widget in (self.checkboxes[index], self.cells[index]):
+        row = [self.checkboxes[index], self.cells[index]]
+        if self.expanders:
+            row.append(self.expanders[index])
+        for widget in row:
             kept = tuple(c for c in widget._dom_classes if c != old)
             widget._dom_classes = kept if css_class is None else (*kept, css_class)
         self._run_classes[index] = css_class
@@ -223,54 +309,12 @@ class _PoolGrid(ipywidgets.GridBox):  # type: ignore[misc]
         super().__init__(children, **kwargs)
         self._pooled = tuple(pooled)
 
+    def pool(self, widgets: Sequence[ipywidgets.Widget]) -> None:
+        """Add widgets for :meth:`close` to close (made after the grid)."""
+        self._pooled = (*self._pooled, *widgets)
+
     def close(self) -> None:
         """Close the grid and every pooled row widget (with their shared layout and style)."""
         pooled, self._pooled = self._pooled, ()
         close_tree(*pooled)
         super().close()
-
-
-class ColumnChooser:
-    """A "Columns" toggle opening a multi-select of attributes, metrics, params and tags."""
-
-    def __init__(self, *, on_change: Callable[[list[str]], None]) -> None:
-        self._on_change = on_change
-        self._guard = _Guard()
-        self._current: list[str] = []
-        self.toggle = ipywidgets.ToggleButton(
-            value=False, description="Columns", icon="list", tooltip="Choose the columns"
-        )
-        self.toggle.add_class("mltrack-columns-toggle")
-        self.select = ipywidgets.SelectMultiple(
-            options=[], rows=12, layout=ipywidgets.Layout(width="420px")
-        )
-        self.select.observe(self._selected, "value")
-        hint = ipywidgets.HTML(
-            "<small>Ctrl/⌘-click to add or remove; keys come from the pages shown so far.</small>"
-        )
-        self.panel = ipywidgets.VBox([self.select, hint], layout=ipywidgets.Layout(display="none"))
-        self.panel.add_class("mltrack-column-chooser")
-        self.toggle.observe(
-            lambda ch: setattr(self.panel.layout, "display", None if ch["new"] else "none"),
-            "value",
-        )
-
-    def offer(self, seen: Mapping[str, Iterable[str]], current: Sequence[Column]) -> None:
-        """Offer every known column; select the ``current`` ones."""
-        names = [c.name for c in current]
-        options = list(dict.fromkeys([*(c.name for c in available_columns(seen)), *names]))
-        with self._guard():
-            if tuple(options) != tuple(self.select.options):
-                self.select.options = options
-            self.select.value = tuple(names)
-        self._current = names
-
-    def _selected(self, change: dict[str, Any]) -> None:
-        if self._guard.active:
-            return
-        chosen = set(change["new"])
-        # Keep the existing order, append new picks in the order they are offered.
-        names = [n for n in self._current if n in chosen]
-        names += [n for n in self.select.options if n in chosen and n not in names]
-        self._current = names
-        self._on_change(names)

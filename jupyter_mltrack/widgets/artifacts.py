@@ -16,12 +16,21 @@ import os
 import posixpath
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import ipywidgets
 
 from jupyter_mltrack.errors import InvalidParameterError
 from jupyter_mltrack.widgets._app_mode import app_mode, confined_folder
+from jupyter_mltrack.widgets._artifact_view import (
+    INLINE_DOWNLOAD_LIMIT,
+    dir_row,
+    download_link,
+    file_row,
+    placeholder,
+    preview_widgets,
+    tree_header,
+)
 from jupyter_mltrack.widgets._base import TrackedWidget, replace_children, reporting
 from jupyter_mltrack.widgets._previews import (
     HEAD_KINDS,
@@ -47,7 +56,6 @@ DATA_URI_LIMIT = 10 * 1024 * 1024
 SAVE_FOLDER = "mltrack-downloads"
 #: Entries shown per directory; the rest are summarised in one line.
 MAX_ENTRIES = 200
-_INDENT = 16
 
 
 class ArtifactBrowser(TrackedWidget):
@@ -90,6 +98,7 @@ class ArtifactBrowser(TrackedWidget):
         self._sizes: dict[str, int | None] = {}
         self._children: dict[str, ipywidgets.VBox] = {}
         self._dir_buttons: dict[str, ipywidgets.Button] = {}
+        self._file_buttons: dict[str, ipywidgets.Button] = {}
         self._loaded: set[str] = set()
         self.tree = ipywidgets.VBox(layout=ipywidgets.Layout(width="35%", overflow="auto"))
         self.tree.add_class("mltrack-artifact-tree")
@@ -103,9 +112,10 @@ class ArtifactBrowser(TrackedWidget):
         from jupyter_mltrack.tracking.client_artifacts import artifact_repository
 
         replace_children(self.tree, ())
-        replace_children(self.preview, ())
+        replace_children(self.preview, (placeholder(),))
         self._children.clear()
         self._dir_buttons.clear()
+        self._file_buttons.clear()
         self._loaded.clear()
         self._sizes.clear()
         self.selected_path = None
@@ -114,7 +124,7 @@ class ArtifactBrowser(TrackedWidget):
         entries = self.tracking.list_artifacts(self.run_id)
         if not entries:
             self.notice.info("This run has no artifacts yet.")
-        replace_children(self.tree, self._rows(entries, depth=0))
+        replace_children(self.tree, (tree_header(), *self._rows(entries, depth=0)))
 
     def _rows(self, entries: list[FileInfo], depth: int) -> list[ipywidgets.Widget]:
         rows: list[ipywidgets.Widget] = []
@@ -128,21 +138,20 @@ class ArtifactBrowser(TrackedWidget):
         return rows
 
     def _dir_rows(self, info: FileInfo, depth: int) -> list[ipywidgets.Widget]:
-        name = posixpath.basename(info.path)
-        button = _row_button(f"▸ {name}/", depth, "mltrack-artifact-dir")
+        row, button = dir_row(info.path, depth)
         children = ipywidgets.VBox()
         children.layout.display = "none"
         self._children[info.path] = children
         self._dir_buttons[info.path] = button
         button.on_click(lambda _b, path=info.path: self._toggle(path))
-        return [button, children]
+        return [row, children]
 
     def _file_row(self, info: FileInfo, depth: int) -> ipywidgets.Widget:
         self._sizes[info.path] = info.file_size
-        label = f"{posixpath.basename(info.path)}  {format_size(info.file_size)}".rstrip()
-        button = _row_button(label, depth, "mltrack-artifact-file")
+        row, button = file_row(info.path, info.file_size, depth)
+        self._file_buttons[info.path] = button
         button.on_click(lambda _b, path=info.path: self.select(path))
-        return button
+        return row
 
     def _toggle(self, path: str) -> None:
         box, button = self._children[path], self._dir_buttons[path]
@@ -151,6 +160,7 @@ class ArtifactBrowser(TrackedWidget):
         else:
             box.layout.display = "none"
             button.description = button.description.replace("▾", "▸", 1)
+            button.icon = "folder"
 
     def open_directory(self, path: str) -> None:
         """Expand a directory of the tree, listing it from the store on first opening."""
@@ -167,37 +177,50 @@ class ArtifactBrowser(TrackedWidget):
         box.layout.display = None
         button = self._dir_buttons[path]
         button.description = button.description.replace("▸", "▾", 1)
+        button.icon = "folder-open"
 
     # -- preview ------------------------------------------------------------------------------
     def select(self, path: str) -> None:
         """Show the preview and download controls of the artifact file ``path``."""
         self.notice.clear()
+        self._mark_selected(path)
         self.selected_path = path
         size = self._sizes.get(path)
         header = ipywidgets.HTML(f"<b>{html.escape(path)}</b> {format_size(size)}")
         header.add_class("mltrack-preview-header")
         content: list[ipywidgets.Widget] = []
+        data: bytes | None = None
         with reporting(self.notice, f"preview {path!r}"):
-            preview = self._preview(path, size)
+            preview, data = self._preview(path, size)
             self.last_preview = preview
-            content = _preview_widgets(preview)
-        replace_children(self.preview, (header, *content, self._download_row(path, size)))
+            content = preview_widgets(preview)
+        download = self._download_row(path, size, data)
+        replace_children(self.preview, (header, download, *content))
 
-    def _preview(self, path: str, size: int | None) -> Preview:
+    def _mark_selected(self, path: str) -> None:
+        """Highlight the selected file's row, and only it."""
+        previous = self._file_buttons.get(self.selected_path or "")
+        if previous is not None:
+            previous.remove_class("mltrack-selected")
+        current = self._file_buttons.get(path)
+        if current is not None:
+            current.add_class("mltrack-selected")
+
+    def _preview(self, path: str, size: int | None) -> tuple[Preview, bytes | None]:
+        """The preview of ``path``, and the file's bytes when it was read whole (else None)."""
         kind = preview_kind(path)
         limit = READ_LIMITS.get(kind)
         if limit is None:
-            return build_preview(path, b"", total_size=None)
+            small = size is not None and size <= INLINE_DOWNLOAD_LIMIT
+            return build_preview(path, b"", total_size=None), self._read(path) if small else None
         if size is not None and size > limit:
             head = self._read_head(path, limit) if kind in HEAD_KINDS else None
             if head is None:
-                return Preview(
-                    kind=kind,
-                    note=f"Too large to preview ({format_size(size)}, limit "
-                    f"{format_size(limit)}); use Download.",
-                )
-            return build_preview(path, head, total_size=size)
-        return build_preview(path, self._read(path), total_size=size)
+                note = f"Too large to preview ({format_size(size)}, limit {format_size(limit)})"
+                return Preview(kind=kind, note=f"{note}; use Download."), None
+            return build_preview(path, head, total_size=size), None
+        data = self._read(path)
+        return build_preview(path, data, total_size=size), data
 
     def _read(self, path: str) -> bytes:
         assert self._repo is not None
@@ -216,16 +239,14 @@ class ArtifactBrowser(TrackedWidget):
             return file.read(limit)
 
     # -- download -----------------------------------------------------------------------------
-    def _download_row(self, path: str, size: int | None) -> ipywidgets.Widget:
+    def _download_row(self, path: str, size: int | None, data: bytes | None) -> ipywidgets.Widget:
         link = ipywidgets.HTML("")
         link.add_class("mltrack-download-output")
-        download = ipywidgets.Button(description="Download", icon="download")
-        download.add_class("mltrack-download")
-        too_big = size is not None and size > DATA_URI_LIMIT
-        if too_big:
-            download.disabled = True
-            download.tooltip = f"Over {format_size(DATA_URI_LIMIT)}: too large for the browser"
-        download.on_click(lambda _b: self.prepare_download(path, link))
+        download: ipywidgets.Widget
+        if data is not None and len(data) <= INLINE_DOWNLOAD_LIMIT:
+            download = download_link(path, data)  # already read for the preview: one click
+        else:
+            download = self._download_button(path, size, link)
         if not self.allow_save:
             # Served to visitors (app mode) or turned off: the browser download is all there is,
             # and no widget exists whose value could name a folder on the server.
@@ -241,6 +262,18 @@ class ArtifactBrowser(TrackedWidget):
         save.add_class("mltrack-save")
         save.on_click(lambda _b: self.save_to(path, folder.value, link))
         return ipywidgets.VBox([ipywidgets.HBox([download, folder, save]), link])
+
+    def _download_button(
+        self, path: str, size: int | None, link: ipywidgets.HTML
+    ) -> ipywidgets.Button:
+        """For a file not read yet: a button that sends it to the browser when pressed."""
+        download = ipywidgets.Button(description="Download", icon="download")
+        download.add_class("mltrack-download")
+        if size is not None and size > DATA_URI_LIMIT:
+            download.disabled = True
+            download.tooltip = f"Over {format_size(DATA_URI_LIMIT)}: too large for the browser"
+        download.on_click(lambda _b: self.prepare_download(path, link))
+        return download
 
     def prepare_download(self, path: str, target: ipywidgets.HTML | None = None) -> str:
         """Put a browser download link for ``path`` into ``target``; return the link's HTML."""
@@ -288,48 +321,3 @@ class ArtifactBrowser(TrackedWidget):
                 os.unlink(temporary)
             raise
         return str(destination)
-
-
-def _row_button(label: str, depth: int, css: str) -> ipywidgets.Button:
-    button = ipywidgets.Button(
-        description=label,
-        tooltip=label,
-        layout=ipywidgets.Layout(
-            margin=f"0 0 0 {depth * _INDENT}px", width="auto", justify_content="flex-start"
-        ),
-    )
-    button.add_class(css)
-    return button
-
-
-def _preview_widgets(preview: Preview) -> list[ipywidgets.Widget]:
-    out: list[ipywidgets.Widget] = []
-    if preview.note:
-        note = ipywidgets.HTML(f"<i>{html.escape(preview.note)}</i>")
-        note.add_class("mltrack-preview-note")
-        out.append(note)
-    if preview.image is not None:
-        image = ipywidgets.Image(value=preview.image, format=preview.image_format)
-        image.layout.max_width = "100%"
-        image.add_class("mltrack-preview-image")
-        out.append(image)
-    if preview.figure is not None:
-        out.append(figure_widget(preview.figure))
-    if preview.html:
-        body = ipywidgets.HTML(preview.html, layout=ipywidgets.Layout(overflow="auto"))
-        body.add_class("mltrack-preview-body")
-        out.append(body)
-    return out
-
-
-def figure_widget(figure: dict[str, Any]) -> ipywidgets.Widget:
-    """Return an output showing a ``{"data", "layout"}`` plotly figure (see ``_figure_output``)."""
-    import plotly.graph_objects as go
-
-    from jupyter_mltrack.widgets._figure_output import FigureOutput
-
-    # skip_invalid: a page written by another plotly version may carry properties ours lacks.
-    output = FigureOutput()
-    output.show(go.Figure(figure, skip_invalid=True))
-    output.add_class("mltrack-preview-plot")
-    return output

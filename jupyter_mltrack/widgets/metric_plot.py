@@ -223,8 +223,11 @@ class MetricPlot(TrackedWidget):
                 for (run_id, key), history in self.histories.items()
             ]
 
-    def figure(self) -> Any:
-        """Build the ``go.Figure`` for the current histories and options (no display)."""
+    def figure(self) -> dict[str, Any]:
+        """Build the plotly figure dict for the current histories and options (no display).
+
+        ``go.Figure(plot.figure())`` makes it a plotly figure; the widget shows the dict as is.
+        """
         keys = (
             self.metric_keys
             if self.metric_keys is not None

@@ -1,24 +1,33 @@
 """RegistryPanel: registered models, their versions, stages, aliases, lineage and history.
 
 The left column lists the registered models; choosing one shows its description (markdown,
-rendered safely), tags, aliases and versions; choosing a version shows its details, its source
-run (a button opening :class:`~jupyter_mltrack.widgets.RunView`), its transition history, and —
-unless ``read_only`` — the action bar (``widgets/_registry_actions.py``). With ``read_only=True``
-no action widget is created at all, so none can be found in the page.
+rendered safely), tags, aliases and versions — each with its source run's name and key metric
+(``widgets/_registry_html.py``); choosing a version shows its details, its source run (a button
+opening :class:`~jupyter_mltrack.widgets.RunView`), its transition history, and — unless
+``read_only`` — the action bar (``widgets/_registry_actions.py``). With ``read_only=True`` no
+action widget is created at all, so none can be found in the page.
 """
 
 from __future__ import annotations
 
-import html
+import contextlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 import ipywidgets
 
-from jupyter_mltrack.entities import ModelVersion, ModelVersionEvent, RegisteredModel
-from jupyter_mltrack.widgets._app_mode import shown_path
+from jupyter_mltrack.entities import ModelVersion, RegisteredModel, Run
+from jupyter_mltrack.errors import NotFoundError
 from jupyter_mltrack.widgets._base import TrackedWidget, replace_children, reporting
-from jupyter_mltrack.widgets._markdown import render_markdown
+from jupyter_mltrack.widgets._objective import Objective, experiment_objective
+from jupyter_mltrack.widgets._registry_html import (
+    VersionRun,
+    history_html,
+    model_html,
+    run_label,
+    version_html,
+    versions_html,
+)
 
 if TYPE_CHECKING:
     from jupyter_mltrack.registry.client import RegistryClient
@@ -29,112 +38,7 @@ __all__ = ["RegistryPanel", "history_html", "model_html", "version_html", "versi
 
 MAX_MODELS = 200
 MAX_VERSIONS = 200
-
-
-def _time(ms: int | None) -> str:
-    from jupyter_mltrack.notebook.displays import format_time
-
-    return format_time(ms)
-
-
-def _pairs(label: str, values: dict[str, str], css: str) -> str:
-    """A block of its own: ``label: none``, or the label above a key/value table."""
-    if not values:
-        return f'<div class="{css}"><b>{label}:</b> <em>none</em></div>'
-    rows = "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{html.escape(values[k])}</td></tr>"
-        for k in sorted(values)
-    )
-    return f'<div class="{css}"><b>{label}:</b><table>{rows}</table></div>'
-
-
-def model_html(model: RegisteredModel) -> str:
-    """Return a registered model's name, description (rendered markdown), tags and aliases."""
-    aliases = {alias: f"version {number}" for alias, number in model.aliases.items()}
-    description = render_markdown(model.description) if model.description else "<em>none</em>"
-    created = html.escape(_time(model.creation_timestamp))
-    updated = html.escape(_time(model.last_updated_timestamp))
-    return "".join(
-        [
-            f"<h3>{html.escape(model.name)}</h3>",
-            f'<div class="mltrack-model-description">{description}</div>',
-            _pairs("Tags", dict(model.tags), "mltrack-model-tags"),
-            _pairs("Aliases", aliases, "mltrack-model-aliases"),
-            f"<div><small>created {created}, updated {updated}</small></div>",
-        ]
-    )
-
-
-def versions_html(versions: Sequence[ModelVersion]) -> str:
-    """Return a table of versions: number, stage, aliases, created, source run."""
-    if not versions:
-        return "<p><em>This model has no versions yet.</em></p>"
-    rows = "".join(
-        f'<tr class="mltrack-version-row"><td>{v.version}</td>'
-        f'<td><span class="mltrack-stage-label">{html.escape(v.current_stage.value)}</span></td>'
-        f"<td>{html.escape(', '.join(v.aliases) or '-')}</td>"
-        f"<td>{html.escape(_time(v.creation_timestamp))}</td>"
-        f"<td>{html.escape(v.run_id or '-')}</td></tr>"
-        for v in versions
-    )
-    head = "<tr><th>version</th><th>stage</th><th>aliases</th><th>created</th><th>run</th></tr>"
-    return f'<table class="mltrack-versions">{head}{rows}</table>'
-
-
-def version_html(version: ModelVersion) -> str:
-    """Return one version's details: stage, aliases, lineage, flavors, tags and description."""
-    rows = {
-        "stage": version.current_stage.value,
-        "aliases": ", ".join(version.aliases) or "-",
-        "status": version.status,
-        "source": shown_path(version.source) or "-",  # a server path: not in app mode
-        "source run": version.run_id or "-",
-        "experiment": version.experiment_id or "-",
-        "flavors": ", ".join(version.flavors) or "-",
-        "created": _time(version.creation_timestamp),
-        "updated": _time(version.last_updated_timestamp),
-        "user": version.user_id or "-",
-    }
-    table = "".join(
-        f"<tr><td>{html.escape(k)}</td><td>{html.escape(v)}</td></tr>" for k, v in rows.items()
-    )
-    description = render_markdown(version.description) if version.description else "<em>none</em>"
-    return (
-        f"<h4>{html.escape(version.name)} version {version.version}</h4>"
-        f'<table class="mltrack-version-info">{table}</table>'
-        f'<b>Description</b><div class="mltrack-version-description">{description}</div>'
-        + _pairs("Tags", dict(version.tags), "mltrack-version-tags")
-    )
-
-
-def _event_text(event: ModelVersionEvent) -> tuple[str, str]:
-    if event.kind == "stage":
-        return "stage", f"{event.from_value or '-'} → {event.to_value or '-'}"
-    target = f"version {event.to_value}" if event.to_value else "removed"
-    source = f" (was version {event.from_value})" if event.from_value else ""
-    return f"alias {event.alias or ''}", f"{target}{source}"
-
-
-def history_html(events: Sequence[ModelVersionEvent]) -> str:
-    """Return the transition history (stage moves, alias moves), newest first."""
-    if not events:
-        return '<div class="mltrack-history"><em>No transitions yet.</em></div>'
-    rows = []
-    for event in reversed(events):
-        what, change = _event_text(event)
-        evidence = event.evidence_uri or ""
-        metrics = ", ".join(f"{k}={v:.4g}" for k, v in sorted(event.metrics.items()))
-        cells = (_time(event.timestamp), what, change, event.user_id, event.comment or "")
-        rows.append(
-            "<tr>"
-            + "".join(f"<td>{html.escape(c)}</td>" for c in cells)
-            + f"<td>{html.escape(' '.join(p for p in (evidence, metrics) if p))}</td></tr>"
-        )
-    head = (
-        "<tr><th>when</th><th>what</th><th>change</th><th>who</th><th>comment</th>"
-        "<th>evidence</th></tr>"
-    )
-    return f'<table class="mltrack-history">{head}{"".join(rows)}</table>'
+_RUN_IDS_PER_QUERY = 100
 
 
 def _quote(value: str) -> str:
@@ -174,6 +78,8 @@ class RegistryPanel(TrackedWidget):
         self.read_only = read_only
         self.models: list[RegisteredModel] = []
         self.versions: list[ModelVersion] = []
+        #: The source run (and key metric) of each version shown, by run id.
+        self.version_runs: dict[str, VersionRun] = {}
         self.selected_model: str | None = None
         self.selected_version: int | None = None
         #: The action bar of the selected version; always None when read-only.
@@ -244,7 +150,8 @@ class RegistryPanel(TrackedWidget):
                 )
             )
             self.selected_model, self.versions = name, versions
-            self.model_box.value = model_html(model) + versions_html(versions)
+            self.version_runs = self._runs_of(versions)
+            self.model_box.value = model_html(model) + versions_html(versions, self.version_runs)
             self._version_buttons(versions)
             numbers = [v.version for v in versions]
             if not numbers:
@@ -256,8 +163,10 @@ class RegistryPanel(TrackedWidget):
     def _version_buttons(self, versions: Sequence[ModelVersion]) -> None:
         buttons = []
         for v in versions:
+            run = run_label(v.run_id, self.version_runs)
             button = ipywidgets.Button(
-                description=f"v{v.version} {v.current_stage.value}",
+                description=f"v{v.version} {v.current_stage.value} · {run}",
+                tooltip=f"Version {v.version}, from run {run}",
                 layout=ipywidgets.Layout(width="auto"),
             )
             button.add_class("mltrack-version")
@@ -281,19 +190,23 @@ class RegistryPanel(TrackedWidget):
                 button.button_style = (
                     "info" if f"mltrack-version-{version}" in button._dom_classes else ""
                 )
-            children: list[ipywidgets.Widget] = [ipywidgets.HTML(version_html(mv))]
+            source = self.version_runs.get(mv.run_id or "")
+            children: list[ipywidgets.Widget] = [ipywidgets.HTML(version_html(mv, source))]
             if mv.run_id:
                 children.append(self._run_link(mv.run_id))
             history = ipywidgets.HTML(f"<b>History</b>{history_html(events)}")
             history.add_class("mltrack-history-box")
             children.append(history)
-            previous = self.actions.result.value if self.actions is not None else ""
+            previous = self.actions
             self.actions = None
             if not self.read_only:
                 from jupyter_mltrack.widgets._registry_actions import ActionBar
 
-                self.actions = ActionBar(self.registry, mv, self.notice, self._after_action)
-                self.actions.result.value = previous if self._keep_result else ""
+                self.actions = ActionBar(
+                    self.registry, mv, self.notice, self._after_action, siblings=self.versions
+                )
+                if previous is not None and self._keep_result:
+                    self.actions.carry_result(previous)
                 children.append(self.actions)
             # Closes the previous version's widgets (its action bar too, even when this runs
             # from that bar's own Confirm click: ipywidgets is done with the message by then).
@@ -313,7 +226,7 @@ class RegistryPanel(TrackedWidget):
 
     def _run_link(self, run_id: str) -> ipywidgets.Widget:
         button = ipywidgets.Button(
-            description=f"Open source run {run_id[:12]}…",
+            description=f"Open source run {run_label(run_id, self.version_runs)}",
             tooltip=run_id,
             icon="external-link",
             layout=ipywidgets.Layout(width="auto"),
@@ -321,6 +234,33 @@ class RegistryPanel(TrackedWidget):
         button.add_class("mltrack-run-link")
         button.on_click(lambda _b: self.open_run(run_id))
         return button
+
+    def _runs_of(self, versions: Sequence[ModelVersion]) -> dict[str, VersionRun]:
+        """Load the versions' source runs (a search per experiment) and their objectives."""
+        by_experiment: dict[str, list[str]] = {}
+        runs: list[Run] = []
+        for v in versions:
+            if v.run_id and v.experiment_id:
+                by_experiment.setdefault(v.experiment_id, []).append(v.run_id)
+            elif v.run_id:  # registered without its experiment recorded: ask for the run
+                with contextlib.suppress(NotFoundError):
+                    runs.append(self.tracking.get_run(v.run_id))
+        for experiment_id, run_ids in by_experiment.items():
+            for start in range(0, len(run_ids), _RUN_IDS_PER_QUERY):
+                chunk = ", ".join(f"'{r}'" for r in run_ids[start : start + _RUN_IDS_PER_QUERY])
+                runs.extend(
+                    self.tracking.search_runs(
+                        [experiment_id], f"attributes.run_id IN ({chunk})", max_results=1000
+                    )
+                )
+        objectives: dict[str, Objective | None] = {}
+        found: dict[str, VersionRun] = {}
+        for run in runs:
+            experiment_id = run.info.experiment_id
+            if experiment_id not in objectives:
+                objectives[experiment_id] = experiment_objective(self.tracking, experiment_id)
+            found[run.info.run_id] = VersionRun(run, objectives[experiment_id])
+        return found
 
     def open_run(self, run_id: str) -> None:
         """Show the :class:`~jupyter_mltrack.widgets.RunView` of ``run_id`` below the version."""

@@ -2,9 +2,12 @@
 
 Sorting, filtering and paging happen in the store (``search_runs`` with ``filter_string``,
 ``order_by``, ``max_results`` and page tokens): only one page of runs is ever loaded. The table is
-a fixed pool of ``page_size`` rows — each an ``HBox`` of a ``Checkbox`` and one ``HTML`` holding
-the row's cells as a CSS grid — whose values are replaced on every page, so a page change sends
+a fixed pool of ``page_size`` rows — a ``Checkbox``, an expander and one ``HTML`` holding the
+row's cells as a CSS grid — whose values are replaced on every page, so a page change sends
 about ``2 * page_size`` small updates and creates no widgets.
+
+The default columns come from the shown page (:mod:`~jupyter_mltrack.widgets._columns`); nested
+runs are grouped under their parent on the page (:mod:`~jupyter_mltrack.widgets._nesting`).
 """
 
 from __future__ import annotations
@@ -19,19 +22,30 @@ import traitlets
 from jupyter_mltrack.entities import PagedList, Run
 from jupyter_mltrack.errors import InvalidParameterError
 from jupyter_mltrack.widgets._base import TrackedWidget, replace_children
+from jupyter_mltrack.widgets._column_chooser import ColumnChooser
+from jupyter_mltrack.widgets._columns import (
+    column_notes,
+    named_columns,
+    objective_metric,
+    pick_columns,
+    remember_columns,
+    remember_keys,
+    remembered_columns,
+)
 from jupyter_mltrack.widgets._experiment_ids import resolve_experiments
-from jupyter_mltrack.widgets._paging import PageCursor
+from jupyter_mltrack.widgets._filter_hints import FilterBox, missing_key_message
+from jupyter_mltrack.widgets._labels import run_label
+from jupyter_mltrack.widgets._nesting import NestedRow, arrange, nested_marks
+from jupyter_mltrack.widgets._paging import PageCursor, Pager
 from jupyter_mltrack.widgets._table_render import (
     Column,
     cell_text,
     column_widths,
-    default_columns,
-    filter_error_html,
     grid_template,
     parse_column,
     row_html,
 )
-from jupyter_mltrack.widgets._table_widgets import ColumnChooser, HeaderRow, RowPool
+from jupyter_mltrack.widgets._table_widgets import HeaderRow, RowPool
 
 if TYPE_CHECKING:
     from jupyter_mltrack.registry.client import RegistryClient
@@ -50,15 +64,18 @@ class RunsTable(TrackedWidget):
         experiment: An experiment name or id, or several; None means every active experiment.
         filter_string: A search filter, e.g. ``"metrics.acc > 0.8 and params.model = 'rf'"``.
         columns: Column names (``"metrics.acc"``, ``"params.lr"``, ``"tags.team"``, or
-            attributes such as ``"status"``); default: name, status, created, duration and the
-            first metrics and params found.
+            attributes such as ``"status"``); default: the columns last chosen for the same
+            experiments in this kernel, else Run, Status, the objective metric (a sweep's), the
+            keys the filter and the sort name, the params and metrics that vary on the page,
+            Created and Duration.
         page_size: Runs per page.
         order_by: The initial sort, e.g. ``["metrics.acc DESC"]``; default newest first.
         client, tracking_uri, registry: Where to read from (default: the current tracking URI).
 
     Public methods for scripts and benchmarks: :meth:`sort_by`, :meth:`set_filter`,
-    :meth:`set_columns`, :meth:`next_page`, :meth:`prev_page`, :meth:`select`,
-    :meth:`on_select`, :meth:`compare`. ``timings`` holds the seconds the last load took.
+    :meth:`set_columns`, :meth:`reset_columns`, :meth:`toggle_children`, :meth:`next_page`,
+    :meth:`prev_page`, :meth:`select`, :meth:`on_select`, :meth:`compare`. ``timings`` holds
+    the seconds the last load took.
 
     Example:
         >>> table = RunsTable("churn", filter_string="metrics.acc > 0.8")  # doctest: +SKIP
@@ -90,7 +107,12 @@ class RunsTable(TrackedWidget):
         self.columns: list[Column] | None = (
             [parse_column(c) for c in columns] if columns is not None else None
         )
-        self._auto_columns = columns is None
+        self._auto_columns, self._repick = columns is None, False
+        #: The metric the experiment is optimised for ("" when none), found with the first page.
+        self.objective: str | None = None
+        self._collapsed: set[str] = set()
+        #: The shown rows in order (nested runs after their parent), as the pool shows them.
+        self.shown: list[NestedRow] = []
         self.runs: PagedList[Run] = PagedList()
         self.experiment_names: dict[str, str] = {}
         self.timings: dict[str, float] = {}
@@ -106,19 +128,10 @@ class RunsTable(TrackedWidget):
         self.order_by = list(order_by or ["attributes.start_time DESC"])
         self.refresh()
 
-    # -- layout -----------------------------------------------------------------------------------
     def _build_controls(self, filter_string: str) -> None:
-        self.filter_box = ipywidgets.Text(
-            value=filter_string,
-            placeholder="filter, e.g. metrics.acc > 0.8 and params.model = 'rf'  (Enter)",
-            continuous_update=False,  # one search per Enter/blur, not per keystroke
-            layout=ipywidgets.Layout(flex="1 1 auto", min_width="300px"),
-        )
-        self.filter_box.add_class("mltrack-filter")
-        self.filter_box.observe(lambda ch: self.set_filter(ch["new"]), "value")
-        self.filter_error = ipywidgets.HTML()
-        self.filter_error.add_class("mltrack-filter-errors")
-        self.chooser = ColumnChooser(on_change=self.set_columns)
+        self.filters = FilterBox(filter_string, on_submit=self.set_filter)
+        self.filter_box, self.filter_error = self.filters.text, self.filters.errors
+        self.chooser = ColumnChooser(on_change=self.set_columns, on_reset=self.reset_columns)
         self.compare_button = ipywidgets.Button(
             description="Compare", icon="columns", disabled=True, tooltip="Select 2 or more runs"
         )
@@ -131,29 +144,38 @@ class RunsTable(TrackedWidget):
             self.compare_button,
         ]
         self.header = HeaderRow(on_sort=self.sort_by, on_select_all=self._select_visible)
-        self.rows = RowPool(self.page_size, header=self.header.widgets, on_check=self._row_checked)
-        self.prev_button = ipywidgets.Button(description="◀ Prev", disabled=True)
-        self.next_button = ipywidgets.Button(description="Next ▶", disabled=True)
-        self.prev_button.on_click(lambda _b: self.prev_page())
-        self.next_button.on_click(lambda _b: self.next_page())
-        self.page_label = ipywidgets.HTML()
-        self.page_label.add_class("mltrack-page-label")
-        pager = ipywidgets.HBox([self.prev_button, self.page_label, self.next_button])
-        pager.add_class("mltrack-pager")
+        self.rows = RowPool(
+            self.page_size,
+            header=self.header,
+            on_check=self._row_checked,
+            on_expand=self.toggle_children,
+        )
+        self.pager = Pager(on_prev=self.prev_page, on_next=self.next_page)
+        self.prev_button, self.next_button = self.pager.prev_button, self.pager.next_button
+        self.page_label = self.pager.label
         self.comparison_box = ipywidgets.VBox()
         self.comparison_box.add_class("mltrack-comparison-area")
         self.rows.widget.add_class("mltrack-table")
-        self.body.children = [self.filter_error, self.chooser.panel, self.rows.widget, pager]
+        parts = [self.filter_error, self.chooser.panel, self.rows.widget, self.pager.widget]
+        self.body.children = parts
         self.children = [self.toolbar, self.notice.widget, self.body, self.comparison_box]
 
-    # -- loading ----------------------------------------------------------------------------------
     def _build(self) -> None:
-        if self._auto_columns:  # re-pick: a refresh may bring the first metrics and params
-            self.columns = None
         self._experiment_ids, self.experiment_names = resolve_experiments(
             self.tracking, self.experiment
         )
-        self._restart()
+        remembered = remembered_columns(self.store_uri, self._experiment_ids)
+        if self._auto_columns and remembered:  # chosen for these experiments in this kernel
+            self.columns, self._auto_columns = [parse_column(c) for c in remembered], False
+        self.objective = None  # looked up again with the first page
+        try:
+            self._restart()
+        except InvalidParameterError as exc:  # a bad filter= argument: show it with its caret
+            if "filter_string" not in exc.message:
+                raise
+            self.filters.show_error(self.filter_string, exc.message, self._seen)
+            self._restart(filter_string="")
+        self._explain_empty()
 
     def _restart(self, filter_string: str | None = None, order_by: list[str] | None = None) -> None:
         """Search again from the first page (with a new filter or sort, when given).
@@ -177,6 +199,7 @@ class RunsTable(TrackedWidget):
             order_by,
             None,  # unknown until counted: the first page shows no stale total
         )
+        self._repick = self._auto_columns  # a new search: columns for its first page
         try:
             self._load(0)  # first: a bad filter is reported by the search, as it always was
             # One COUNT(*) per new search (not per page) for "runs 1-50 of 10,000".
@@ -184,6 +207,8 @@ class RunsTable(TrackedWidget):
         except Exception:
             self._cursor, self.filter_string, self.order_by, self.total_runs = previous
             raise
+        finally:
+            self._repick = False
         self._update_pager()
 
     def _load(self, index: int) -> None:
@@ -193,9 +218,10 @@ class RunsTable(TrackedWidget):
         runs = self._cursor.page(index)
         fetched = time.perf_counter()
         self.runs, self.page = runs, index
-        self._remember_keys(self.runs)
-        if self.columns is None:
-            self.columns = default_columns(self.runs)
+        remember_keys(self._seen, self.runs)  # the chooser's keys: no extra store query
+        if self._repick or self.columns is None:
+            self._repick = False
+            self._pick_columns()
         self._render()
         self.timings = {
             "fetch": fetched - started,
@@ -203,32 +229,39 @@ class RunsTable(TrackedWidget):
             "total": time.perf_counter() - started,
         }
 
-    def _remember_keys(self, runs: Sequence[Run]) -> None:
-        # Keys for the column chooser come from the pages seen: no extra store query.
-        for run in runs:
-            self._seen["metric"].update(run.data.metrics)
-            self._seen["param"].update(run.data.params)
-            self._seen["tag"].update(k for k in run.data.tags if not k.startswith("mltrack."))
+    def _pick_columns(self) -> None:
+        named = named_columns(self.filter_string, self.order_by)
+        self.columns = pick_columns(self.runs, objective=self._objective_metric(), named=named)
+
+    def _objective_metric(self) -> str | None:
+        if self.objective is None and self.runs:  # once per build: it costs a store query
+            self.objective = objective_metric(self.tracking, self._experiment_ids, self.runs)
+        return self.objective or None
 
     def _render(self) -> None:
         columns = self.columns or []
-        texts = [[cell_text(r, c, self.experiment_names) for c in columns] for r in self.runs]
+        self.shown = arrange(self.runs, self._collapsed)
+        texts = [
+            [cell_text(row.run, c, self.experiment_names) for c in columns] for row in self.shown
+        ]
         widths = column_widths(columns, texts)
         template = grid_template(widths)
         self.header.show(columns, widths, self.order_by)
         self.header.clear_select_all()
         selected = set(self.selected_run_ids)
+        names = {r.info.run_id: run_label(r) for r in self.runs}
         self.rows.show(
             [
                 (
-                    run.info.run_id,
-                    row_html(run, columns, row, template),
-                    run.info.run_id in selected,
+                    row.run.info.run_id,
+                    row_html(row.run, columns, cells, template, nested_marks(row, names)),
+                    row.run.info.run_id in selected,
+                    row.expander,
                 )
-                for run, row in zip(self.runs, texts, strict=True)
+                for row, cells in zip(self.shown, texts, strict=True)
             ]
         )
-        self.chooser.offer(self._seen, columns)
+        self.chooser.offer(self._seen, columns, column_notes(self.runs))
         self._update_pager()
         if not self.runs:
             where = ", ".join(self.experiment_names.values()) or "the store"
@@ -239,16 +272,9 @@ class RunsTable(TrackedWidget):
             )
 
     def _update_pager(self) -> None:
-        start = self.page * self.page_size
-        shown = f"runs {start + 1}-{start + len(self.runs)}" if self.runs else "no runs"
-        if self.runs and self.total_runs is not None:
-            shown += f" of {self.total_runs:,}"
         more = self._cursor is not None and self._cursor.has_page(self.page + 1)
-        self.page_label.value = f"&nbsp;page {self.page + 1} · {shown}{' …' if more else ''}&nbsp;"
-        self.prev_button.disabled = self.page == 0
-        self.next_button.disabled = not more
+        self.pager.update(self.page, self.page_size, len(self.runs), self.total_runs, more)
 
-    # -- public actions ---------------------------------------------------------------------------
     def next_page(self) -> None:
         """Show the next page (no-op on the last page)."""
         with self.report("load the next page"):
@@ -272,7 +298,11 @@ class RunsTable(TrackedWidget):
             self._restart(order_by=[col.order_by(ascending)])
 
     def set_filter(self, filter_string: str) -> None:
-        """Apply a search filter; a malformed one is shown with a caret under the bad column."""
+        """Apply a search filter; a malformed one is shown with a caret under the bad column.
+
+        When a filter finds nothing because it names a key no run has, the notice says so,
+        with the known key it most likely meant.
+        """
         if self.filter_box.value != filter_string:
             self.filter_box.value = filter_string  # comes back here through the observer
             return
@@ -284,14 +314,41 @@ class RunsTable(TrackedWidget):
             except InvalidParameterError as exc:
                 if "filter_string" not in exc.message:
                     raise
-                self.filter_error.value = filter_error_html(filter_string.strip(), exc.message)
+                self.filters.show_error(filter_string.strip(), exc.message, self._seen)
+                return
+            self._explain_empty()
+
+    def _explain_empty(self) -> None:
+        """When a filter found nothing because it names a key no run has: say so."""
+        if not self.runs and self.filter_string:
+            ids, seen = self._experiment_ids, self._seen
+            if not any(seen.values()):  # no page shown yet: learn the keys of the newest one
+                remember_keys(seen, self.tracking.search_runs(ids, max_results=self.page_size))
+                self._render()  # the chooser offers them too
+            missing = missing_key_message(self.tracking, ids, self.filter_string, seen)
+            if missing:
+                self.notice.info(missing)
 
     def set_columns(self, columns: Sequence[str | Column]) -> None:
-        """Show these columns (names as in ``columns=``)."""
+        """Show these columns (names as in ``columns=``); remembered for these experiments."""
         with self.report("change the columns"):
             self.columns = [parse_column(c) for c in columns]
             self._auto_columns = False
+            remember_columns(self.store_uri, self._experiment_ids, [c.name for c in self.columns])
             self._render()
+
+    def reset_columns(self) -> None:
+        """Show the default columns for the shown page again (and forget the chosen ones)."""
+        with self.report("pick the columns"):
+            self._auto_columns = True
+            remember_columns(self.store_uri, self._experiment_ids, [])
+            self._pick_columns()
+            self._render()
+
+    def toggle_children(self, run_id: str) -> None:
+        """Fold or unfold the nested runs shown under ``run_id`` (no store call)."""
+        self._collapsed ^= {run_id}
+        self._render()
 
     def select(self, run_ids: Sequence[str]) -> None:
         """Set the selection (replacing it); callbacks of :meth:`on_select` run."""
@@ -315,7 +372,7 @@ class RunsTable(TrackedWidget):
         self.selected_run_ids = [*ids, run_id] if checked else ids
 
     def _select_visible(self, checked: bool) -> None:
-        visible = [r.info.run_id for r in self.runs]
+        visible = [row.run.info.run_id for row in self.shown]
         shown = set(visible)
         rest = [i for i in self.selected_run_ids if i not in shown]
         self.select([*rest, *visible] if checked else rest)
@@ -332,10 +389,13 @@ class RunsTable(TrackedWidget):
         return self.comparison
 
     def rows_shown(self) -> list[dict[str, str]]:
-        """The current page as ``{column name: cell text}`` dicts (for tests and scripts)."""
+        """The shown rows in order as ``{column name: cell text}`` dicts (for tests, scripts).
+
+        Nested runs follow their parent; the runs under a folded parent are left out.
+        """
         columns = self.columns or []
         return [
-            {"run_id": r.info.run_id}
-            | {c.name: cell_text(r, c, self.experiment_names) for c in columns}
-            for r in self.runs
+            {"run_id": row.run.info.run_id}
+            | {c.name: cell_text(row.run, c, self.experiment_names) for c in columns}
+            for row in self.shown
         ]

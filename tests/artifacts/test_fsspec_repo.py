@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
+import importlib
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -88,9 +89,14 @@ def test_unknown_scheme_is_invalid() -> None:
     ("uri", "package", "extra"),
     [("s3://bucket/1/abc/artifacts", "s3fs", "s3"), ("gs://bucket/x", "gcsfs", "gcs")],
 )
-def test_missing_driver_names_package_and_extra(uri: str, package: str, extra: str) -> None:
-    if importlib.util.find_spec(package) is not None:
-        pytest.skip(f"{package} is installed")
+def test_missing_driver_names_package_and_extra(
+    uri: str, package: str, extra: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Make the driver unimportable even where it is installed (the dev extra has s3fs), and
+    # forget fsspec's cached class for the scheme.
+    monkeypatch.setitem(sys.modules, package, None)
+    loaded = importlib.import_module("fsspec.registry")._registry
+    monkeypatch.delitem(loaded, uri.split(":")[0], raising=False)
     with pytest.raises(MissingDependencyError, match=rf"jupyter_mltrack\[{extra}\]") as info:
         open_filesystem(uri)
     assert (info.value.package, info.value.extra) == (package, extra)

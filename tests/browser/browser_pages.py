@@ -5,6 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+
 REPO = Path(__file__).resolve().parents[2]
 #: Kept after the run (pytest's tmp folders are not); ignored by git.
 SCREENSHOTS = REPO / ".test-output" / "screenshots"
@@ -40,3 +43,40 @@ def run_checkbox(scope: Any, run_id: str) -> Any:
     return scope.locator(
         f".mltrack-runs-table .mltrack-select.mltrack-run-{run_id} input[type=checkbox]"
     )
+
+
+# -- JupyterLab ---------------------------------------------------------------------------------
+# The notebook on show: Lab reopens the session's earlier notebooks as hidden tabs, whose
+# outputs must not be counted.
+SHOWN_PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
+SHOWN = f"{SHOWN_PANEL} .jp-Notebook"
+KERNEL_IDLE = """() => {
+    const widget = window.jupyterapp?.shell?.currentWidget;
+    const kernel = widget?.sessionContext?.session?.kernel;
+    return !!kernel && kernel.status === 'idle';
+}"""
+
+
+def open_and_run_notebook(page: Any, url: str, name: str) -> None:
+    """Open notebook ``name`` (under Lab's root) in a workspace of its own and run it all.
+
+    Lab saves what a page opens (and the panels it hides) into its workspace and restores it on
+    the next page load, which would put this test's notebooks, hidden, into later tests' pages;
+    waiting until this notebook has the focus makes the run this notebook's.
+    """
+    page.goto(f"{url}lab/workspaces/{Path(name).stem}/tree/{name}", wait_until="domcontentloaded")
+    page.wait_for_function(
+        f"() => window.jupyterapp?.shell?.currentWidget?.context?.path === {name!r}"
+        f" && ({KERNEL_IDLE})()",
+        timeout=120_000,
+    )
+    # Menu clicks are flaky in headless Lab; the command registry is what the menu calls.
+    page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+
+
+def open_and_run(page: Any, url: str, root: Path, cells: list[str], name: str) -> None:
+    """Write a notebook of ``cells`` as ``root/name``, open it in Lab and run it all."""
+    notebook = new_notebook(cells=[new_code_cell(c) for c in cells])
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+    nbformat.write(notebook, root / name)
+    open_and_run_notebook(page, url, name)

@@ -31,19 +31,6 @@ from dashboard_seed import SeededStore, seed_store
 
 from jupyter_mltrack.apps.voila import descendant_pids, stop_processes
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # Plotly's parallel coordinates draw with WebGL; without a GPU chromium needs SwiftShader.
-    "--enable-unsafe-swiftshader",
-]
 START_TIMEOUT_S = 90
 PAGE_TIMEOUT_MS = 60_000
 
@@ -159,6 +146,19 @@ def voila_readonly(
 
 
 @pytest.fixture(scope="session")
+def voila_landing(
+    seeded_readonly: SeededStore, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """URL of ``mltrack dashboard`` naming no experiment: it lands on the demo-like sweep.
+
+    That is the experiment whose model went to Production last; its summary is the landing page.
+    """
+    server = start_dashboard(seeded_readonly, tmp_path_factory.mktemp("voila-landing"))
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture(scope="session")
 def voila_actions(
     seeded_actions: SeededStore, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
@@ -216,22 +216,6 @@ def _quiet_lab_settings(settings: Path) -> None:
 
 
 # -- browser ------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Debian's chromium, driven by playwright (never ``playwright install``)."""
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing; install it with: apt-get install -y chromium"
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{message} (CI=true requires it)", pytrace=False)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def _local_only(route: Any) -> None:

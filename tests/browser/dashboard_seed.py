@@ -1,7 +1,9 @@
 """A small, realistic store for the browser tests, built with the public API only.
 
 Two experiments with runs that have params, metric histories and tags, and a registered model
-with two versions of a real scikit-learn model logged as run artifacts.
+with two versions of a real scikit-learn model logged as run artifacts; and, shaped like the
+``make demo`` store, a sweep experiment (a parent run recording ``roc_auc``/max and six trials
+over learning rate and depth) whose model is in Production, replacing an earlier version.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from jupyter_mltrack import Metric, Param, RegistryClient, RunTag, TrackingClient
+from jupyter_mltrack.tracking.tags import PARENT_RUN_ID
 
 EXPERIMENT = "churn"
 OTHER_EXPERIMENT = "forecast"
@@ -28,6 +31,20 @@ CHURN_RUNS = (
     ("gb-default", "gb", 0.5, 0.88),
 )
 FORECAST_RUNS = (("arima", "arima", 0.2, 0.65), ("prophet", "prophet", 0.4, 0.71))
+# The demo-like sweep: (trial, learning_rate, max_depth, roc_auc, accuracy). By roc_auc (the
+# sweep's metric) trial-4 is best and trial-2 the runner-up; by accuracy (alphabetically first,
+# what the dashboard used to rank by) trial-5 would be "best".
+SWEEP_EXPERIMENT = "demo-sweep"
+SWEEP_MODEL = "demo-breast-cancer"
+SWEEP_TRIALS = (
+    ("trial-0", 0.05, 2, 0.9712, 0.9386),
+    ("trial-1", 0.05, 3, 0.9801, 0.9474),
+    ("trial-2", 0.1, 2, 0.9893, 0.9561),
+    ("trial-3", 0.1, 3, 0.9847, 0.9474),
+    ("trial-4", 0.2, 2, 0.9934, 0.9561),
+    ("trial-5", 0.2, 3, 0.9868, 0.9649),
+)
+SWEEP_BEST, SWEEP_RUNNER_UP, SWEEP_PREVIOUS = "trial-4", "trial-2", "trial-1"
 FILTER = "params.model = 'rf'"
 FILTER_MATCHES = sum(1 for run in CHURN_RUNS if run[1] == "rf")
 
@@ -62,7 +79,51 @@ def seed_store(root: Path) -> SeededStore:
     )
     registry.update_registered_model(MODEL_NAME, "Predicts **churn** from account activity.")
     registry.transition_model_version_stage(MODEL_NAME, versions[0], "Staging")
+    run_ids.update(seed_sweep(client, registry))
     return SeededStore(uri, experiment_id, run_ids, MODEL_NAME, versions)
+
+
+def seed_sweep(client: TrackingClient, registry: RegistryClient) -> dict[str, str]:
+    """Log the demo-like sweep and its model versions; return run ids by run name."""
+    experiment_id = client.create_experiment(SWEEP_EXPERIMENT)
+    start = T0_MS + 3_600_000
+    parent = client.create_run(
+        experiment_id, run_name="sweep-notebooks-main", start_time=start,
+        tags={"mltrack.sweep": "grid"},
+    ).info.run_id  # fmt: skip
+    params = {"sweep.metric": "roc_auc", "sweep.mode": "max", "sweep.n_trials": "6"}
+    client.log_batch(parent, params=[Param(key=k, value=v) for k, v in params.items()])
+    run_ids = {"sweep-notebooks-main": parent}
+    for n, (name, rate, depth, auc, acc) in enumerate(SWEEP_TRIALS):
+        t = start + (n + 1) * 20_000
+        run_id = client.create_run(
+            experiment_id, run_name=name, start_time=t, tags={PARENT_RUN_ID: parent}
+        ).info.run_id
+        values = {"roc_auc": auc, "accuracy": acc, "log_loss": 1.2 - auc, "false_positives": 9 - n}
+        client.log_batch(
+            run_id,
+            metrics=[Metric(key=k, value=v, timestamp=t, step=0) for k, v in values.items()],
+            params=[
+                Param(key="learning_rate", value=str(rate)),
+                Param(key="max_depth", value=str(depth)),
+                Param(key="n_estimators", value="100"),
+            ],
+        )
+        client.set_terminated(run_id, end_time=t + 15_000)
+        run_ids[name] = run_id
+    client.log_metric(parent, "best_roc_auc", SWEEP_TRIALS[4][3])
+    client.set_terminated(parent, end_time=start + 140_000)
+    registry.create_registered_model(
+        SWEEP_MODEL, description="Gradient boosting on the **breast cancer** data set."
+    )
+    for name in (SWEEP_PREVIOUS, SWEEP_BEST):
+        registry.create_model_version(SWEEP_MODEL, f"runs:/{run_ids[name]}/model", run_ids[name])
+    registry.transition_model_version_stage(SWEEP_MODEL, 1, "Production")
+    registry.transition_model_version_stage(
+        SWEEP_MODEL, 2, "Production", archive_existing_versions=True
+    )
+    registry.set_registered_model_alias(SWEEP_MODEL, "champion", 2)
+    return run_ids
 
 
 def _log_run(

@@ -146,11 +146,12 @@ def test_serves_the_app_passes_settings_and_ctrl_c_stops_voila_and_kernels(
     printed = server.wait_for_url()
     url = f"http://127.0.0.1:{server.port}/"
     assert printed.splitlines()[0] == f"Serving the dashboard (read-only) at {url}"
-    # Loading the page runs the notebook in a new kernel; its header echoes the settings.
+    # Loading the page runs the notebook in a new kernel; its header echoes the settings, but
+    # never the store (a server path).
     with urllib.request.urlopen(url, timeout=120) as response:
         html = response.read().decode()
     assert "experiment \\u003cb\\u003echurn\\u003c/b\\u003e" in html
-    assert "read-only" in html and churn_uri in html
+    assert "read-only" in html and churn_uri not in html
     processes = descendant_pids(server.process.pid)
     kernels = [
         pid for pid in processes if b"ipykernel" in Path(f"/proc/{pid}/cmdline").read_bytes()

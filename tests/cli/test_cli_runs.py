@@ -91,7 +91,9 @@ def test_describe_json(cli: Cli, uri: str) -> None:
     run_id = make_run(uri, acc=0.25)
     data = json.loads(cli("runs", "describe", run_id, "--format", "json").stdout)
     assert data["info"]["run_id"] == run_id
-    assert data["data"]["metrics"] == [{"key": "acc", "value": 0.25}]
+    (metric,) = data["data"]["metrics"]  # MLflow's shape: the latest value with its step and time
+    assert (metric["key"], metric["value"], metric["step"]) == ("acc", 0.25, 0)
+    assert isinstance(metric["timestamp"], int)
 
 
 def test_delete_and_restore(cli: Cli, uri: str) -> None:

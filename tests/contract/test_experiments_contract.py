@@ -11,6 +11,7 @@ from jupyter_mltrack.errors import (
     ExperimentNotFound,
     InvalidParameterError,
     InvalidStateError,
+    NotFoundError,
 )
 
 
@@ -108,6 +109,17 @@ def test_experiment_tags_are_mutable(store):
     store.set_experiment_tag(exp_id, "stage", "dev")
     store.set_experiment_tag(exp_id, "stage", "prod")
     assert store.get_experiment(exp_id).tags == {"stage": "prod"}
+
+
+def test_experiment_tags_can_be_deleted(store):
+    exp_id = store.create_experiment("untag", tags={"stage": "dev", "team": "a"})
+    store.delete_experiment_tag(exp_id, "stage")
+    assert store.get_experiment(exp_id).tags == {"team": "a"}
+    with pytest.raises(NotFoundError, match="stage"):
+        store.delete_experiment_tag(exp_id, "stage")
+    with pytest.raises(NotFoundError):
+        store.delete_experiment_tag("987654", "team")
+    assert store.get_experiment(exp_id).tags == {"team": "a"}
 
 
 def test_search_experiments_filter_order_and_pages(store):

@@ -95,16 +95,41 @@ def test_missing_model_raises_not_found(store):
         lambda: store.finalize_logged_model(ghost, LoggedModelStatus.READY),
         lambda: store.set_logged_model_tags(ghost, {"a": "b"}),
         lambda: store.delete_logged_model_tag(ghost, "a"),
+        lambda: store.log_logged_model_params(ghost, {"a": "b"}),
+        lambda: store.delete_logged_model(ghost),
     ):
         with pytest.raises(NotFoundError, match=ghost):
             call()
 
 
-def test_create_checks_experiment_and_run(store):
+def test_params_are_added_once_and_never_changed(store):
+    model = store.create_logged_model("0", name="model", params={"alpha": "0.1"})
+    store.log_logged_model_params(model.model_id, {"beta": "2", "alpha": "0.1"})
+    assert store.get_logged_model(model.model_id).params == {"alpha": "0.1", "beta": "2"}
+    with pytest.raises(InvalidParameterError, match="alpha"):
+        store.log_logged_model_params(model.model_id, {"alpha": "0.5", "gamma": "3"})
+    assert store.get_logged_model(model.model_id).params == {"alpha": "0.1", "beta": "2"}
+
+
+def test_delete_logged_model_unlinks_it_from_runs(store):
+    run = make_run(store)
+    model = store.create_logged_model("0", name="gone", tags={"t": "1"}, params={"p": "1"})
+    kept = store.create_logged_model("0", name="kept")
+    store.log_outputs(run.info.run_id, [(model.model_id, 0), (kept.model_id, 0)])
+    store.delete_logged_model(model.model_id)
+    with pytest.raises(NotFoundError, match=model.model_id):
+        store.get_logged_model(model.model_id)
+    outputs = store.get_run(run.info.run_id).outputs.model_outputs
+    assert outputs == (ModelOutput(model_id=kept.model_id, step=0),)
+    assert _names(store.search_logged_models(["0"])) == ["kept"]
+
+
+def test_create_checks_experiment_and_accepts_any_source_run(store):
     with pytest.raises(NotFoundError):
         store.create_logged_model("424242", name="model")
-    with pytest.raises(NotFoundError):
-        store.create_logged_model("0", name="model", source_run_id="f" * 32)
+    # As MLflow: the source run is a reference, not checked (it may live in another store).
+    ghost_run = store.create_logged_model("0", name="model", source_run_id="f" * 32)
+    assert store.get_logged_model(ghost_run.model_id).source_run_id == "f" * 32
     exp = store.create_experiment("gone")
     store.delete_experiment(exp)
     with pytest.raises(InvalidStateError, match="deleted"):

@@ -80,11 +80,14 @@ def _check_upgrade(uri: str) -> None:
         assert run.info.run_name == "old-run"
         assert run.data.metrics == {"acc": 0.75}
         assert store.get_experiment("0").artifact_location == "/old/0"
+        # The search read model (0005) was filled from the runs: a metric count sees the run.
+        assert store.count_runs(["0"], "metrics.acc > 0.5") == 1
         # The new column works: deleting records the time, gc can select by age.
         store.delete_run(OLD_RUN)
+        assert store.count_runs(["0"], "metrics.acc > 0.5") == 0
         assert store.list_deleted_run_ids(older_than_ms=2**62) == [OLD_RUN]
         index_names = {ix["name"] for ix in sa.inspect(store.engine).get_indexes("latest_metrics")}
-        assert "ix_latest_metrics_key_value" in index_names
+        assert "ix_latest_metrics_search" in index_names
     finally:
         store.close()
 

@@ -77,8 +77,8 @@ def test_update_description_bumps_timestamp(store):
 
 def test_rename_keeps_versions_aliases_tags_and_history(store):
     store.create_registered_model("old", tags={"k": "v"})
-    store.create_model_version("old", "runs:/r1/model")
-    store.create_model_version("old", "runs:/r2/model")
+    store.create_model_version("old", "s3://bucket/r1/model")
+    store.create_model_version("old", "s3://bucket/r2/model")
     store.transition_model_version_stage("old", 2, ModelStage.PRODUCTION)
     store.set_registered_model_alias("old", "champion", 2)
     renamed = store.rename_registered_model("old", "new")
@@ -122,10 +122,10 @@ def test_invalid_tag_key_is_refused(store):
 
 def test_delete_model_removes_everything_under_it(store):
     store.create_registered_model("gone", tags={"k": "v"})
-    store.create_model_version("gone", "runs:/r/model", tags={"t": "1"})
+    store.create_model_version("gone", "s3://bucket/r/model", tags={"t": "1"})
     store.set_registered_model_alias("gone", "champion", 1)
     store.transition_model_version_stage("gone", 1, "Staging")
-    store.create_model_version("kept", "runs:/r/model")
+    store.create_model_version("kept", "s3://bucket/r/model")
     store.delete_registered_model("gone")
     with pytest.raises(RegisteredModelNotFound):
         store.get_registered_model("gone")
@@ -133,7 +133,7 @@ def test_delete_model_removes_everything_under_it(store):
         store.get_model_version("gone", 1)
     assert [v.name for v in store.search_model_versions()] == ["kept"]
     # A new model of the same name starts from scratch: version 1, no history, no alias.
-    fresh = store.create_model_version("gone", "runs:/r2/model")
+    fresh = store.create_model_version("gone", "s3://bucket/r2/model")
     assert fresh.version == 1
     assert fresh.tags == {}
     assert store.get_model_version_history("gone") == []
@@ -142,7 +142,7 @@ def test_delete_model_removes_everything_under_it(store):
 
 def test_to_dict_is_mlflow_shaped(store):
     store.create_registered_model("m", tags={"k": "v"}, description="d")
-    store.create_model_version("m", "runs:/r/model")
+    store.create_model_version("m", "s3://bucket/r/model")
     store.set_registered_model_alias("m", "champion", 1)
     data = store.get_registered_model("m").to_dict()
     assert data["name"] == "m"

@@ -10,7 +10,7 @@ from jupyter_mltrack.errors import InvalidParameterError, ModelVersionNotFound
 
 def _model_with_versions(store, count: int, name: str = "m") -> None:
     for i in range(count):
-        store.create_model_version(name, f"runs:/r{i}/model")
+        store.create_model_version(name, f"s3://bucket/r{i}/model")
 
 
 def _moves(store, name: str = "m") -> list[tuple[object, ...]]:

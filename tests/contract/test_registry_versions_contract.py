@@ -43,34 +43,35 @@ def test_first_version_creates_the_model(store):
 
 
 def test_versions_are_numbered_per_model(store):
-    assert [store.create_model_version("a", f"s{i}").version for i in range(3)] == [1, 2, 3]
-    assert store.create_model_version("b", "s").version == 1
-    assert store.create_model_version("a", "s").version == 4
+    numbers = [store.create_model_version("a", f"s3://bucket/s{i}").version for i in range(3)]
+    assert numbers == [1, 2, 3]
+    assert store.create_model_version("b", "s3://bucket/s").version == 1
+    assert store.create_model_version("a", "s3://bucket/s").version == 4
 
 
 def test_deleted_numbers_are_not_reused(store):
     for _ in range(3):
-        store.create_model_version("m", "s")
+        store.create_model_version("m", "s3://bucket/s")
     store.delete_model_version("m", 3)
-    assert store.create_model_version("m", "s").version == 4
+    assert store.create_model_version("m", "s3://bucket/s").version == 4
 
 
 def test_new_version_bumps_model_timestamp(store):
     model = store.create_registered_model("m")
-    version = store.create_model_version("m", "s")
+    version = store.create_model_version("m", "s3://bucket/s")
     after = store.get_registered_model("m")
     assert after.last_updated_timestamp >= version.creation_timestamp
     assert after.last_updated_timestamp >= model.last_updated_timestamp
 
 
 def test_string_version_numbers_are_accepted(store):
-    store.create_model_version("m", "s")
+    store.create_model_version("m", "s3://bucket/s")
     assert store.get_model_version("m", "1").version == 1  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("bad", [0, -1, "x", "1.5", True, None])
 def test_invalid_version_numbers_are_refused(store, bad):
-    store.create_model_version("m", "s")
+    store.create_model_version("m", "s3://bucket/s")
     with pytest.raises(InvalidParameterError, match="positive integers"):
         store.get_model_version("m", bad)
 
@@ -82,7 +83,7 @@ def test_invalid_source_is_refused(store, bad):
 
 
 def test_missing_version_names_model_and_version(store):
-    store.create_model_version("m", "s")
+    store.create_model_version("m", "s3://bucket/s")
     with pytest.raises(ModelVersionNotFound, match="version 7 of registered model 'm'") as info:
         store.get_model_version("m", 7)
     assert (info.value.name, info.value.version) == ("m", 7)
@@ -101,7 +102,7 @@ def test_missing_version_names_model_and_version(store):
 
 
 def test_update_version_description(store):
-    created = store.create_model_version("m", "s")
+    created = store.create_model_version("m", "s3://bucket/s")
     updated = store.update_model_version("m", 1, "## better")
     assert updated.description == "## better"
     assert updated.last_updated_timestamp >= created.last_updated_timestamp
@@ -109,8 +110,8 @@ def test_update_version_description(store):
 
 
 def test_version_tags_set_overwrite_delete(store):
-    store.create_model_version("m", "s", tags={"a": "1"})
-    store.create_model_version("m", "s")
+    store.create_model_version("m", "s3://bucket/s", tags={"a": "1"})
+    store.create_model_version("m", "s3://bucket/s")
     store.set_model_version_tag("m", 1, "a", "2")
     store.set_model_version_tag("m", 1, "b", "3")
     store.delete_model_version_tag("m", 1, "b")
@@ -120,8 +121,8 @@ def test_version_tags_set_overwrite_delete(store):
 
 
 def test_delete_version(store):
-    store.create_model_version("m", "s1", tags={"k": "v"})
-    store.create_model_version("m", "s2")
+    store.create_model_version("m", "s3://bucket/s1", tags={"k": "v"})
+    store.create_model_version("m", "s3://bucket/s2")
     store.delete_model_version("m", 1)
     with pytest.raises(ModelVersionNotFound):
         store.get_model_version("m", 1)
@@ -131,7 +132,7 @@ def test_delete_version(store):
 
 def test_latest_versions_per_stage(store):
     for _ in range(5):
-        store.create_model_version("m", "s")
+        store.create_model_version("m", "s3://bucket/s")
     store.transition_model_version_stage("m", 1, "Production")
     store.transition_model_version_stage("m", 2, "Production")
     store.transition_model_version_stage("m", 3, "staging")

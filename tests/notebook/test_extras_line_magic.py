@@ -57,22 +57,58 @@ def test_experiment_name_with_spaces_is_quoted(ip: InteractiveShell) -> None:
     assert "my exp" in _run(ip, "experiment 'my exp'")
 
 
-def test_runs_shows_a_table_of_the_current_experiment(ip: InteractiveShell) -> None:
+def _runs_html(ip: InteractiveShell, line: str) -> str:
+    with capture_output() as captured:
+        ip.run_line_magic("mltrack", line)
+    (output,) = captured.outputs
+    return str(output.data["text/html"])
+
+
+def test_runs_shows_a_compact_table_of_the_current_experiment(ip: InteractiveShell) -> None:
     _run(ip, "experiment table")
-    for acc in (0.5, 0.95):
-        with mlt.start_run():
+    for name, acc in (("low", 0.5), ("high", 0.95)):
+        with mlt.start_run(run_name=name) as run:
             mlt.log_metric("acc", acc)
-    with capture_output() as captured:
-        ip.run_line_magic("mltrack", "runs")
-    html = captured.outputs[0].data["text/html"]
-    assert "metrics.acc" in html and html.count("FINISHED") == 2
-    with capture_output() as captured:
-        ip.run_line_magic("mltrack", "runs metrics.acc > 0.9")
-    assert captured.outputs[0].data["text/html"].count("FINISHED") == 1
+            mlt.log_params({"model": "rf", "depth": 3 if acc < 0.9 else 5})
+    with mlt.start_run(run_name="bare"):
+        mlt.log_param("model", "rf")  # no metric, no depth: blank cells
+    html = _runs_html(ip, "runs")
+    assert "Experiment 'table'" in html and "3 runs" in html
+    assert html.count("FINISHED") == 3 and "background:#2e7d32" in html  # coloured status
+    assert ">acc<" in html and ">depth<" in html
+    assert ">model<" not in html, "a param with the same value everywhere tells nothing"
+    assert run.info.run_id[:8] in html and f">{run.info.run_id}<" not in html
+    assert "nan" not in html.lower()
+    assert "<td style='padding:1px 8px;text-align:left;white-space:nowrap'></td>" in html
+    filtered = _runs_html(ip, "runs metrics.acc > 0.9")
+    assert filtered.count("FINISHED") == 1 and "matching 'metrics.acc &gt; 0.9'" in filtered
+
+
+def test_runs_numbers_are_rounded(ip: InteractiveShell) -> None:
+    _run(ip, "experiment rounded")
+    with mlt.start_run():
+        mlt.log_metric("loss", 0.123456789)
+    html = _runs_html(ip, "runs")
+    assert ">0.1235<" in html and "0.123456789" not in html
+
+
+def test_runs_after_a_tracked_cell_looks_in_its_experiment(ip: InteractiveShell) -> None:
+    from jupyter_mltrack.notebook import load_ipython_extension
+
+    load_ipython_extension(ip)
+    ip.run_cell("%%track --quiet --no-live --experiment elsewhere\nx = 1")
+    html = _runs_html(ip, "runs")
+    assert "Experiment 'elsewhere'" in html and html.count("FINISHED") == 1
+    assert "Experiment 'Default'" in _runs_html(ip, "runs --experiment Default") or (
+        "no runs" in _run(ip, "runs --experiment Default")
+    )
+    with pytest.raises(UsageError, match="no experiment named 'nope'"):
+        ip.run_line_magic("mltrack", "runs --experiment nope")
 
 
 def test_runs_with_no_match_says_so(ip: InteractiveShell) -> None:
-    assert "no runs" in _run(ip, "runs metrics.acc > 2")
+    out = _run(ip, "runs metrics.acc > 2")
+    assert "no runs" in out and "experiment 'Default'" in out
 
 
 def test_show_displays_the_run(ip: InteractiveShell) -> None:

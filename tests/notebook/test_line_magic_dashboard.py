@@ -41,10 +41,9 @@ def test_dashboard_is_displayed_on_the_current_store(ip: InteractiveShell) -> No
         mlt.log_metric("acc", 0.9)
     dashboard = _shown(ip, "dashboard")
     assert dashboard.tabs.selected_index == 0 and not dashboard.read_only
-    assert dashboard.experiments_list is not None
-    assert [
-        s.runs for s in dashboard.experiments_list.summaries if s.experiment.name == "churn"
-    ] == [1]
+    summary = dashboard.overview.overview if dashboard.overview is not None else None
+    assert summary is not None  # it lands on the summary of the experiment with the newest run
+    assert (summary.experiment.name, summary.total_runs) == ("churn", 1)
 
 
 def test_dashboard_with_an_experiment_and_read_only(ip: InteractiveShell) -> None:

@@ -32,7 +32,7 @@ def test_demo_sweeps_promotes_and_says_what_next(tmp_path: Path) -> None:
     out = done.stdout
     assert "now in Production" in out
     assert "mltrack dashboard --experiment demo-sweep" in out
-    assert "jupyter lab notebooks/" in out
+    assert ".venv/bin/jupyter lab" in out and "Experiments sidebar" in out
 
     uri = f"sqlite:///{tmp_path / 'mltrack' / 'mltrack.db'}"
     client = TrackingClient(uri)

@@ -144,3 +144,51 @@ def test_fsspec_destination_round_trip(server_store, make_client):  # type: igno
     assert [f["path"] for f in remote.get(ARTIFACTS, params={"path": RUN}).json()["files"]] == [
         "top.txt"
     ]
+
+
+def test_downloads_carry_mlflows_security_headers(client):  # type: ignore[no-untyped-def]
+    client.put(f"{ARTIFACTS}/{RUN}/page.html", content=b"<script>alert(1)</script>")
+    got = client.get(f"{ARTIFACTS}/{RUN}/page.html")
+    assert got.headers["x-content-type-options"] == "nosniff"
+    assert got.headers["x-frame-options"] == "SAMEORIGIN"
+
+
+def test_listing_reads_a_dot_as_this_folder_and_still_refuses_dotdot(client):  # type: ignore[no-untyped-def]
+    client.put(f"{ARTIFACTS}/{RUN}/d/a.txt", content=b"abc")
+    expected = [{"path": "a.txt", "is_dir": False, "file_size": 3}]
+    for path in (f"{RUN}/d/.", f"{RUN}/./d", f"{RUN}/d/./"):
+        answer = client.get(ARTIFACTS, params={"path": path})
+        assert answer.status_code == 200, path
+        assert answer.json()["files"] == expected
+    assert client.get(ARTIFACTS, params={"path": f"{RUN}/d/.."}).status_code == 400
+
+
+def _new_run(client) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    run = client.post("/api/2.0/mlflow/runs/create", json={"experiment_id": "0"}).json()["run"]
+    return run["info"]["run_id"], run["info"]["artifact_uri"]
+
+
+def test_run_artifact_listing_is_mlflows(client):  # type: ignore[no-untyped-def]
+    run_id, root_uri = _new_run(client)
+    rel = root_uri.removeprefix("mlflow-artifacts:/")
+    client.put(f"{ARTIFACTS}/{rel}/d/a.txt", content=b"abc")
+    client.put(f"{ARTIFACTS}/{rel}/top.txt", content=b"t")
+    listing = "/api/2.0/mlflow/artifacts/list"
+    top = client.get(listing, params={"run_id": run_id}).json()
+    assert top == {
+        "root_uri": root_uri,
+        "files": [
+            {"path": "d", "is_dir": True},
+            {"path": "top.txt", "is_dir": False, "file_size": 1},
+        ],
+    }
+    inner = client.get(listing, params={"run_id": run_id, "path": "d"}).json()
+    assert inner["files"] == [{"path": "d/a.txt", "is_dir": False, "file_size": 3}]
+    assert client.get(listing, params={"run_id": run_id, "path": "."}).json() == top
+    bad = client.get(listing, params={"run_id": run_id, "path": "../x"})
+    assert bad.status_code == 400 and bad.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    missing = client.get(listing, params={"run_id": "f" * 32})
+    assert missing.status_code == 404
+    assert missing.json()["message"] == f"Run with id={'f' * 32} not found"
+    no_id = client.get(listing)
+    assert no_id.status_code == 400 and "run_id" in no_id.json()["message"]

@@ -228,5 +228,21 @@ def test_openapi_lists_the_logged_model_routes(client):
     paths = client.get("/openapi.json").json()["paths"]
     for path in (LM, f"{LM}/search", f"{LM}/{{model_id}}", f"{LM}/{{model_id}}/tags"):
         assert path in paths
-    assert set(paths[f"{LM}/{{model_id}}"]) == {"get", "patch"}
+    assert set(paths[f"{LM}/{{model_id}}"]) == {"get", "patch", "delete"}
+    assert set(paths[f"{LM}/{{model_id}}/params"]) == {"post"}
     assert "post" in paths[f"{API}/runs/outputs"] and "post" in paths[f"{API}/runs/log-inputs"]
+
+
+def test_params_and_delete_as_mlflow_answers(client):
+    model_id = client.post(LM, json={"experiment_id": "0", "name": "m"}).json()["model"]["info"][
+        "model_id"
+    ]
+    params = [{"key": "a", "value": "1"}]
+    answer = client.post(f"{LM}/{model_id}/params", json={"model_id": model_id, "params": params})
+    assert answer.status_code == 200 and answer.json() == {}
+    assert client.get(f"{LM}/{model_id}").json()["model"]["data"]["params"] == params
+    deleted = client.delete(f"{LM}/{model_id}")
+    assert deleted.status_code == 200 and deleted.json() == {}
+    missing = client.get(f"{LM}/{model_id}")
+    assert missing.status_code == 404
+    assert missing.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"

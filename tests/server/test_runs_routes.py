@@ -145,11 +145,12 @@ def test_non_finite_metrics_round_trip_as_strings(make_run, client, server_store
     ("body", "message"),
     [
         ({"key": "m"}, "Missing value for required parameter 'value'"),
-        ({"key": "m", "value": "high"}, "Invalid value 'high' for parameter 'value'"),
+        ({"key": "m", "value": 1}, "Missing value for required parameter 'timestamp'"),
+        ({"key": "m", "value": "high"}, "Invalid value \"high\" for parameter 'value'"),
         ({"key": "m", "value": True}, "parameter 'value'"),
-        ({"key": "m", "value": 1, "step": 1.5}, "parameter 'step'"),
+        ({"key": "m", "value": 1, "timestamp": 1, "step": 1.5}, "parameter 'step'"),
         ({"key": "m", "value": 1, "timestamp": 2**70}, "int64"),
-        ({"key": "../m", "value": 1}, "Invalid Metric key"),
+        ({"key": "../m", "value": 1, "timestamp": 1}, "Invalid Metric key"),
         ({"value": 1}, "parameter 'key'"),
     ],
 )
@@ -172,7 +173,8 @@ def test_log_batch_is_atomic_and_limited(make_run, client):  # type: ignore[no-u
     }
     assert client.post(f"{API}/runs/log-batch", json=batch).json() == {}
     run = _get(client, run_id)
-    assert run["data"]["metrics"] == [{"key": "bm", "value": 0.2}]
+    # The latest value with its timestamp and step, as MLflow sends it (issue 14 item 7).
+    assert run["data"]["metrics"] == [{"key": "bm", "value": 0.2, "timestamp": 5, "step": 1}]
     assert run["data"]["params"] == [{"key": "bp", "value": "v"}]
     assert _tags(run)["bt"] == "w"
     # A conflicting param fails the whole batch: the new metric point is not stored either.
@@ -280,4 +282,65 @@ def test_logging_to_a_deleted_run_is_refused(make_run, client):  # type: ignore[
         f"{API}/runs/log-parameter", json={"run_id": run_id, "key": "k", "value": "v"}
     )
     assert 400 <= response.status_code < 500
-    assert client.post(f"{API}/runs/delete", json={"run_id": run_id}).status_code == 400
+    # Deleting again is fine, as in MLflow (the run stays deleted).
+    assert client.post(f"{API}/runs/delete", json={"run_id": run_id}).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("entry", "missing"),
+    [
+        ({"key": "m", "value": 1}, "metrics[1].timestamp"),
+        ({"key": "m", "timestamp": 1}, "metrics[1].value"),
+        ({"value": 1, "timestamp": 1}, "metrics[1].key"),
+    ],
+)
+def test_log_batch_names_the_missing_metric_field_as_mlflow(make_run, client, entry, missing):  # type: ignore[no-untyped-def]
+    run_id = make_run()["run_id"]
+    good = {"key": "ok", "value": 1, "timestamp": 1, "step": 0}
+    response = client.post(
+        f"{API}/runs/log-batch", json={"run_id": run_id, "metrics": [good, entry]}
+    )
+    assert response.status_code == 400
+    assert response.json()["message"] == (
+        f"Missing value for required parameter '{missing}'. "
+        "See the API docs for more information about request parameters."
+    )
+    assert _get(client, run_id)["data"].get("metrics") is None  # nothing of the batch stored
+
+
+@pytest.mark.parametrize("field", ["params", "tags"])
+def test_log_batch_names_a_missing_key_as_mlflow(make_run, client, field):  # type: ignore[no-untyped-def]
+    run_id = make_run()["run_id"]
+    body = {"run_id": run_id, field: [{"key": "a", "value": "1"}, {"value": "v"}]}
+    response = client.post(f"{API}/runs/log-batch", json=body)
+    assert response.status_code == 400
+    assert f"'{field}[1].key'" in response.json()["message"]
+
+
+def test_writes_to_a_deleted_run_answer_as_mlflow(make_run, client):  # type: ignore[no-untyped-def]
+    run_id = make_run()["run_id"]
+    client.post(f"{API}/runs/set-tag", json={"run_id": run_id, "key": "t", "value": "v"})
+    assert client.post(f"{API}/runs/delete", json={"run_id": run_id}).json() == {}
+    assert client.post(f"{API}/runs/delete", json={"run_id": run_id}).json() == {}  # idempotent
+    point = {"key": "m", "value": 1, "timestamp": 1}
+    for endpoint, body in (
+        ("runs/delete-tag", {"key": "t"}),
+        ("runs/set-tag", {"key": "t2", "value": "v"}),
+        ("runs/log-parameter", {"key": "p", "value": "v"}),
+        ("runs/log-metric", point),
+        ("runs/log-batch", {"metrics": [point]}),
+        ("runs/update", {"status": "FINISHED"}),
+    ):
+        answer = client.post(f"{API}/{endpoint}", json={"run_id": run_id, **body})
+        assert answer.status_code == 400, endpoint
+        assert answer.json() == {
+            "error_code": "INVALID_PARAMETER_VALUE",
+            "message": f"The run {run_id} must be in the 'active' state. Current state is deleted.",
+        }, endpoint
+
+
+def test_a_missing_run_tag_is_named_as_mlflow(make_run, client):  # type: ignore[no-untyped-def]
+    run_id = make_run()["run_id"]
+    answer = client.post(f"{API}/runs/delete-tag", json={"run_id": run_id, "key": "k"})
+    assert answer.status_code == 404
+    assert answer.json()["message"] == f"No tag with name: k in run with id {run_id}"

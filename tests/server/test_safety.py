@@ -68,7 +68,8 @@ def test_traversal_is_refused_and_touches_nothing(live_server, tmp_path, path): 
         assert error["error_code"] == "INVALID_PARAMETER_VALUE"
     query = path if "%" in path else path.replace("/", "%2F")
     status, error = _request(live_server, "GET", f"{ARTIFACTS}?path={query}")
-    assert status == 400, (path, status, error)
+    # A listing reads "." as "this folder", as MLflow does (download_artifacts(path=".")).
+    assert status == (200 if "/./" in path else 400), (path, status, error)
     assert _files(tmp_path) == before
     assert not list(tmp_path.parent.rglob("escaped.txt"))
 

@@ -128,11 +128,14 @@ def _run_row(run_id: str, experiment_id: int, start: int, **fields: Any) -> dict
     return row | {"artifact_uri": f"file:///art/{run_id}"} | fields
 
 
-def _metric_rows(run_id: str, metrics: dict[str, float]) -> list[dict[str, Any]]:
+def _metric_rows(
+    run_id: str, metrics: dict[str, float], experiment_id: int, stage: str = "active"
+) -> list[dict[str, Any]]:
     rows = []
     for key, value in metrics.items():
         stored, kind = schema.encode_metric_value(value)
-        rows.append(dict(run_uuid=run_id, key=key, value=stored, kind=kind, timestamp=0, step=0))
+        row = dict(run_uuid=run_id, key=key, value=stored, kind=kind, timestamp=0, step=0)
+        rows.append(row | dict(experiment_id=experiment_id, lifecycle_stage=stage))
     return rows
 
 
@@ -149,18 +152,18 @@ def _insert_data(connection: sa.Connection) -> None:
     for rid, name, status, user, start, end, stage, m, p, t in RUNS:
         fields = {"name": name, "status": status, "user_id": user, "end_time": end}
         runs.append(_run_row(rid, 1, start, lifecycle_stage=stage, **fields))
-        metrics += _metric_rows(rid, m)
+        metrics += _metric_rows(rid, m, 1, stage)
         params += [{"run_uuid": rid, "key": k, "value": v} for k, v in p.items()]
         tags += [{"run_uuid": rid, "key": k, "value": v} for k, v in t.items()]
     for rid, m in TIES:
         runs.append(_run_row(rid, 2, 100))
-        metrics += _metric_rows(rid, m)
+        metrics += _metric_rows(rid, m, 2)
     for i, text in enumerate(STRINGS):
         runs.append(_run_row(f"s{i}", 3, i))
         params.append({"run_uuid": f"s{i}", "key": "p", "value": text})
     for i, number in enumerate(NUMBERS):
         runs.append(_run_row(f"n{i}", 3, i))
-        metrics += _metric_rows(f"n{i}", {"m": number})
+        metrics += _metric_rows(f"n{i}", {"m": number}, 3)
     connection.execute(schema.runs.insert(), runs)
     for table, rows in zip(
         (schema.latest_metrics, schema.params, schema.tags), (metrics, params, tags), strict=True

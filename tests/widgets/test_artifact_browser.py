@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import html
 import io
 import json
 import re
@@ -13,7 +14,13 @@ import ipywidgets
 import pytest
 
 from jupyter_mltrack import TrackingClient
-from jupyter_mltrack.widgets._previews import READ_LIMITS, build_preview, plotly_figure_from_html
+from jupyter_mltrack.widgets._artifact_view import INLINE_DOWNLOAD_LIMIT, file_icon
+from jupyter_mltrack.widgets._previews import (
+    OFFLINE_CSP,
+    READ_LIMITS,
+    build_preview,
+    plotly_figure_from_html,
+)
 from jupyter_mltrack.widgets.artifacts import DATA_URI_LIMIT, ArtifactBrowser
 
 
@@ -46,27 +53,49 @@ def _buttons(box: ipywidgets.Widget, css: str) -> list[ipywidgets.Button]:
     return found
 
 
+def _rows(box: ipywidgets.Widget) -> list[ipywidgets.HBox]:
+    """The tree's rows, top to bottom (depth first, as drawn)."""
+    found = []
+    for child in getattr(box, "children", ()):
+        if "mltrack-artifact-row" in child._dom_classes:
+            found.append(child)
+        else:
+            found.extend(_rows(child))
+    return found
+
+
+def _size_of(row: ipywidgets.HBox) -> str:
+    return re.sub(r"<[^>]+>", "", row.children[1].value)
+
+
 def test_tree_lists_one_level_and_opens_directories_on_demand(client, run_id) -> None:
     client.log_text(run_id, "a", "top.txt")
     client.log_text(run_id, "b", "plots/deep/inner.txt")
     browser = ArtifactBrowser(run_id, client=client)
     assert "mltrack-artifact-browser" in browser._dom_classes
-    assert [b.description for b in _buttons(browser.tree, "mltrack-artifact-file")] == [
-        "top.txt  1 B"
-    ]
+    (top,) = _buttons(browser.tree, "mltrack-artifact-file")
+    assert (top.description, top.icon) == ("top.txt", "file-text-o")
+    assert "mltrack-artifact-tree-header" in browser.tree.children[0]._dom_classes
+    assert "Size" in browser.tree.children[0].value
+    assert [_size_of(row) for row in _rows(browser.tree)] == ["", "1 B"]  # plots/, top.txt
+    (placeholder,) = browser.preview.children
+    assert "Select a file to preview" in placeholder.value
     (plots,) = _buttons(browser.tree, "mltrack-artifact-dir")
-    assert plots.description == "▸ plots/"
+    assert (plots.description, plots.icon) == ("▸ plots/", "folder")
     assert browser._loaded == set()  # nothing below the root listed yet
     plots.click()
     assert browser._loaded == {"plots"}
-    assert plots.description == "▾ plots/"
+    assert (plots.description, plots.icon) == ("▾ plots/", "folder-open")
     (deep,) = [b for b in _buttons(browser.tree, "mltrack-artifact-dir") if "deep" in b.description]
     deep.click()
     (inner,) = [
         b for b in _buttons(browser.tree, "mltrack-artifact-file") if "inner" in b.description
     ]
+    top.click()
     inner.click()
     assert browser.selected_path == "plots/deep/inner.txt"
+    assert "mltrack-selected" in inner._dom_classes  # highlighted, and only it
+    assert "mltrack-selected" not in top._dom_classes
     assert "b</pre>" in browser.last_preview.html
     plots.click()  # collapse
     assert browser._children["plots"].layout.display == "none"
@@ -117,6 +146,7 @@ def test_previews_by_kind(client, run_id) -> None:
     browser.select("page.html")
     assert '<iframe sandbox=""' in browser.last_preview.html
     assert "<script>" not in browser.last_preview.html  # escaped into srcdoc
+    assert "alert(1)" not in browser.last_preview.html  # and scripts are removed
 
     browser.select("image.png")
     (image,) = [w for w in browser.preview.children if isinstance(w, ipywidgets.Image)]
@@ -179,16 +209,63 @@ def test_download_link_and_save_to_folder(client, run_id, tmp_path, monkeypatch)
     browser = ArtifactBrowser(run_id, client=client)
     browser.open_directory("out")
     browser.select("out/result.txt")
-    (download,) = _buttons(browser.preview, "mltrack-download")
-    download.click()
-    links = [w for w in browser.preview.children[-1].children if isinstance(w, ipywidgets.HTML)]
-    href = re.search(r'href="data:[^;]+;base64,([^"]+)"', links[0].value)
+    # A small file is read for its preview anyway: its download is a link, one click.
+    (link,) = [w for w in _all(browser.preview) if "mltrack-download" in w._dom_classes]
+    assert isinstance(link, ipywidgets.HTML) and "⬇ Download result.txt (7 B)" in link.value
+    href = re.search(r'href="data:[^;]+;base64,([^"]+)"', link.value)
     assert href is not None and base64.b64decode(href.group(1)) == b"payload"
-    assert 'download="result.txt"' in links[0].value
+    assert 'download="result.txt"' in link.value
     saved = browser.save_to("out/result.txt", "dl")
     assert saved == str(tmp_path / "dl" / "result.txt")
     assert Path(saved).read_text() == "payload"
     assert browser.notice.message == f"Saved to {saved}"
+
+
+def _all(widget: ipywidgets.Widget) -> list[ipywidgets.Widget]:
+    found = [widget]
+    for child in getattr(widget, "children", ()):
+        found.extend(_all(child))
+    return found
+
+
+def test_files_not_read_for_a_preview_download_on_request(client, run_id) -> None:
+    root = Path(client.get_run(run_id).info.artifact_uri)
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "weights.bin").write_bytes(b"\x00" * (INLINE_DOWNLOAD_LIMIT + 1))
+    browser = ArtifactBrowser(run_id, client=client)
+    (row,) = _rows(browser.tree)
+    assert row.children[0].icon == "file-o" and _size_of(row) == "2.0 MB"
+    browser.select("weights.bin")
+    (download,) = _buttons(browser.preview, "mltrack-download")  # not sent until asked
+    download.click()
+    (output,) = [w for w in _all(browser.preview) if "mltrack-download-output" in w._dom_classes]
+    assert 'download="weights.bin"' in output.value
+
+
+def test_notebook_html_preview_fetches_nothing_from_the_internet() -> None:
+    page = (
+        '<html><head><script src="https://cdnjs.cloudflare.com/require.min.js"></script>'
+        '<link rel="stylesheet" href="https://fonts.example.com/x.css">'
+        "<style>body{color:red}</style></head>"
+        '<body><img src="https://tracker.example.com/p.gif"><p>cell output</p>'
+        '<script type="text/x-mathjax-config">MathJax.Hub.Config({})</script></body></html>'
+    )
+    preview = build_preview("notebook.html", page.encode())
+    srcdoc = html.unescape(re.search(r'srcdoc="([^"]*)"', preview.html).group(1))
+    assert srcdoc.startswith(OFFLINE_CSP)  # before anything that could be fetched
+    assert "default-src 'none'" in OFFLINE_CSP and "img-src data:" in OFFLINE_CSP
+    assert "<script" not in srcdoc and "cell output" in srcdoc
+    assert 'sandbox=""' in preview.html  # no scripts either way
+
+
+@pytest.mark.parametrize(
+    ("path", "icon"),
+    [("plot.png", "file-image-o"), ("metrics.csv", "table"), ("model/MLmodel", "cube"),
+     ("train.py", "file-code-o"), ("run.ipynb", "book"), ("weights.pt", "file-o"),
+     ("notes.md", "file-text-o"), ("conf.json", "file-code-o")],
+)  # fmt: skip
+def test_file_icons_by_kind(path: str, icon: str) -> None:
+    assert file_icon(path) == icon
 
 
 def test_unknown_run_and_empty_run_show_messages(client, run_id) -> None:
@@ -207,9 +284,7 @@ def test_refresh_shows_new_artifacts(client, run_id) -> None:
     client.log_text(run_id, "x", "later.txt")
     browser.refresh_button.click()
     assert browser.notice.kind is None
-    assert [b.description for b in _buttons(browser.tree, "mltrack-artifact-file")] == [
-        "later.txt  1 B"
-    ]
+    assert [b.description for b in _buttons(browser.tree, "mltrack-artifact-file")] == ["later.txt"]
 
 
 def test_parquet_without_pyarrow_says_how_to_install(monkeypatch) -> None:

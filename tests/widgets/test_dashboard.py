@@ -8,7 +8,13 @@ from widget_seed import Seeded
 
 from jupyter_mltrack.entities import ModelStage
 from jupyter_mltrack.widgets import Dashboard, RegistryPanel, RunsTable
-from jupyter_mltrack.widgets.dashboard import MODELS_TAB, RUNS_TAB, TAB_TITLES
+from jupyter_mltrack.widgets.dashboard import (
+    EXPERIMENTS_TAB,
+    MODELS_TAB,
+    RUNS_TAB,
+    SUMMARY_TAB,
+    TAB_TITLES,
+)
 
 
 def _walk(widget: ipywidgets.Widget) -> list[ipywidgets.Widget]:
@@ -30,15 +36,23 @@ def _run_names(table: RunsTable, seeded: Seeded) -> set[str]:
 def test_tabs_and_lazy_building(seeded: Seeded) -> None:
     dashboard = Dashboard(client=seeded.client)
     assert "mltrack-dashboard" in dashboard._dom_classes
-    assert [dashboard.tabs.get_title(i) for i in range(3)] == list(TAB_TITLES)
-    assert dashboard.tabs.selected_index == 0
+    assert [dashboard.tabs.get_title(i) for i in range(4)] == list(TAB_TITLES)
+    assert TAB_TITLES[0] == "Summary" and dashboard.tabs.selected_index == SUMMARY_TAB
+    # The landing summary is of the experiment with the newest run (no model in Production).
+    assert dashboard.overview is not None and dashboard.experiment is not None
+    assert dashboard.experiment.name == "vision"
+    assert "cnn-2" in dashboard.overview.summary.value
+    # Everything else is built when first shown.
+    assert dashboard.experiments_list is None
+    assert dashboard.runs_table is None and dashboard.registry_panel is None
+    dashboard.tabs.selected_index = EXPERIMENTS_TAB
     assert dashboard.experiments_list is not None
     assert {s.experiment.name for s in dashboard.experiments_list.summaries} >= {"churn", "vision"}
-    assert dashboard.runs_table is None and dashboard.registry_panel is None  # built when shown
 
 
 def test_opening_an_experiment_shows_its_runs_and_compare_works(seeded: Seeded) -> None:
-    dashboard = Dashboard(client=seeded.client)
+    dashboard = Dashboard(experiment="churn", client=seeded.client)
+    dashboard.tabs.selected_index = EXPERIMENTS_TAB
     assert dashboard.experiments_list is not None
     (vision,) = [
         b for b in _with_class(dashboard, "mltrack-experiment") if b.description == "vision"
@@ -49,18 +63,29 @@ def test_opening_an_experiment_shows_its_runs_and_compare_works(seeded: Seeded) 
     assert isinstance(table, RunsTable)
     assert _run_names(table, seeded) == {"cnn-1", "cnn-2"}
     assert "Runs of vision" in dashboard.runs_title.value
+    assert dashboard.overview is not None and dashboard.overview.experiment is not None
+    assert dashboard.overview.experiment.name == "vision"  # the summary follows
     table.select([seeded.runs["cnn-1"], seeded.runs["cnn-2"]])
     _with_class(dashboard, "mltrack-compare")[0].click()
     assert table.comparison is not None
     assert set(table.comparison.run_ids) == {seeded.runs["cnn-1"], seeded.runs["cnn-2"]}
 
 
-def test_experiment_argument_opens_on_its_runs(seeded: Seeded) -> None:
+def test_experiment_argument_opens_on_its_summary_and_runs(seeded: Seeded) -> None:
     dashboard = Dashboard(experiment="churn", client=seeded.client)
-    assert dashboard.tabs.selected_index == RUNS_TAB
+    assert dashboard.tabs.selected_index == SUMMARY_TAB
     assert dashboard.experiment is not None and dashboard.experiment.name == "churn"
+    assert dashboard.overview is not None and "<h2>churn</h2>" in dashboard.overview.summary.value
+    dashboard.tabs.selected_index = RUNS_TAB
     assert dashboard.runs_table is not None
     assert {"rf-1", "gbm-1", "cell-2"} <= _run_names(dashboard.runs_table, seeded)
+    # Another experiment chosen on the summary: the Runs tab follows it.
+    dashboard.tabs.selected_index = SUMMARY_TAB
+    assert dashboard.overview is not None
+    dashboard.overview.experiment_dropdown.value = seeded.experiments["vision"]
+    dashboard.tabs.selected_index = RUNS_TAB
+    assert dashboard.runs_table is not None
+    assert _run_names(dashboard.runs_table, seeded) == {"cnn-1", "cnn-2"}
     by_id = Dashboard(experiment=seeded.experiments["vision"], client=seeded.client)
     assert by_id.experiment is not None and by_id.experiment.name == "vision"
 
@@ -69,11 +94,14 @@ def test_unknown_experiment_is_a_message(seeded: Seeded) -> None:
     dashboard = Dashboard(experiment="nope", client=seeded.client)
     assert dashboard.notice.kind == "error"
     assert "No experiment named 'nope'" in dashboard.notice.message
-    assert dashboard.tabs.selected_index == 0
+    assert dashboard.tabs.selected_index == SUMMARY_TAB
 
 
 def test_runs_tab_without_an_experiment_shows_all_runs(seeded: Seeded) -> None:
     dashboard = Dashboard(client=seeded.client)
+    assert dashboard.overview is not None
+    # Nothing summarized (the store had no experiment when the page opened).
+    dashboard.overview.overview = dashboard.experiment = None
     dashboard.tabs.selected_index = RUNS_TAB
     assert dashboard.runs_table is not None
     assert {"rf-1", "cnn-2"} <= _run_names(dashboard.runs_table, seeded)
@@ -104,10 +132,12 @@ def test_read_only_dashboard_has_no_action_buttons(seeded: Seeded) -> None:
 
 def test_refresh_reloads_every_built_tab(seeded: Seeded) -> None:
     dashboard = Dashboard(experiment="vision", client=seeded.client)
+    dashboard.tabs.selected_index = EXPERIMENTS_TAB
+    dashboard.tabs.selected_index = RUNS_TAB
     assert dashboard.experiments_list is not None
-    dashboard.experiments_list.metric_dropdown.value = "top1"
     seeded.run("vision", "cnn-3", metrics={"top1": [0.9]})
     dashboard.refresh_button.click()
+    assert dashboard.overview is not None and "cnn-3" in dashboard.overview.summary.value
     assert dashboard.runs_table is not None
     assert "cnn-3" in _run_names(dashboard.runs_table, seeded)
     assert any(s.best_run_name == "cnn-3" for s in dashboard.experiments_list.summaries)

@@ -51,7 +51,10 @@ def test_lists_models_and_shows_the_newest_version(registry: RegistryClient) -> 
     assert "<td>team</td><td>growth</td>" in html
     assert "<td>champion</td><td>version 1</td>" in html
     versions = [b.description for b in _with_class(panel, "mltrack-version")]
-    assert versions == ["v3 None", "v2 Staging", "v1 Production"]
+    assert versions == ["v3 None · gbm-1", "v2 Staging · rf-2", "v1 Production · rf-1"]
+    # Run names and the key metric (churn's objective, acc) per version, in aligned columns.
+    assert "<th>run</th><th>key metric</th>" in html
+    assert '<td><span title="' in html and ">gbm-1</span></td><td>acc 0.9</td>" in html
 
 
 def test_version_details_lineage_and_history(seeded: Seeded, registry: RegistryClient) -> None:
@@ -61,9 +64,12 @@ def test_version_details_lineage_and_history(seeded: Seeded, registry: RegistryC
     assert panel.selected_version == 1
     details = "".join(w.value for w in panel.version_box.children if isinstance(w, ipywidgets.HTML))
     assert "<td>stage</td><td>Production</td>" in details
-    assert f"<td>source run</td><td>{seeded.runs['rf-1']}</td>" in details
+    assert "<td>source run</td><td>rf-1</td>" in details
+    assert f"<td>run id</td><td>{seeded.runs['rf-1']}</td>" in details
+    assert "<td>key metric</td><td>acc 0.8</td>" in details
     assert "None → Production" in details and "alias champion" in details
     (link,) = _with_class(panel, "mltrack-run-link")
+    assert link.description == "Open source run rf-1"
     link.click()
     (view,) = [w for w in panel.run_area.children if isinstance(w, RunView)]
     assert view.run_id == seeded.runs["rf-1"] and view.notice.kind is None
@@ -85,8 +91,11 @@ def test_transition_asks_first_then_changes_the_store(registry: RegistryClient) 
     confirm.click()
     assert _stage(registry, 3) is ModelStage.PRODUCTION
     assert _stage(registry, 1) is ModelStage.PRODUCTION  # not archived: box unticked
-    assert panel.notice.message == "'churn-model' version 3 is now in Production."
-    assert "is now in Production" in panel.actions.result.value  # kept across the reload
+    # The result is shown once, below the stage buttons that asked (kept across the reload).
+    assert "'churn-model' version 3 is now in Production." in panel.actions.result.value
+    assert panel.notice.message == ""
+    children = list(panel.actions.children)
+    assert children.index(panel.actions.result) == children.index(panel.actions.rows[0]) + 2
     history = _with_class(panel, "mltrack-history-box")[0].value
     assert "None → Production" in history
     assert panel.actions.stage_buttons[ModelStage.PRODUCTION].disabled  # it is there now
@@ -123,7 +132,7 @@ def test_set_and_move_an_alias(registry: RegistryClient) -> None:
     _with_class(panel, "mltrack-set-alias")[0].click()
     panel.actions.confirm_button.click()
     assert registry.get_registered_model("churn-model").aliases == {"champion": 2}
-    assert panel.notice.message == "Alias 'champion' now points at 'churn-model' version 2."
+    assert "Alias 'champion' now points at 'churn-model' version 2." in panel.actions.result.value
     event = registry.get_model_version_history("churn-model", 2)[-1]
     assert (event.kind, event.alias, event.from_value, event.to_value) == (
         "alias_set",
@@ -138,17 +147,17 @@ def test_errors_are_shown_in_the_panel(registry: RegistryClient) -> None:
     panel = RegistryPanel(registry=registry)
     assert panel.actions is not None
     panel.actions.alias_button.click()
-    assert panel.notice.message == "Type an alias name first, e.g. champion"
+    assert "Type an alias name first, e.g. champion" in panel.actions.result.value
     panel.actions.alias_text.value = "not valid!"
     panel.actions.alias_button.click()
     panel.actions.confirm_button.click()
-    assert panel.notice.kind == "error"
-    assert "not valid!" in panel.notice.message
+    assert "not valid!" in panel.actions.result.value
     assert "mltrack-result-error" in panel.actions.result.value
+    assert panel.notice.kind is None  # shown once, next to the button
     registry.delete_model_version("churn-model", 3)  # gone behind the panel's back
     panel.actions.stage_buttons[ModelStage.STAGING].click()
     panel.actions.confirm_button.click()
-    assert panel.notice.kind == "error" and "not found" in panel.notice.message.lower()
+    assert "not found" in panel.actions.result.value.lower()
 
 
 def test_read_only_builds_no_action_widget(registry: RegistryClient) -> None:
@@ -205,12 +214,11 @@ def test_gated_promotion_runs_in_the_background(registry: RegistryClient, tmp_pa
     actions.promote_stage.value = "Production"
     _with_class(panel, "mltrack-promote")[0].click()
     actions.confirm_button.click()
-    assert actions.pending is not None and "Running" in panel.notice.message
+    assert actions.pending is not None and "Running" in actions.result.value
     assert actions.promote_button.disabled  # no second action while the notebook runs
     actions.wait(120)
     assert not actions.pending.is_alive()
-    assert panel.notice.kind == "error"
-    assert "Promotion rejected" in panel.notice.message and "auc too low" in panel.notice.message
+    assert "Promotion rejected" in actions.result.value and "auc too low" in actions.result.value
     assert _stage(registry, 3) is ModelStage.NONE
 
     actions = panel.actions
@@ -220,8 +228,10 @@ def test_gated_promotion_runs_in_the_background(registry: RegistryClient, tmp_pa
     actions.confirm_button.click()
     actions.wait(120)
     assert _stage(registry, 3) is ModelStage.PRODUCTION
+    assert panel.actions is not None
     assert (
-        panel.notice.message == "Validation passed: 'churn-model' version 3 is now in Production."
+        "Validation passed: 'churn-model' version 3 is now in Production."
+        in panel.actions.result.value
     )
     event = registry.get_model_version_history("churn-model", 3)[-1]
     assert event.metrics == {"auc": 0.93} and event.evidence_uri
@@ -250,3 +260,41 @@ def test_tags_and_aliases_are_separate_labelled_lines() -> None:
         in full
     )
     assert "<b>Aliases:</b><table><tr><td>champion</td><td>version 2</td>" in full
+
+
+def test_the_confirmation_appears_below_the_row_of_the_button(registry: RegistryClient) -> None:
+    panel = RegistryPanel(registry=registry)
+    actions = panel.actions
+    assert actions is not None
+    stage_row, alias_row, _promote_row = actions.rows
+    actions.stage_buttons[ModelStage.STAGING].click()
+    children = list(actions.children)
+    assert children.index(actions.confirm_row) == children.index(stage_row) + 1
+    actions.cancel_button.click()
+    actions.alias_text.value = "challenger"
+    actions.alias_button.click()
+    children = list(actions.children)
+    assert children.index(actions.confirm_row) == children.index(alias_row) + 1
+    assert actions.confirm_row.layout.display is None
+
+
+def test_a_transition_that_empties_a_stage_warns_first(registry: RegistryClient) -> None:
+    panel = RegistryPanel(registry=registry)
+    panel.select_version(1)  # the only version in Production
+    assert panel.actions is not None
+    panel.actions.stage_buttons[ModelStage.ARCHIVED].click()
+    assert "mltrack-confirm-warning" in panel.actions.question.value
+    assert "No version will be left in Production." in panel.actions.question.value
+    panel.actions.cancel_button.click()
+    panel.select_version(3)  # in stage None: moving it empties nothing
+    assert panel.actions is not None
+    panel.actions.stage_buttons[ModelStage.STAGING].click()
+    assert "mltrack-confirm-warning" not in panel.actions.question.value
+
+
+def test_an_empty_description_says_so(registry: RegistryClient) -> None:
+    panel = RegistryPanel(registry=registry)
+    panel.select_model("vision-model")
+    assert "No description yet." in panel.model_box.value
+    version = "".join(w.value for w in panel.version_box.children if isinstance(w, ipywidgets.HTML))
+    assert "No description yet." in version and "<em>none</em></div>" in version  # tags: none

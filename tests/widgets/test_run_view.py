@@ -39,8 +39,8 @@ def test_notebook_source_cell_and_slice(seeded: Seeded) -> None:
     assert CELL_1.splitlines()[1] in html
     assert '<details class="mltrack-slice">' in html and "read_csv(&quot;data.csv&quot;)" in html
     assert isinstance(view.artifact_browser, ArtifactBrowser)
-    files = [b.description.split()[0] for b in view.artifact_browser.tree.children]
-    assert files == ["cell.py", "slice.py"]
+    rows = view.artifact_browser.tree.children[1:]  # below the Name/Size header
+    assert [row.children[0].description for row in rows] == ["cell.py", "slice.py"]
 
 
 def test_run_without_source_says_so() -> None:

@@ -19,6 +19,11 @@ CHURN_NEWEST_FIRST = [
     "cell-2", "cell-1", "sweep-b", "sweep-a", "sweep",
     "live-1", "failed-1", "gbm-1", "rf-2", "rf-1",
 ]  # fmt: skip
+# As shown: the sweep's children follow it, the group where its newest member sorts.
+CHURN_SHOWN = [
+    "cell-2", "cell-1", "sweep", "sweep-b", "sweep-a",
+    "live-1", "failed-1", "gbm-1", "rf-2", "rf-1",
+]  # fmt: skip
 
 
 def names(table: RunsTable) -> list[str]:
@@ -82,11 +87,12 @@ def test_page_cursor_remembers_tokens_and_forgets_pages_past_the_end():
 def test_table_lists_the_runs_newest_first_with_default_columns(seeded):
     table = RunsTable("churn", client=seeded.client)
     assert "mltrack-runs-table" in table._dom_classes
-    assert names(table) == CHURN_NEWEST_FIRST
-    assert [c.name for c in table.columns][:4] == ["run_name", "status", "start_time", "duration"]
+    assert names(table) == CHURN_SHOWN
+    assert [c.name for c in table.columns][:2] == ["run_name", "status"]
+    assert [c.name for c in table.columns][-2:] == ["start_time", "duration"]
     assert "metrics.acc" in [c.name for c in table.columns]
-    shown = len(CHURN_NEWEST_FIRST)
-    assert [w for w in table.rows.widget.children[2:] if "mltrack-row" in w._dom_classes] == (
+    shown = len(CHURN_SHOWN)
+    assert [w for w in table.rows.widget.children[3:] if "mltrack-row" in w._dom_classes] == (
         table.rows.cells[:shown]
     )
     html = table.rows.cells[names(table).index("failed-1")].value
@@ -104,7 +110,7 @@ def test_paging_walks_the_store_and_back(seeded):
     assert (table.page, names(table)) == (1, CHURN_NEWEST_FIRST[4:8])
     table.next_page()
     assert names(table) == CHURN_NEWEST_FIRST[8:] and table.next_button.disabled
-    assert len(table.rows.widget.children) == 2 + 2 * 2  # header + two rows
+    assert len(table.rows.widget.children) == 2 + 2 * 2  # header + two rows (nothing nested)
     table.next_page()  # already on the last page: nothing changes
     assert table.page == 2
     table.prev_button.click()
@@ -222,12 +228,13 @@ def test_compare_opens_a_comparison_below(seeded):
 
 def test_column_chooser_offers_seen_keys_and_changes_columns(seeded):
     table = RunsTable("churn", client=seeded.client)
-    offered = set(table.chooser.select.options)
+    offered = set(table.chooser.options)
     assert {"metrics.loss", "params.lr", "tags.team", "user_id"} <= offered
     assert not any(name.startswith("tags.mltrack.") for name in offered)
+    assert table.chooser.list.children == ()  # checkboxes are made when the panel opens
     table.chooser.toggle.value = True
     assert table.chooser.panel.layout.display is None
-    table.chooser.select.value = ("run_name", "tags.team")
+    table.set_columns(["run_name", "tags.team"])
     assert [c.name for c in table.columns] == ["run_name", "tags.team"]
     assert table.rows_shown()[-1] == {
         "run_id": seeded.runs["rf-1"],

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from jupyter_mltrack.entities import ModelStage
 from jupyter_mltrack.errors import InvalidParameterError
 from jupyter_mltrack.server._http import (
-    get_int,
     get_list,
+    get_max_results,
     get_str,
     json_body,
     query_params,
@@ -112,6 +112,10 @@ def audit_of(request: Request, msg: Mapping[str, Any]) -> dict[str, Any]:
 def model_version_json(version: ModelVersion) -> dict[str, Any]:
     """Return MLflow's ``model_version`` JSON plus our extension fields (MLflow ignores them)."""
     out = version.to_dict()
+    # MLflow's shape: no user_id unless one was given, and always a run_link (empty here).
+    if not out.get("user_id"):
+        out.pop("user_id", None)
+    out.setdefault("run_link", "")
     if version.experiment_id is not None:
         out["experiment_id"] = version.experiment_id
     if version.signature is not None:
@@ -124,21 +128,24 @@ def model_version_json(version: ModelVersion) -> dict[str, Any]:
 def registered_model_json(model: RegisteredModel) -> dict[str, Any]:
     """Return MLflow's ``registered_model`` JSON, its latest versions with our extensions."""
     out = model.to_dict()
+    if not out.get("description"):
+        out.pop("description", None)  # MLflow leaves an unset description out
     if model.latest_versions:
         out["latest_versions"] = [model_version_json(v) for v in model.latest_versions]
     return out
 
 
 def search_args(
-    msg: Mapping[str, Any], default_max_results: int
+    msg: Mapping[str, Any], default_max_results: int, limit: int
 ) -> tuple[str, int, list[str] | None, str | None]:
     """Return a registry search's ``filter``, ``max_results``, ``order_by`` and ``page_token``.
 
-    ``order_by`` is a repeated query parameter or a JSON list.
+    ``order_by`` is a repeated query parameter or a JSON list; ``max_results`` over ``limit``
+    (MLflow's: 1,000 for models, 200,000 for versions) is refused as MLflow does.
     """
     return (
         get_str(msg, "filter", required=False, default=""),
-        get_int(msg, "max_results", required=False, default=default_max_results),
+        get_max_results(msg, default_max_results, limit),
         get_list(msg, "order_by", item=str) or None,
         get_str(msg, "page_token", required=False),
     )
@@ -148,7 +155,7 @@ def search_args(
 STAGE = {"type": "string", "enum": [s.value for s in ModelStage]}
 SEARCH_QUERY = {
     "filter": STR,
-    "max_results": {"type": "integer", "minimum": 1, "maximum": 100_000_000},
+    "max_results": {"type": "integer", "minimum": 1, "maximum": 1000},  # models; see versions
     "order_by": array(STR),
     "page_token": STR,
 }

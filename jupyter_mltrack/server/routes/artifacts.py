@@ -18,9 +18,11 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
+from jupyter_mltrack.artifacts.registry import get_artifact_repository
+from jupyter_mltrack.entities import FileInfo
 from jupyter_mltrack.errors import InvalidParameterError, RequestTooLarge
-from jupyter_mltrack.server._http import blocking, ok, paged
-from jupyter_mltrack.server.artifact_root import CHUNK_SIZE, safe_relative_path
+from jupyter_mltrack.server._http import blocking, get_str, ok, paged, query_params, run_id_of
+from jupyter_mltrack.server.artifact_root import CHUNK_SIZE, ArtifactRoot, safe_relative_path
 from jupyter_mltrack.server.openapi import ERRORS, STR, array, obj, ref
 
 if TYPE_CHECKING:
@@ -28,10 +30,15 @@ if TYPE_CHECKING:
 
     from jupyter_mltrack.server.context import ServerContext
 
-__all__ = ["ARTIFACTS", "OPENAPI", "routes"]
+__all__ = ["ARTIFACTS", "OPENAPI", "RUN_ARTIFACTS", "routes"]
 
 ARTIFACTS = "/api/2.0/mlflow-artifacts/artifacts"
+#: MLflow's run artifact listing (a GET with ``run_id`` and ``path``).
+RUN_ARTIFACTS = "/api/2.0/mlflow/artifacts/list"
 _OCTET = "application/octet-stream"
+_PROXY_SCHEME = "mlflow-artifacts:"
+#: Sent with every download, as MLflow does: no content sniffing, no framing by other sites.
+_DOWNLOAD_HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "SAMEORIGIN"}
 
 
 class _ArtifactFile(FileResponse):
@@ -73,6 +80,7 @@ def routes(ctx: ServerContext) -> list[Route]:
             path,
             media_type=mimetypes.guess_type(name)[0] or _OCTET,
             filename=name,
+            headers=_DOWNLOAD_HEADERS,
             background=BackgroundTask(shutil.rmtree, stage, True) if stage else None,
         )
 
@@ -86,7 +94,16 @@ def routes(ctx: ServerContext) -> list[Route]:
         files = await blocking(root.list_dir, rel)
         return ok(paged("files", [f.to_dict() for f in files], None))
 
+    async def run_listing(request: Request) -> Response:
+        msg = query_params(request)
+        run = await blocking(ctx.store.get_run, run_id_of(msg))
+        rel = safe_relative_path(get_str(msg, "path", required=False) or "", allow_root=True)
+        files = await blocking(_list_run_artifacts, root, run.info.artifact_uri, rel)
+        listing = {"root_uri": run.info.artifact_uri}
+        return ok(listing | paged("files", [f.to_dict() for f in files], None))
+
     return [
+        Route(RUN_ARTIFACTS, run_listing, methods=["GET"]),
         Route(ARTIFACTS, listing, methods=["GET"]),
         Route(f"{ARTIFACTS}/{{artifact_path:path}}", download, methods=["GET"]),
         Route(f"{ARTIFACTS}/{{artifact_path:path}}", upload, methods=["PUT"]),
@@ -122,7 +139,48 @@ _upload["requestBody"] = {
     "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
 }
 
+
+def _list_run_artifacts(root: ArtifactRoot, artifact_uri: str, rel: str) -> list[FileInfo]:
+    """List ``rel`` under a run's artifact URI, paths relative to that URI (MLflow's answer).
+
+    Proxied runs (``mlflow-artifacts:/<rel>``) are listed in the server's destination; runs
+    whose experiment stores artifacts directly (``s3://...``, a folder) through their repository.
+    """
+    if artifact_uri.startswith(_PROXY_SCHEME):
+        base = safe_relative_path(artifact_uri[len(_PROXY_SCHEME) :].lstrip("/"), allow_root=True)
+        found = root.list_dir(posixpath.join(base, rel) if rel else base)
+        return [
+            FileInfo(path=posixpath.join(rel, f.path) if rel else f.path, **_kind(f)) for f in found
+        ]
+    return get_artifact_repository(artifact_uri).list_artifacts(rel or None)
+
+
+def _kind(info: FileInfo) -> dict[str, Any]:
+    return {"is_dir": info.is_dir, "file_size": None if info.is_dir else info.file_size}
+
+
 OPENAPI: dict[str, dict[str, Any]] = {
+    RUN_ARTIFACTS: {
+        "get": {
+            "summary": "List a run's artifacts (MLflow's listing: root_uri and files)",
+            "tags": [_TAG],
+            "parameters": [
+                {"name": "run_id", "in": "query", "required": True, "schema": STR},
+                {"name": "path", "in": "query", "required": False, "schema": STR},
+            ],
+            "responses": {
+                "200": {
+                    "description": "Entries with paths relative to the run's artifact root",
+                    "content": {
+                        "application/json": {
+                            "schema": obj(root_uri=STR, files=array(ref("FileInfo")))
+                        }
+                    },
+                },
+                **ERRORS,
+            },
+        }
+    },
     ARTIFACTS: {
         "get": {
             "summary": "List one level of a directory ({} for a file or a missing path)",

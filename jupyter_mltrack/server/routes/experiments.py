@@ -12,8 +12,8 @@ from jupyter_mltrack.errors import ExperimentNotFound, InvalidParameterError
 from jupyter_mltrack.server._http import (
     API,
     blocking,
-    get_int,
     get_list,
+    get_max_results,
     get_page_token,
     get_str,
     get_tags,
@@ -22,6 +22,7 @@ from jupyter_mltrack.server._http import (
     paged,
     query_params,
 )
+from jupyter_mltrack.server.locations import check_experiment_location
 from jupyter_mltrack.server.openapi import KEY, NONEMPTY, STR, array, get, obj, post, ref
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ def routes(ctx: ServerContext) -> list[Route]:
         msg = await json_body(request, ctx)
         name = get_str(msg, "name")
         location = get_str(msg, "artifact_location", required=False)
+        if location:  # relative local paths become absolute on the server, as in MLflow
+            location = check_experiment_location(location)
         if location and len(location) > _MAX_LOCATION:
             raise InvalidParameterError(
                 f"artifact_location is {len(location)} characters; the limit is {_MAX_LOCATION}"
@@ -72,7 +75,7 @@ def routes(ctx: ServerContext) -> list[Route]:
         page = await blocking(
             store.search_experiments,
             view_type=ViewType.parse(get_str(msg, "view_type", required=False) or "ACTIVE_ONLY"),
-            max_results=get_int(msg, "max_results", required=False, default=1000),
+            max_results=get_max_results(msg, 1000, 50_000, store_worded=True),
             filter_string=get_str(msg, "filter", required=False, default=""),
             order_by=get_list(msg, "order_by", item=str) or None,
             page_token=get_page_token(msg),
@@ -107,6 +110,12 @@ def routes(ctx: ServerContext) -> list[Route]:
         await blocking(store.set_experiment_tag, experiment_id, key, value)
         return ok()
 
+    async def delete_tag(request: Request) -> Response:
+        msg = await json_body(request, ctx)
+        experiment_id = get_str(msg, "experiment_id")
+        await blocking(store.delete_experiment_tag, experiment_id, get_str(msg, "key"))
+        return ok()
+
     return [
         Route(f"{_EXP}/create", create, methods=["POST"]),
         Route(f"{_EXP}/get", get_one, methods=["GET"]),
@@ -116,6 +125,7 @@ def routes(ctx: ServerContext) -> list[Route]:
         Route(f"{_EXP}/restore", restore, methods=["POST"]),
         Route(f"{_EXP}/update", update, methods=["POST"]),
         Route(f"{_EXP}/set-experiment-tag", set_tag, methods=["POST"]),
+        Route(f"{_EXP}/delete-experiment-tag", delete_tag, methods=["POST"]),
     ]
 
 
@@ -123,7 +133,7 @@ _TAG = "experiments"
 _ID_BODY = obj(("experiment_id",), experiment_id=NONEMPTY)
 _ONE = obj(("experiment",), experiment=ref("Experiment"))
 _SEARCH_FIELDS: dict[str, Any] = {
-    "max_results": {"type": "integer", "minimum": 1, "maximum": 100_000_000},
+    "max_results": {"type": "integer", "minimum": 1, "maximum": 50_000},
     "filter": STR,
     "page_token": STR,
     "view_type": {"type": "string", "enum": ["ACTIVE_ONLY", "DELETED_ONLY", "ALL"]},
@@ -185,6 +195,13 @@ OPENAPI: dict[str, dict[str, Any]] = {
             "Set an experiment tag",
             _TAG,
             obj(("experiment_id", "key"), experiment_id=NONEMPTY, key=KEY, value=STR),
+        )
+    },
+    f"{_EXP}/delete-experiment-tag": {
+        "post": post(
+            "Delete an experiment tag (404 if the experiment has no such tag)",
+            _TAG,
+            obj(("experiment_id", "key"), experiment_id=NONEMPTY, key=KEY),
         )
     },
 }

@@ -10,6 +10,7 @@ artifact proxy to its ``artifact_uri``
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from starlette.exceptions import HTTPException
@@ -120,6 +121,20 @@ def _model_ids(msg: dict[str, Any], name: str) -> list[tuple[str, int]]:
     return out
 
 
+def _dataset_names(msg: dict[str, Any]) -> list[str]:
+    """Return the ``datasets`` filter's dataset names (each entry needs ``dataset_name``)."""
+    names = []
+    entry: Any
+    for index, entry in enumerate(get_list(msg, "datasets")):
+        if not isinstance(entry, dict):
+            raise InvalidParameterError(
+                f"Invalid value {json.dumps(entry)[:100]} for parameter 'datasets[{index}]' "
+                "supplied: expected an object with dataset_name (and dataset_digest)"
+            )
+        names.append(get_str(entry, "dataset_name"))
+    return names
+
+
 def routes(ctx: ServerContext) -> list[Route]:
     """Return the logged-model and run-link routes bound to ``ctx``."""
 
@@ -150,6 +165,10 @@ def routes(ctx: ServerContext) -> list[Route]:
 
     async def search(request: Request) -> Response:
         msg = await json_body(request, ctx)
+        if _dataset_names(msg):
+            # MLflow keeps the models with a metric logged on one of these datasets. Our logged
+            # models carry no metrics yet, so none matches (rather than ignoring the filter).
+            return ok({})
         page = await blocking(
             lambda: ctx.logged_models.search_logged_models(
                 get_list(msg, "experiment_ids", required=True, item=str),
@@ -175,6 +194,16 @@ def routes(ctx: ServerContext) -> list[Route]:
         )
         return ok()
 
+    async def log_params(request: Request) -> Response:
+        msg = await json_body(request, ctx)
+        params = get_tags(msg, "params")
+        await blocking(ctx.logged_models.log_logged_model_params, _model_id(request), params)
+        return ok()
+
+    async def delete_model(request: Request) -> Response:
+        await blocking(ctx.logged_models.delete_logged_model, _model_id(request))
+        return ok()
+
     async def log_outputs(request: Request) -> Response:
         msg = await json_body(request, ctx)
         await blocking(ctx.logged_models.log_outputs, run_id_of(msg), _model_ids(msg, "models"))
@@ -191,6 +220,8 @@ def routes(ctx: ServerContext) -> list[Route]:
         Route(f"{_LM}/search", search, methods=["POST"]),
         Route(f"{_LM}/{{model_id}}", get_model, methods=["GET"]),
         Route(f"{_LM}/{{model_id}}", finalize, methods=["PATCH"]),
+        Route(f"{_LM}/{{model_id}}", delete_model, methods=["DELETE"]),
+        Route(f"{_LM}/{{model_id}}/params", log_params, methods=["POST"]),
         Route(f"{_LM}/{{model_id}}/tags", set_tags, methods=["PATCH"]),
         Route(f"{_LM}/{{model_id}}/tags/{{tag_key:path}}", delete_tag, methods=["DELETE"]),
         Route(f"{API}/runs/outputs", log_outputs, methods=["POST"]),
@@ -281,6 +312,12 @@ OPENAPI: dict[str, dict[str, Any]] = {
                 _MODEL,
             )
         ),
+        "delete": _with_path(get("Delete a logged model (its artifacts stay)", _TAG, {})),
+    },
+    f"{_LM}/{{model_id}}/params": {
+        "post": _with_path(
+            post("Add params to a logged model", _TAG, obj(("params",), model_id=STR, params=_KV))
+        )
     },
     f"{_LM}/{{model_id}}/tags": {
         "patch": _with_path(post("Set logged model tags", _TAG, obj(("tags",), tags=_KV)))

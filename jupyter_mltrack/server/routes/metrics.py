@@ -7,11 +7,10 @@ hands them to the store's metric fast path; no entity objects are built for metr
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from starlette.routing import Route
 
-from jupyter_mltrack._time import now_ms
 from jupyter_mltrack._validation import (
     MAX_BATCH_METRICS,
     validate_key,
@@ -78,7 +77,7 @@ def routes(ctx: ServerContext) -> list[Route]:
         point = (
             validate_key("Metric", get_str(msg, "key")),
             get_float(msg, "value"),
-            get_int(msg, "timestamp", required=False) or now_ms(),
+            get_int(msg, "timestamp"),  # required, as in MLflow
             get_int(msg, "step", required=False, default=0),
         )
         await blocking(store.log_metric_points, run_id, [point])
@@ -138,30 +137,36 @@ def _points(metrics: list[Any]) -> list[MetricPoint]:
         )
     points: list[MetricPoint] = []
     append = points.append
-    now = None
-    for metric in metrics:
+    for index, metric in enumerate(metrics):
         if type(metric) is not dict:
             raise InvalidParameterError(
                 f"Each entry of 'metrics' must be an object, got {metric!r}"
             )
         key = metric.get("key")
         if type(key) is not str:
-            key = get_str(metric, "key")
+            key = get_str(metric, "key") if key is not None else _missing_in(index, "key")
         validate_key("Metric", key)
         value = metric.get("value")
         if type(value) is not float:
-            value = to_float("value", value) if value is not None else get_float(metric, "value")
+            value = to_float("value", value) if value is not None else _missing_in(index, "value")
         timestamp = metric.get("timestamp")
         if type(timestamp) is not int or not INT64_MIN <= timestamp <= INT64_MAX:
             timestamp = get_int(metric, "timestamp", required=False)
-            if timestamp is None:
-                now = now or now_ms()
-                timestamp = now
+            if timestamp is None:  # required, as in MLflow (its clients always send one)
+                _missing_in(index, "timestamp")
         step = metric.get("step", 0)
         if type(step) is not int or not INT64_MIN <= step <= INT64_MAX:
             step = get_int(metric, "step", required=False, default=0)
         append((key, value, timestamp, step))
     return points
+
+
+def _missing_in(index: int, field: str) -> NoReturn:
+    """Refuse a log-batch metric without ``field``, naming it as MLflow does."""
+    raise InvalidParameterError(
+        f"Missing value for required parameter 'metrics[{index}].{field}'. "
+        "See the API docs for more information about request parameters."
+    )
 
 
 def _pairs(msg: dict[str, Any], field: str, kind: str, limit: int) -> list[tuple[str, str]]:
@@ -172,17 +177,23 @@ def _pairs(msg: dict[str, Any], field: str, kind: str, limit: int) -> list[tuple
             "split it into several requests"
         )
     out = []
-    for entry in entries:
+    for index, entry in enumerate(entries):
         if type(entry) is not dict:
             raise InvalidParameterError(f"Each entry of {field!r} must be an object, got {entry!r}")
-        key = validate_key(kind, get_str(entry, "key"))
+        raw_key = get_str(entry, "key", required=False)
+        if not raw_key:
+            raise InvalidParameterError(
+                f"Missing value for required parameter '{field}[{index}].key'. "
+                "See the API docs for more information about request parameters."
+            )
+        key = validate_key(kind, raw_key)
         out.append((key, get_str(entry, "value", required=False, default="")))
     return out
 
 
 _TAG = "runs"
 _RUN_ID = RUN_ID_FIELDS
-_POINT = obj(("key", "value"), key=KEY, value=double(), timestamp=INT64, step=INT64)
+_POINT = obj(("key", "value", "timestamp"), key=KEY, value=double(), timestamp=INT64, step=INT64)
 _KV = obj(("key",), key=KEY, value=STR)
 
 OPENAPI: dict[str, dict[str, Any]] = {
@@ -190,7 +201,9 @@ OPENAPI: dict[str, dict[str, Any]] = {
         "post": post(
             'Log one metric point (value may be "NaN", "Infinity" or "-Infinity")',
             _TAG,
-            run_message(("key", "value"), key=KEY, value=double(), timestamp=INT64, step=INT64),
+            run_message(
+                ("key", "value", "timestamp"), key=KEY, value=double(), timestamp=INT64, step=INT64
+            ),
         )
     },
     f"{API}/runs/log-batch": {

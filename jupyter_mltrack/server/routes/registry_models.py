@@ -59,6 +59,7 @@ __all__ = ["OPENAPI", "OPENAPI_SCHEMAS", "routes"]
 
 _RM = f"{API}/registered-models"
 _SEARCH_DEFAULT = 100
+_SEARCH_LIMIT = 1000  # MLflow refuses more
 
 
 def routes(ctx: ServerContext) -> list[Route]:
@@ -69,7 +70,7 @@ def routes(ctx: ServerContext) -> list[Route]:
         description = get_str(msg, "description", required=False)
         model = await blocking(
             ctx.registry.create_registered_model,
-            get_str(msg, "name", required=False, default=""),  # the store checks names
+            get_str(msg, "name"),  # present, as MLflow requires; the store checks the rest
             tags=get_tags(msg),
             description=None if description is None else check_description(description),
         )
@@ -83,7 +84,7 @@ def routes(ctx: ServerContext) -> list[Route]:
     async def search(request: Request) -> Response:
         msg = await message(request, ctx)
         page = await blocking(
-            ctx.registry.search_registered_models, *search_args(msg, _SEARCH_DEFAULT)
+            ctx.registry.search_registered_models, *search_args(msg, _SEARCH_DEFAULT, _SEARCH_LIMIT)
         )
         return ok(paged("registered_models", [registered_model_json(m) for m in page], page.token))
 

@@ -40,6 +40,7 @@ from jupyter_mltrack.server.routes._registry import (
     user_id,
     version_of,
 )
+from jupyter_mltrack.server.version_source import check_version_source
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -52,6 +53,7 @@ __all__ = ["MODEL_VERSIONS_TAG", "OPENAPI", "download_uri", "routes"]
 
 _MV = f"{API}/model-versions"
 _SEARCH_DEFAULT = 10_000  # MLflow's server default for model-versions/search
+_SEARCH_LIMIT = 200_000  # MLflow refuses more
 _MAX_SOURCE_DEPTH = 10
 URI_LENGTH = 2000  # the registry's URI columns (source, run_link) hold this many characters
 #: The logged-model tag listing the registry versions made from it (JSON list of name/version).
@@ -102,6 +104,8 @@ def _create_version(ctx: ServerContext, msg: dict[str, Any], user: str) -> Model
         logged = ctx.logged_models.get_logged_model(model_id)
         run_id = run_id or logged.source_run_id
         experiment_id = experiment_id or logged.experiment_id
+    else:  # a logged model's source was checked when it was logged; any other is checked here
+        check_version_source(source, run_id, lambda rid: ctx.store.get_run(rid).info.artifact_uri)
     for field, value, limit in (("run_id", run_id, 32), ("experiment_id", experiment_id, 32)):
         if value is not None and len(value) > limit:
             raise InvalidParameterError(f"{field} {value[:40]!r}... is longer than {limit}")
@@ -156,12 +160,14 @@ def routes(ctx: ServerContext) -> list[Route]:
     async def search(request: Request) -> Response:
         msg = await message(request, ctx)
         page = await blocking(
-            ctx.registry.search_model_versions, *search_args(msg, _SEARCH_DEFAULT)
+            ctx.registry.search_model_versions, *search_args(msg, _SEARCH_DEFAULT, _SEARCH_LIMIT)
         )
         return ok(paged("model_versions", [model_version_json(v) for v in page], page.token))
 
     async def get_download_uri(request: Request) -> Response:
         msg = query_params(request)
+        if not msg.get("name"):  # MLflow's handler says it without its usual second sentence
+            raise InvalidParameterError("Missing value for required parameter 'name'.")
         name, number = get_str(msg, "name"), version_of(msg)
 
         def resolve() -> str:
@@ -206,7 +212,7 @@ def routes(ctx: ServerContext) -> list[Route]:
     async def transition(request: Request) -> Response:
         msg = await message(request, ctx)
         name, number = get_str(msg, "name"), version_of(msg)
-        stage = ModelStage.parse(get_str(msg, "stage"))
+        stage = _stage_of(msg)
         archive = get_bool(msg, "archive_existing_versions")
         audit = audit_of(request, msg)
         version = await blocking(
@@ -228,6 +234,22 @@ def routes(ctx: ServerContext) -> list[Route]:
         Route(f"{_MV}/transition-stage", transition, methods=["POST"]),
     ]
 
+
+def _stage_of(msg: dict[str, Any]) -> ModelStage:
+    """Parse ``stage``, refusing an unknown one in MLflow's words."""
+    raw = get_str(msg, "stage")
+    try:
+        return ModelStage.parse(raw)
+    except InvalidParameterError as exc:
+        allowed = ", ".join(s.value for s in ModelStage)
+        exc.wire_message = f"Invalid Model Version stage: {raw}. Value must be one of {allowed}."
+        raise
+
+
+_VERSION_SEARCH = {
+    **SEARCH_QUERY,
+    "max_results": {"type": "integer", "minimum": 1, "maximum": 200_000},
+}
 
 # -- OpenAPI -----------------------------------------------------------------------------------
 _TAG = "model-versions"
@@ -271,11 +293,11 @@ OPENAPI: dict[str, dict[str, Any]] = {
         "get": get(
             "Search model versions (filter like name='m1'; paged)",
             _TAG,
-            SEARCH_QUERY,
+            _VERSION_SEARCH,
             _SEARCH_RESPONSE,
         ),
         "post": post(
-            "Search model versions (JSON body)", _TAG, obj(**SEARCH_QUERY), _SEARCH_RESPONSE
+            "Search model versions (JSON body)", _TAG, obj(**_VERSION_SEARCH), _SEARCH_RESPONSE
         ),
     },
     f"{_MV}/get-download-uri": {

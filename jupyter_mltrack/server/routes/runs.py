@@ -5,6 +5,7 @@ Metric logging and ``log-batch`` live in :mod:`jupyter_mltrack.server.routes.met
 
 from __future__ import annotations
 
+import json
 from typing import TYPE_CHECKING, Any
 
 from starlette.routing import Route
@@ -16,7 +17,7 @@ from jupyter_mltrack._validation import (
     validate_param_value,
     validate_tag_value,
 )
-from jupyter_mltrack.entities import Param, RunStatus, RunTag, ViewType
+from jupyter_mltrack.entities import LifecycleStage, Param, Run, RunStatus, RunTag, ViewType
 from jupyter_mltrack.errors import InvalidParameterError
 from jupyter_mltrack.server._http import (
     API,
@@ -24,6 +25,7 @@ from jupyter_mltrack.server._http import (
     blocking,
     get_int,
     get_list,
+    get_max_results,
     get_page_token,
     get_str,
     get_tags,
@@ -53,12 +55,32 @@ if TYPE_CHECKING:
 
     from jupyter_mltrack.server.context import ServerContext
 
-__all__ = ["MLFLOW_RUN_NAME_TAG", "OPENAPI", "routes"]
+__all__ = ["MLFLOW_RUN_NAME_TAG", "OPENAPI", "routes", "run_json"]
 
 _RUNS = f"{API}/runs"
 MLFLOW_RUN_NAME_TAG = "mlflow.runName"
+#: Our twin of the name tag, kept by the store and never shown to MLflow clients.
+RUN_NAME = "mltrack.runName"
 _MLFLOW_USER_TAG = "mlflow.user"
 _MAX_USER_ID = 256
+
+
+def run_json(run: Run, *, outputs: bool = True) -> dict[str, Any]:
+    """Return ``run`` as MLflow's REST JSON, without the ``mltrack.runName`` tag.
+
+    ``outputs`` adds the empty ``outputs`` object MLflow 3 sends from runs/get and runs/search.
+
+    The store keeps that tag in step with the run name for its own clients; MLflow clients have
+    the name as ``info.run_name`` and ``mlflow.runName`` already, and a third copy would show as
+    an unknown tag to them (our REST store restores it from the name).
+    """
+    out = run.to_dict()
+    if outputs:
+        out.setdefault("outputs", {})  # MLflow 3's runs/get and runs/search always send it
+    tags = out["data"].get("tags")
+    if tags:
+        out["data"]["tags"] = [t for t in tags if t["key"] != RUN_NAME]
+    return out
 
 
 def routes(ctx: ServerContext) -> list[Route]:
@@ -83,11 +105,11 @@ def routes(ctx: ServerContext) -> list[Route]:
             tags=tags,
             run_name=run_name,
         )
-        return ok({"run": run.to_dict()})
+        return ok({"run": run_json(run, outputs=False)})
 
     async def get_run(request: Request) -> Response:
         run = await blocking(store.get_run, run_id_of(query_params(request)))
-        return ok({"run": run.to_dict()})
+        return ok({"run": run_json(run)})
 
     async def update(request: Request) -> Response:
         msg = await json_body(request, ctx)
@@ -106,7 +128,10 @@ def routes(ctx: ServerContext) -> list[Route]:
         return ok({"run_info": info.to_dict()})
 
     async def delete(request: Request) -> Response:
-        await blocking(store.delete_run, run_id_of(await json_body(request, ctx)))
+        run_id = run_id_of(await json_body(request, ctx))
+        run = await blocking(store.get_run, run_id)
+        if run.info.lifecycle_stage is not LifecycleStage.DELETED:  # MLflow: deleting twice is ok
+            await blocking(store.delete_run, run_id)
         return ok()
 
     async def restore(request: Request) -> Response:
@@ -120,24 +145,26 @@ def routes(ctx: ServerContext) -> list[Route]:
             _experiment_ids(msg),
             get_str(msg, "filter", required=False, default=""),
             ViewType.parse(get_str(msg, "run_view_type", required=False) or "ACTIVE_ONLY"),
-            get_int(msg, "max_results", required=False, default=1000),
+            get_max_results(msg, 1000, 50_000),
             get_list(msg, "order_by", item=str) or None,
             get_page_token(msg),
         )
-        return ok(paged("runs", [run.to_dict() for run in page], page.token))
+        return ok(paged("runs", [run_json(run) for run in page], page.token))
 
     async def log_param(request: Request) -> Response:
         msg = await json_body(request, ctx)
+        run_id = run_id_of(msg)  # MLflow's order: run_id, then key
         key = validate_key("Param", get_str(msg, "key"))
         value = validate_param_value(key, get_str(msg, "value", required=False, default=""))
-        await blocking(store.log_param, run_id_of(msg), Param(key=key, value=value))
+        await blocking(store.log_param, run_id, Param(key=key, value=value))
         return ok()
 
     async def set_tag(request: Request) -> Response:
         msg = await json_body(request, ctx)
+        run_id = run_id_of(msg)  # MLflow's order: run_id, then key
         key = validate_key("Tag", get_str(msg, "key"))
         value = validate_tag_value(key, get_str(msg, "value", required=False, default=""))
-        await blocking(store.set_tag, run_id_of(msg), RunTag(key=key, value=value))
+        await blocking(store.set_tag, run_id, RunTag(key=key, value=value))
         return ok()
 
     async def delete_tag(request: Request) -> Response:
@@ -145,8 +172,16 @@ def routes(ctx: ServerContext) -> list[Route]:
         await blocking(store.delete_tag, run_id_of(msg), get_str(msg, "key"))
         return ok()
 
+    async def log_model(request: Request) -> Response:
+        msg = await json_body(request, ctx)
+        run_id = run_id_of(msg)
+        model = _model_info(get_str(msg, "model_json"))
+        await blocking(_record_logged_model, store, run_id, model)
+        return ok()
+
     return [
         Route(f"{_RUNS}/create", create, methods=["POST"]),
+        Route(f"{_RUNS}/log-model", log_model, methods=["POST"]),
         Route(f"{_RUNS}/get", get_run, methods=["GET"]),
         Route(f"{_RUNS}/update", update, methods=["POST"]),
         Route(f"{_RUNS}/delete", delete, methods=["POST"]),
@@ -156,6 +191,45 @@ def routes(ctx: ServerContext) -> list[Route]:
         Route(f"{_RUNS}/set-tag", set_tag, methods=["POST"]),
         Route(f"{_RUNS}/delete-tag", delete_tag, methods=["POST"]),
     ]
+
+
+#: The run tag where MLflow keeps the models logged by a run (runs/log-model appends to it).
+LOG_MODEL_HISTORY = "mlflow.log-model.history"
+_MODEL_FIELDS = ("artifact_path", "flavors", "utc_time_created", "run_id")
+
+
+def _model_info(text: str) -> dict[str, Any]:
+    """Parse runs/log-model's ``model_json``, refusing what MLflow refuses, in its words."""
+    try:
+        model = json.loads(text)
+    except ValueError:
+        model = None
+    if not isinstance(model, dict):
+        raise InvalidParameterError(f"Malformed model info. \n {text} \n is not a valid JSON.")
+    missing = [field for field in _MODEL_FIELDS if field not in model]
+    if missing:
+        raise InvalidParameterError(f"Model json is missing mandatory fields: {set(missing)}")
+    flavors = model["flavors"]
+    if not isinstance(flavors, dict):
+        raise InvalidParameterError(f"Model json's flavors must be an object, got {flavors!r:.100}")
+    # What MLflow keeps (Model.get_tags_dict): these fields in this order, flavors without config.
+    kept = {key: model.get(key) for key in ("run_id", "artifact_path", "utc_time_created")}
+    kept = {key: value for key, value in kept.items() if value is not None}
+    kept["model_uuid"] = model.get("model_uuid")
+    kept["flavors"] = {
+        name: {k: v for k, v in conf.items() if k != "config"} if isinstance(conf, dict) else conf
+        for name, conf in flavors.items()
+    }
+    return kept
+
+
+def _record_logged_model(store: Any, run_id: str, model: dict[str, Any]) -> None:
+    """Append ``model`` to the run's model history tag, as MLflow's server does (the write
+    refuses a deleted run)."""
+    previous = store.get_run(run_id).data.tags.get(LOG_MODEL_HISTORY)
+    models = json.loads(previous) if previous else []
+    models.append(model)
+    store.set_tag(run_id, RunTag(key=LOG_MODEL_HISTORY, value=json.dumps(models)))
 
 
 def _experiment_ids(msg: dict[str, Any]) -> list[str]:
@@ -223,6 +297,13 @@ OPENAPI: dict[str, dict[str, Any]] = {
             obj(("run_info",), run_info=ref("RunInfo")),
         )
     },
+    f"{_RUNS}/log-model": {
+        "post": post(
+            "Record a logged model's MLmodel metadata in the run's mlflow.log-model.history tag",
+            _TAG,
+            run_message(("model_json",), model_json=STR),
+        )
+    },
     f"{_RUNS}/delete": {"post": post("Soft-delete a run", _TAG, _ID_BODY)},
     f"{_RUNS}/restore": {"post": post("Restore a deleted run", _TAG, _ID_BODY)},
     f"{_RUNS}/search": {
@@ -233,7 +314,7 @@ OPENAPI: dict[str, dict[str, Any]] = {
                 experiment_ids=array(STR),
                 filter=STR,
                 run_view_type={"type": "string", "enum": ["ACTIVE_ONLY", "DELETED_ONLY", "ALL"]},
-                max_results={"type": "integer", "minimum": 1, "maximum": 100_000_000},
+                max_results={"type": "integer", "minimum": 1, "maximum": 50_000},
                 order_by=array(STR),
                 page_token=STR,
             ),

@@ -137,14 +137,25 @@ def run_info_from_json(d: Mapping[str, Any]) -> RunInfo:
 def run_from_json(d: Mapping[str, Any]) -> Run:
     """Read a ``run`` object: info, data (latest metrics, params, tags), inputs, outputs."""
     data = d.get("data") or {}
-    tags = without_mlflow_mirrors(tags_from_json(data.get("tags")))
+    info = run_info_from_json(d["info"])
+    tags = tags_from_json(data.get("tags"))
+    if info.run_name and "mltrack.runName" not in tags:
+        # Our server leaves this tag out for MLflow clients; the store keeps it with the name.
+        tags["mltrack.runName"] = info.run_name
+    tags = without_mlflow_mirrors(tags)
+    metrics = data.get("metrics") or ()
     run_data = RunData(
-        metrics={str(m["key"]): float_from_json(m.get("value")) for m in data.get("metrics") or ()},
+        metrics={str(m["key"]): float_from_json(m.get("value")) for m in metrics},
         params=tags_from_json(data.get("params")),
         tags=tags,
+        metric_points={
+            str(m["key"]): (int(m["timestamp"]), int(m.get("step") or 0))
+            for m in metrics
+            if m.get("timestamp") is not None
+        },
     )
     return Run(
-        info=run_info_from_json(d["info"]),
+        info=info,
         data=run_data,
         inputs=run_inputs_from_json(d.get("inputs") or {}),
         outputs=run_outputs_from_json(d.get("outputs") or {}),

@@ -27,6 +27,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import threading
 import time
 import weakref
@@ -40,6 +41,7 @@ from urllib3.exceptions import ProtocolError
 from jupyter_mltrack._version import __version__
 from jupyter_mltrack.errors import (
     InvalidParameterError,
+    InvalidStateError,
     MltrackError,
     NotFoundError,
     StoreError,
@@ -58,6 +60,9 @@ __all__ = [
 ]
 
 logger = logging.getLogger(__name__)
+
+# MLflow's answer to a write to a deleted run (our server sends the same words).
+_DELETED_RUN = re.compile(r"The run (\w+) must be in the 'active' state\. Current state is deleted")
 
 #: Statuses worth another try: timeouts, rate limits and a proxy/server that is restarting.
 RETRY_STATUSES = frozenset({408, 429, 502, 503, 504})
@@ -253,6 +258,9 @@ class HttpClient:
             code = payload["error_code"]
             message = str(payload.get("message") or f"{code} from {where}")
             cls = error_class_for_code(code)
+            deleted_run = _DELETED_RUN.match(message)
+            if deleted_run:  # MLflow's words for a write to a deleted run: our error, our words
+                return InvalidStateError.run_deleted(deleted_run.group(1))
             if cls is MltrackError:  # a code without a class of its own: say where it came from
                 return StoreError(f"{where} failed with HTTP {response.status} {code}: {message}")
             return cls(message)

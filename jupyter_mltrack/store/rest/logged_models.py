@@ -98,6 +98,13 @@ class LoggedModelsMixin(LoggedModelStore):
     def delete_logged_model_tag(self, model_id: str, key: str) -> None:
         self.call("DELETE", f"logged-models/{_quote(model_id)}/tags/{_quote(key)}")
 
+    def log_logged_model_params(self, model_id: str, params: Mapping[str, str]) -> None:
+        message = {"model_id": model_id, "params": codec.pairs_to_json(params)}
+        self.call("POST", f"logged-models/{_quote(model_id)}/params", message)
+
+    def delete_logged_model(self, model_id: str) -> None:
+        self.call("DELETE", f"logged-models/{_quote(model_id)}")
+
     def search_logged_models(
         self,
         experiment_ids: Sequence[str],
@@ -140,4 +147,4 @@ class LoggedModelsMixin(LoggedModelStore):
 
 
 def _run_missing(run_id: str) -> Callable[[str], NotFoundError]:
-    return lambda message: RunNotFound(message, run_id=run_id)
+    return lambda _message: RunNotFound.for_id(run_id)

@@ -54,7 +54,7 @@ class MltrackApiMixin(TrackingStore):
             "GET",
             "metrics/get-history-arrays",
             message,
-            not_found=lambda text: RunNotFound(text, run_id=run_id),
+            not_found=lambda _text: RunNotFound.for_id(run_id),
         )
         if answer is None:
             return super().get_metric_history_arrays(run_id, key, max_points=limit)

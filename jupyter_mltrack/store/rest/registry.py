@@ -41,8 +41,9 @@ HISTORY_ENDPOINT = "registered-models/history"
 
 
 def _name(name: object) -> str:
-    """Names go to the server as given (it checks them); only a non-string cannot travel."""
-    if not isinstance(name, str):
+    """Names go to the server as given (it checks them); a non-string cannot travel, and an
+    empty one gets MLflow's "missing parameter" answer there, so both are refused here."""
+    if not isinstance(name, str) or not name:
         raise InvalidParameterError(
             f"Registered model name must be a non-empty string, got {name!r}"
         )
@@ -62,11 +63,19 @@ def _max_results(max_results: object) -> int:
 
 
 def _model_missing(name: str) -> Callable[[str], NotFoundError]:
-    return lambda message: RegisteredModelNotFound(message, name=name)
+    # The server speaks MLflow's words; our users get the same message as from a local store.
+    return lambda _message: RegisteredModelNotFound.for_name(name)
 
 
 def _version_missing(name: str, version: int | str | None) -> Callable[[str], NotFoundError]:
-    return lambda message: ModelVersionNotFound(message, name=name, version=version)
+    def build(message: str) -> NotFoundError:
+        if version is not None and message == ModelVersionNotFound.WIRE.format(
+            name=name, version=version
+        ):  # MLflow's words from the server: give our users ours, as a local store does
+            return ModelVersionNotFound.for_version(name, version)
+        return ModelVersionNotFound(message, name=name, version=version)
+
+    return build
 
 
 def _extras(
@@ -123,7 +132,10 @@ class RegistryMixin:
             message["tags"] = codec.pairs_to_json(tags)
         if description is not None:
             message["description"] = description
-        answer = self.call("POST", "registered-models/create", message)
+        try:
+            answer = self.call("POST", "registered-models/create", message)
+        except AlreadyExistsError:  # the server speaks MLflow's words; say ours
+            raise AlreadyExistsError.for_registered_model(message["name"]) from None
         return codec.registered_model_from_json(answer["registered_model"])
 
     def get_registered_model(self, name: str) -> RegisteredModel:

@@ -161,6 +161,13 @@ class RestStore(MltrackApiMixin, LoggedModelsMixin, RegistryMixin, TrackingStore
     def set_experiment_tag(self, experiment_id: str, key: str, value: str) -> None:
         self._experiment_call("experiments/set-experiment-tag", experiment_id, key=key, value=value)
 
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        self.call(
+            "POST",
+            "experiments/delete-experiment-tag",
+            {"experiment_id": experiment_id, "key": key},
+        )
+
     def _experiment_call(self, endpoint: str, experiment_id: str, **fields: Any) -> None:
         message = {"experiment_id": experiment_id, **fields}
         self.call("POST", endpoint, message, not_found=_experiment_not_found(experiment_id))
@@ -361,8 +368,11 @@ def _put(message: dict[str, Any], **fields: Any) -> None:
 
 
 def _run_not_found(run_id: str) -> Callable[[str], NotFoundError]:
-    return lambda message: RunNotFound(message, run_id=run_id)
+    # The server speaks MLflow's words; our users get the same message as from a local store.
+    return lambda _message: RunNotFound.for_id(run_id)
 
 
 def _experiment_not_found(experiment_id: str) -> Callable[[str], NotFoundError]:
-    return lambda message: ExperimentNotFound(message, experiment_id=experiment_id)
+    return lambda _message: ExperimentNotFound(
+        f"Experiment with id {experiment_id!r} not found", experiment_id=experiment_id
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -17,6 +17,10 @@ from jupyter_mltrack.errors import (
 )
 from jupyter_mltrack.store.sql import raw, schema
 from jupyter_mltrack.store.sql.engine import WRITE_OPTION
+
+if TYPE_CHECKING:
+    from jupyter_mltrack.store.sql.held_connection import HeldWriteConnection
+    from jupyter_mltrack.store.sql.metric_writes import SeriesCache
 
 R = schema.runs.c
 RUN_INFO_COLUMNS = (
@@ -52,6 +56,10 @@ class SqlBase:
 
     engine: Engine
     default_artifact_root: str
+    #: Series ids of the (run, key) pairs written through this store (``metric_writes.py``).
+    series_cache: SeriesCache
+    #: SQLite's write connection kept between transactions (None on other databases).
+    held_write_connection: HeldWriteConnection | None
 
     @property
     def _driver_errors(self) -> tuple[type[BaseException], ...]:
@@ -69,6 +77,11 @@ class SqlBase:
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
         try:
+            held = self.held_write_connection
+            if held is not None:  # SQLite (see held_connection.py)
+                with held.transaction() as conn:
+                    yield conn
+                return
             write_options = {WRITE_OPTION: True}
             with self.engine.connect().execution_options(**write_options) as conn, conn.begin():
                 yield conn
@@ -82,15 +95,13 @@ class SqlBase:
             conn, "SELECT lifecycle_stage, status FROM runs WHERE run_uuid = ?", (run_id,)
         )
         if row is None:
-            raise RunNotFound(f"Run {run_id!r} not found", run_id=run_id)
+            raise RunNotFound.for_id(run_id)
         return row[0], row[1]
 
     def _check_run_writable(self, conn: sa.Connection, run_id: str) -> None:
         stage, _ = self._run_state(conn, run_id)
         if stage != LifecycleStage.ACTIVE.value:
-            raise InvalidStateError(
-                f"Run {run_id!r} is deleted; restore it (restore_run) before logging to it"
-            )
+            raise InvalidStateError.run_deleted(run_id)
 
 
 __all__ = ["RUN_INFO_COLUMNS", "SqlBase", "run_info_from_row"]

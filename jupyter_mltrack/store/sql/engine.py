@@ -20,6 +20,8 @@ from jupyter_mltrack.errors import InvalidParameterError, MissingDependencyError
 
 SQLITE_BUSY_TIMEOUT_MS = 120_000
 SQLITE_CACHE_KIB = 32 * 1024
+SQLITE_CHECKPOINT_PAGES = 10_000
+SQLITE_WAL_LIMIT_BYTES = 64 * 1024 * 1024
 WRITE_OPTION = "mltrack_write"
 
 _DRIVERS = {  # dialect -> (default driver, module to import, extra that installs it)
@@ -103,9 +105,17 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # The cache grows only as pages are used, so small stores pay nothing for this.
     cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
     cursor.execute("PRAGMA temp_store=MEMORY")
+    # A batch of 1,000 metric keys touches ~1,000 pages; at the default checkpoint threshold
+    # (1,000 pages) every such commit would also checkpoint and fsync (80% of its time).
+    # Checkpointing every ~10,000 pages (40 MB) amortises that; the WAL is cut back to 64 MB.
+    cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")
+    cursor.execute(f"PRAGMA journal_size_limit={SQLITE_WAL_LIMIT_BYTES}")
     cursor.close()
 
 
 def _on_sqlite_begin(conn: sa.Connection) -> None:
     write = conn.get_execution_options().get(WRITE_OPTION, False)
-    conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+    # Straight on the driver connection: through exec_driver_sql this one statement cost ~80 us
+    # of SQLAlchemy machinery, a tenth of what a whole fluent run may take.
+    driver = conn.connection.driver_connection
+    driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")  # type: ignore[union-attr]

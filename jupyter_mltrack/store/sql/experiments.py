@@ -10,7 +10,12 @@ import sqlalchemy as sa
 from jupyter_mltrack._time import now_ms
 from jupyter_mltrack._validation import validate_key, validate_name, validate_tag_value
 from jupyter_mltrack.entities import Experiment, LifecycleStage, PagedList, ViewType
-from jupyter_mltrack.errors import AlreadyExistsError, ExperimentNotFound, InvalidParameterError
+from jupyter_mltrack.errors import (
+    AlreadyExistsError,
+    ExperimentNotFound,
+    InvalidParameterError,
+    NotFoundError,
+)
 from jupyter_mltrack.store.base import SEARCH_MAX_RESULTS_LIMIT
 from jupyter_mltrack.store.sql import raw, schema
 from jupyter_mltrack.store.sql._base import SqlBase
@@ -20,6 +25,17 @@ ET = schema.experiment_tags.c
 
 
 _MAX_EXPERIMENT_ID = 2**31 - 1
+
+
+def sync_latest_stages(conn: sa.Connection, experiment_id: int) -> None:
+    """Copy the runs' lifecycle stages into the search read model (``latest_metrics``)."""
+    latest, runs = schema.latest_metrics, schema.runs
+    stage = sa.select(runs.c.lifecycle_stage).where(runs.c.run_uuid == latest.c.run_uuid)
+    conn.execute(
+        sa.update(latest)
+        .where(latest.c.experiment_id == experiment_id)
+        .values(lifecycle_stage=stage.scalar_subquery())
+    )
 
 
 def parse_experiment_id(experiment_id: object) -> int:
@@ -198,6 +214,7 @@ class ExperimentsMixin(SqlBase):
                     schema.runs.c.deleted_time == exp.last_update_time
                 ).values(lifecycle_stage=stage.value, deleted_time=None)
             conn.execute(runs_query)
+            sync_latest_stages(conn, exp_id)
 
     def delete_experiment(self, experiment_id: str) -> None:
         if str(experiment_id) == "0":
@@ -227,6 +244,22 @@ class ExperimentsMixin(SqlBase):
         exp = self.get_experiment(experiment_id)
         with self._write() as conn:
             self._write_experiment_tags(conn, int(exp.experiment_id), {key: value})
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        exp = self.get_experiment(experiment_id)
+        T = schema.experiment_tags.c
+        with self._write() as conn:
+            deleted = conn.execute(
+                sa.delete(schema.experiment_tags).where(
+                    T.experiment_id == int(exp.experiment_id), T.key == key
+                )
+            )
+            if deleted.rowcount == 0:
+                raise NotFoundError(
+                    f"Experiment {exp.name!r} (id {exp.experiment_id}) has no tag {key!r}",
+                    wire_message=f"No tag with name: {key} in experiment with id "
+                    f"{exp.experiment_id}",
+                )
 
 
 def _check_max_results(max_results: int) -> None:

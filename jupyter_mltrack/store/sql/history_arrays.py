@@ -21,6 +21,7 @@ the portable query, which separates the kinds.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -34,10 +35,11 @@ if TYPE_CHECKING:
 
 __all__ = ["HistoryArraysMixin"]
 
-_SERIES = "SELECT series_id FROM latest_metrics WHERE run_uuid = ? AND {key} = ?"
+# Everything below runs on the history's relative timestamps (``ts_offset``, see schema.py):
+# bucketing is translation-invariant, and the series' base is added to the result at the end.
+_SERIES = "SELECT series_id, ts_base FROM latest_metrics WHERE run_uuid = ? AND {key} = ?"
 _POINTS = (
-    "SELECT step, {timestamp}, {value}, kind FROM metrics WHERE series_id = ? "
-    "ORDER BY step, {timestamp}"
+    "SELECT step, ts_offset, {value}, seq FROM metrics WHERE series_id = ? ORDER BY step, ts_offset"
 )
 # Two index seeks (separate subqueries: SQLite and MySQL seek for a lone MIN or MAX only).
 _STEP_RANGE = (
@@ -45,15 +47,17 @@ _STEP_RANGE = (
     "(SELECT MAX(step) FROM metrics WHERE series_id = ?)"
 )
 # A scan of the (series_id, step, timestamp) index, for series with few distinct steps.
-_STATS = "SELECT COUNT(*), MIN({timestamp}), MAX({timestamp}) FROM metrics WHERE series_id = ?"
+_STATS = "SELECT COUNT(*), MIN(ts_offset), MAX(ts_offset) FROM metrics WHERE series_id = ?"
 # {bucket} is filled per dialect; the range filter keeps points logged after the range was read
 # (a live run) out of buckets that were not planned.
 _GROUPS = (
-    "SELECT {bucket} AS bucket, kind, COUNT(*), MIN(step), MAX(step), "
-    "MIN({timestamp}), MAX({timestamp}), MIN({value}), MAX({value}) "
+    "SELECT {bucket} AS bucket, {kind} AS kind, COUNT(*), MIN(step), MAX(step), "
+    "MIN(ts_offset), MAX(ts_offset), MIN({value}), MAX({value}) "
     "FROM metrics WHERE series_id = ? AND {column} BETWEEN ? AND ? "
     "GROUP BY bucket, kind"
 )
+# The value's kind is ``seq`` modulo 4 ("%" would clash with the drivers' "%s" markers).
+_KIND = {"sqlite": "(seq % 4)"}
 # Integer division of non-negative BIGINTs (the column minus the series' minimum): "/" on
 # SQLite and PostgreSQL, DIV on MySQL/MariaDB (whose "/" is decimal division).
 _BUCKET = {
@@ -70,8 +74,8 @@ _SQLITE_BUCKETS_FILL = (
     "SELECT i FROM n"
 )
 _SQLITE_STEP_GROUPS = (
-    "SELECT b.i, MAX(m.kind), COUNT(*), MIN(m.step), MAX(m.step), "
-    "MIN(m.{timestamp}), MAX(m.{timestamp}), MIN(m.{value}), MAX(m.{value}) "
+    "SELECT b.i, MAX(m.seq % 4), COUNT(*), MIN(m.step), MAX(m.step), "
+    "MIN(m.ts_offset), MAX(m.ts_offset), MIN(m.{value}), MAX(m.{value}) "
     "FROM temp.mltrack_buckets AS b JOIN metrics AS m "
     "ON m.series_id = ? AND m.step BETWEEN ? + b.i * ? AND ? + b.i * ? AND m.step <= ? "
     "WHERE b.i < ? GROUP BY b.i"
@@ -84,9 +88,10 @@ _NON_FINITE = {
 
 
 def _groups_sql(dialect: str, column: str) -> str:
-    column = "{timestamp}" if column == "timestamp" else column
+    column = "ts_offset" if column == "timestamp" else column
     bucket = _BUCKET.get(dialect, _BUCKET["postgresql"]).replace("{column}", column)
-    return _GROUPS.replace("{bucket}", bucket).replace("{column}", column)
+    kind = _KIND.get(dialect, "MOD(seq, 4)")
+    return _GROUPS.replace("{bucket}", bucket).replace("{column}", column).replace("{kind}", kind)
 
 
 def _arrays(rows: Sequence[Sequence[Any]]) -> MetricHistoryArrays:
@@ -98,9 +103,9 @@ def _arrays(rows: Sequence[Sequence[Any]]) -> MetricHistoryArrays:
 
     if not rows:
         return empty_history()
-    steps, stamps, stored, kinds = zip(*rows, strict=True)
+    steps, stamps, stored, seqs = zip(*rows, strict=True)
     values = np.array(stored, dtype=np.float64)
-    kind = np.array(kinds, dtype=np.int8)
+    kind = np.array(seqs, dtype=np.int64) & 3
     if kind.any():  # rare: most series are finite throughout
         for code, value in _NON_FINITE.items():
             values[kind == code] = value
@@ -119,14 +124,7 @@ class HistoryArraysMixin(SqlBase):
         self, run_id: str, key: str, *, max_points: int | None = None
     ) -> MetricHistoryArrays:
         """Return a metric's history as numpy arrays; see ``TrackingStore``'s method."""
-        from jupyter_mltrack.store.downsample import (
-            BucketGroups,
-            check_max_points,
-            downsample_history,
-            empty_history,
-            envelope,
-            plan_buckets,
-        )
+        from jupyter_mltrack.store.downsample import check_max_points, empty_history
 
         limit = check_max_points(max_points)
         with self._read() as conn:
@@ -134,21 +132,36 @@ class HistoryArraysMixin(SqlBase):
             series = raw.fetchone(conn, _SERIES, (run_id, key))
             if series is None:
                 return empty_history()
-            series_id = series[0]
-            step_lo, step_hi = raw.fetchone(conn, _STEP_RANGE, (series_id, series_id))
-            if limit is not None and step_lo is not None:
-                if step_hi - step_lo + 1 >= limit // 2:  # step buckets: no count needed first
-                    plan = plan_buckets(limit, step_lo, step_hi, 0, 0)
-                    total = None
-                else:  # few steps: the plan and whether to reduce depend on the timestamps
-                    total, ts_lo, ts_hi = raw.fetchone(conn, _STATS, (series_id,))
-                    plan = plan_buckets(limit, step_lo, step_hi, ts_lo, ts_hi)
-                if plan.fits_int64 and (total is None or total > limit):
-                    groups = BucketGroups.from_rows(self._bucket_rows(conn, series_id, plan))
-                    counted = int(groups.count.sum())
-                    if counted > limit:
-                        return envelope(groups, counted)
-            rows = raw.fetchall(conn, _POINTS, (series_id,))
+            history = self._offset_history(conn, series[0], limit)
+        if series[1]:  # back from offsets to the logged timestamps (the sums fit int64)
+            history = replace(history, timestamps=history.timestamps + series[1])
+        return history
+
+    def _offset_history(
+        self, conn: sa.Connection, series_id: int, limit: int | None
+    ) -> MetricHistoryArrays:
+        """The series' history (reduced to ``limit`` points) with ``ts_offset`` timestamps."""
+        from jupyter_mltrack.store.downsample import (
+            BucketGroups,
+            downsample_history,
+            envelope,
+            plan_buckets,
+        )
+
+        step_lo, step_hi = raw.fetchone(conn, _STEP_RANGE, (series_id, series_id))
+        if limit is not None and step_lo is not None:
+            if step_hi - step_lo + 1 >= limit // 2:  # step buckets: no count needed first
+                plan = plan_buckets(limit, step_lo, step_hi, 0, 0)
+                total = None
+            else:  # few steps: the plan and whether to reduce depend on the timestamps
+                total, ts_lo, ts_hi = raw.fetchone(conn, _STATS, (series_id,))
+                plan = plan_buckets(limit, step_lo, step_hi, ts_lo, ts_hi)
+            if plan.fits_int64 and (total is None or total > limit):
+                groups = BucketGroups.from_rows(self._bucket_rows(conn, series_id, plan))
+                counted = int(groups.count.sum())
+                if counted > limit:
+                    return envelope(groups, counted)
+        rows = raw.fetchall(conn, _POINTS, (series_id,))
         history = _arrays(rows)
         return history if limit is None else downsample_history(history, limit)
 

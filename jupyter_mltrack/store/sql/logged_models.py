@@ -32,6 +32,8 @@ from jupyter_mltrack.store.sql.logged_model_schema import (
     logged_model_params,
     logged_model_tags,
     logged_models,
+    run_model_inputs,
+    run_model_outputs,
 )
 
 __all__ = ["LoggedModelsMixin", "logged_model_not_found"]
@@ -94,8 +96,6 @@ class LoggedModelsMixin(SqlBase):
         now = now_ms()
         with self._write() as conn:
             location = self._active_experiment_location(conn, exp_id, experiment_id)
-            if source_run_id:
-                self._run_state(conn, source_run_id)  # RunNotFound if it does not exist
             conn.execute(
                 sa.insert(logged_models).values(
                     model_id=model_id,
@@ -163,6 +163,33 @@ class LoggedModelsMixin(SqlBase):
             )
             if deleted.rowcount == 0:
                 raise NotFoundError(f"Logged model {model_id!r} has no tag {key!r}")
+
+    def log_logged_model_params(self, model_id: str, params: Mapping[str, str]) -> None:
+        rows = [(validate_key("Param", k), validate_param_value(k, v)) for k, v in params.items()]
+        with self._write() as conn:
+            self._touch(conn, model_id)
+            known = dict(
+                conn.execute(
+                    sa.select(LMP.key, LMP.value).where(
+                        LMP.model_id == model_id, LMP.key.in_([k for k, _ in rows])
+                    )
+                ).all()
+            )
+            for key, value in rows:
+                if key in known and known[key] != value:
+                    raise InvalidParameterError(
+                        f"Param {key!r} of logged model {model_id!r} is already {known[key]!r}; "
+                        f"params cannot change (got {value!r})"
+                    )
+            _upsert(conn, "logged_model_params", model_id, [r for r in rows if r[0] not in known])
+
+    def delete_logged_model(self, model_id: str) -> None:
+        with self._write() as conn:
+            self._touch(conn, model_id)  # NotFoundError for an unknown id
+            for table in (run_model_inputs, run_model_outputs, logged_model_tags):
+                conn.execute(sa.delete(table).where(table.c.model_id == model_id))
+            conn.execute(sa.delete(logged_model_params).where(LMP.model_id == model_id))
+            conn.execute(sa.delete(logged_models).where(LM.model_id == model_id))
 
     @staticmethod
     def _touch(conn: sa.Connection, model_id: str) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -32,16 +31,13 @@ _CHUNK = 5000  # run ids per IN (...) list: far below every backend's bound-para
 LM = schema.latest_metrics.c
 M = schema.metrics.c
 _DECODE = schema.decode_metric_value
+# History rows store the timestamp relative to the series' base and the kind in ``seq``'s low
+# bits (see schema.py); the sum is the logged timestamp, so it always fits a BIGINT.
 _SELECT_HISTORY = (
-    "SELECT {value}, {timestamp}, step, kind FROM metrics WHERE series_id = "
-    "(SELECT series_id FROM latest_metrics WHERE run_uuid = ? AND {key} = ?) "
-    "ORDER BY step, {timestamp}"
+    "SELECT m.{value}, m.ts_offset + s.ts_base, m.step, m.seq "
+    "FROM latest_metrics AS s JOIN metrics AS m ON m.series_id = s.series_id "
+    "WHERE s.run_uuid = ? AND s.{key} = ? ORDER BY m.step, m.ts_offset"
 )
-
-
-def _chunk_size(conn: sa.Connection) -> int:
-    # SQLite allows 32,766 bound parameters per statement; stay well inside every backend's limit.
-    return 30_000 if conn.dialect.name == "sqlite" else _CHUNK
 
 
 def _chunks(ids: Sequence[str], size: int = 0) -> Iterable[Sequence[str]]:
@@ -68,33 +64,9 @@ def _key_maps(
     return out
 
 
-def _key_columns(
-    conn: sa.Connection, table: str, run_ids: Sequence[str], *, metric: bool = False
-) -> dict[str, list[Any]]:
-    """Return ``{key: [value per run]}`` aligned with ``run_ids`` (NaN/None where missing).
-
-    This loop runs once per cell of the search result (tens of thousands of times), hence the
-    inlined lookups.
-    """
-    position = {run_id: i for i, run_id in enumerate(run_ids)}
-    missing: list[Any] = [math.nan if metric else None] * len(run_ids)
-    columns: dict[str, list[Any]] = {}
-    select = "run_uuid, {key}, {value}, kind" if metric else "run_uuid, {key}, {value}"
-    for chunk in _chunks(run_ids, _chunk_size(conn)):
-        query = f"SELECT {select} FROM {table} WHERE run_uuid IN ({raw.marks(len(chunk))})"
-        for run_id, key, value, *kind in raw.fetchall(conn, query, chunk):
-            if kind and kind[0]:
-                value = _DECODE(value, kind[0])
-            try:
-                columns[key][position[run_id]] = value
-            except KeyError:
-                columns[key] = missing.copy()
-                columns[key][position[run_id]] = value
-    return columns
-
-
 def load_run_data(conn: sa.Connection, run_ids: Sequence[str]) -> dict[str, RunData]:
-    """Return the RunData (latest metrics, params, tags) of each run."""
+    """Return the RunData (latest metrics with their timestamp and step, params, tags) of each
+    run."""
     per_run: dict[str, tuple[dict[str, float], dict[str, str], dict[str, str]]] = {
         r: ({}, {}, {}) for r in run_ids
     }
@@ -102,7 +74,26 @@ def load_run_data(conn: sa.Connection, run_ids: Sequence[str]) -> dict[str, RunD
         for key, values in _key_maps(conn, table, run_ids, metric=index == 0).items():
             for run_id, value in values.items():
                 per_run[run_id][index][key] = value
-    return {r: RunData(metrics=m, params=p, tags=t) for r, (m, p, t) in per_run.items()}
+    points = _latest_points(conn, run_ids)
+    return {
+        r: RunData(metrics=m, params=p, tags=t, metric_points=points.get(r, {}))
+        for r, (m, p, t) in per_run.items()
+    }
+
+
+def _latest_points(
+    conn: sa.Connection, run_ids: Sequence[str]
+) -> dict[str, dict[str, tuple[int, int]]]:
+    """Return ``{run_id: {key: (timestamp, step)}}`` of the runs' latest metrics."""
+    out: dict[str, dict[str, tuple[int, int]]] = {}
+    for chunk in _chunks(run_ids):
+        query = (
+            "SELECT run_uuid, {key}, {timestamp}, {step} FROM latest_metrics "
+            f"WHERE run_uuid IN ({raw.marks(len(chunk))})"
+        )
+        for run_id, key, timestamp, step in raw.fetchall(conn, query, chunk):
+            out.setdefault(run_id, {})[key] = (int(timestamp), int(step))
+    return out
 
 
 class ReadsMixin(SqlBase):
@@ -113,29 +104,33 @@ class ReadsMixin(SqlBase):
             self._run_state(conn, run_id)
             rows = raw.fetchall(conn, _SELECT_HISTORY, (run_id, key))
         decode = _DECODE
-        points = [(v if k == 0 else decode(v, k), t, s) for v, t, s, k in rows]
+        points = [(v if q == 0 else decode(v, q & 3), t, s) for v, t, s, q in rows]
         return metrics_from_points(key, run_id, points)
 
-    def _search_query(
+    def _search_rows(
         self,
+        conn: sa.Connection,
         experiment_ids: Sequence[str],
         filter_string: str,
         run_view_type: ViewType,
         order_by: Sequence[str] | None,
         offset: int,
         limit: int | None,
-    ) -> sa.Select[Any]:
+    ) -> list[Any]:
+        """Return the ``runs`` rows of one page of a search (all of them without a limit)."""
         from jupyter_mltrack.store import search
-        from jupyter_mltrack.store.sql.search_sql import build_run_search
+        from jupyter_mltrack.store.sql import search_sql
 
-        return build_run_search(
-            [str(e) for e in experiment_ids],
-            search.parse_filter(filter_string or ""),
-            ViewType.parse(run_view_type),
-            search.parse_order_by(order_by),
-            offset=offset,
-            limit=limit,
-        )
+        ids = [str(e) for e in experiment_ids]
+        filters = search.parse_filter(filter_string or "")
+        view, order = ViewType.parse(run_view_type), search.parse_order_by(order_by)
+        split = search_sql.build_run_search_split(ids, filters, view, order)
+        if split is None:
+            query = search_sql.build_run_search(
+                ids, filters, view, order, offset=offset, limit=limit
+            )
+            return list(conn.execute(query).all())
+        return _split_page(conn, split, offset, limit)
 
     def search_runs(
         self,
@@ -150,12 +145,17 @@ class ReadsMixin(SqlBase):
 
         _check_max_results(max_results)
         offset = search.decode_page_token(page_token) if page_token else 0
-        query = self._search_query(
-            experiment_ids, filter_string, run_view_type, order_by, offset, max_results + 1
-        )
         with self._read() as conn:
-            rows = conn.execute(query).mappings().all()[: max_results + 1]
-            infos = [_info_from_mapping(row) for row in rows[:max_results]]
+            rows = self._search_rows(
+                conn,
+                experiment_ids,
+                filter_string,
+                run_view_type,
+                order_by,
+                offset,
+                max_results + 1,
+            )
+            infos = [_info_from_row(row) for row in rows[:max_results]]
             data = load_run_data(conn, [info.run_id for info in infos])
             links = load_run_links(conn, [info.run_id for info in infos])
         token = search.encode_page_token(offset + max_results) if len(rows) > max_results else None
@@ -169,11 +169,16 @@ class ReadsMixin(SqlBase):
     ) -> int:
         """Count the runs :meth:`search_runs` would return, in one ``SELECT COUNT(*)``.
 
-        The counted statement is the search's own (same compiler, same filter semantics on
-        every dialect) without its ordering, wrapped in a subquery.
+        The search compiler builds it (same filter semantics on every dialect); metric-only
+        filters are counted on the read model's index alone (see ``search_sql.py``).
         """
-        query = self._search_query(experiment_ids, filter_string, run_view_type, None, 0, None)
-        counted = sa.select(sa.func.count()).select_from(query.order_by(None).subquery())
+        from jupyter_mltrack.store import search
+        from jupyter_mltrack.store.sql.search_sql import build_run_count
+
+        filters = search.parse_filter(filter_string or "")
+        counted = build_run_count(
+            [str(e) for e in experiment_ids], filters, ViewType.parse(run_view_type)
+        )
         with self._read() as conn:
             return int(conn.execute(counted).scalar_one())
 
@@ -185,37 +190,19 @@ class ReadsMixin(SqlBase):
         max_results: int = SEARCH_MAX_RESULTS_LIMIT,
         order_by: Sequence[str] | None = None,
     ) -> pd.DataFrame:
-        from jupyter_mltrack.store.frames import build_frame  # imports pandas lazily
+        from jupyter_mltrack.store.sql.frame_reads import frame_from_rows  # pandas: lazily
 
         _check_max_results(max_results)
-        query = self._search_query(
-            experiment_ids, filter_string, run_view_type, order_by, 0, max_results
-        )
         with self._read() as conn:
-            result = conn.execute(query)
-            position = {name: i for i, name in enumerate(result.keys())}
-            run_id, exp_id, status, uri, start, end, name = (
-                position[c]
-                for c in (
-                    "run_uuid",
-                    "experiment_id",
-                    "status",
-                    "artifact_uri",
-                    "start_time",
-                    "end_time",
-                    "name",
-                )
+            rows = self._search_rows(
+                conn, experiment_ids, filter_string, run_view_type, order_by, 0, max_results
             )
-            # One fetchall of plain rows: iterating mappings fetches row by row.
-            infos = [
-                (r[run_id], str(r[exp_id]), r[status], r[uri], r[start], r[end], r[name])
-                for r in result.all()
-            ]
-            run_ids = [row[0] for row in infos]
-            metrics = _key_columns(conn, "latest_metrics", run_ids, metric=True)
-            params = _key_columns(conn, "params", run_ids)
-            tags = _key_columns(conn, "tags", run_ids)
-        return build_frame(infos, metrics, params, tags)
+            scope = None
+            if not (filter_string or "").strip() and len(rows) < max_results:
+                # Every run of these experiments and stages: the read model has their metrics.
+                view = ViewType.parse(run_view_type)
+                scope = ([int(e) for e in experiment_ids], [s.value for s in view.stages()])
+            return frame_from_rows(conn, rows, scope)
 
 
 def run_entity(info: RunInfo, data: RunData, links: tuple[RunInputs, RunOutputs] | None) -> Run:
@@ -225,20 +212,48 @@ def run_entity(info: RunInfo, data: RunData, links: tuple[RunInputs, RunOutputs]
     return Run(info=info, data=data, inputs=links[0], outputs=links[1])
 
 
-def _info_from_mapping(row: Any) -> Any:
-    return run_info_from_row(
-        (
-            row["run_uuid"],
-            row["experiment_id"],
-            row["name"],
-            row["user_id"],
-            row["status"],
-            row["start_time"],
-            row["end_time"],
-            row["artifact_uri"],
-            row["lifecycle_stage"],
-        )
+# Positions in a ``runs`` row (``schema.runs`` column order, which every search selects).
+_RUN_COLUMNS = [column.name for column in schema.runs.columns]
+_INFO_COLUMNS = [
+    _RUN_COLUMNS.index(c)
+    for c in (
+        "run_uuid",
+        "experiment_id",
+        "name",
+        "user_id",
+        "status",
+        "start_time",
+        "end_time",
+        "artifact_uri",
+        "lifecycle_stage",
     )
+]
+
+
+def _info_from_row(row: Any) -> RunInfo:
+    return run_info_from_row([row[i] for i in _INFO_COLUMNS])
+
+
+def _split_page(
+    conn: sa.Connection,
+    split: tuple[sa.Select[Any], sa.Select[Any]],
+    offset: int,
+    limit: int | None,
+) -> list[Any]:
+    """Page through the runs having the order metric, then through those lacking it."""
+    present, missing = split
+    rows = list(conn.execute(present.offset(offset or None).limit(limit)).all())
+    if limit is not None and len(rows) >= limit:
+        return rows
+    if rows or not offset:
+        skipped = offset  # the page started inside the present runs: all of them came before
+    else:  # the page starts past the present runs: count them to know where in missing
+        skipped = conn.execute(
+            sa.select(sa.func.count()).select_from(present.order_by(None).subquery())
+        ).scalar_one()
+    rest = None if limit is None else limit - len(rows)
+    tail = missing.offset(max(0, offset - skipped) or None).limit(rest)
+    return rows + list(conn.execute(tail).all())
 
 
 __all__ = ["R", "ReadsMixin", "load_run_data"]

@@ -44,9 +44,7 @@ class RegisteredModelsMixin(RegistryBase):
         name = check_model_name(name)
         with self._write() as conn:
             if conn.execute(sa.select(RM.model_id).where(name_is(name))).first():
-                raise AlreadyExistsError(
-                    f"Registered model {name!r} already exists; use it, or pick another name"
-                )
+                raise AlreadyExistsError.for_registered_model(name)
             now = now_ms()
             try:
                 with conn.begin_nested():
@@ -60,7 +58,7 @@ class RegisteredModelsMixin(RegistryBase):
                         )
                     )
             except sa.exc.IntegrityError:  # created concurrently since the check above
-                raise AlreadyExistsError(f"Registered model {name!r} already exists") from None
+                raise AlreadyExistsError.for_registered_model(name) from None
             primary_key = result.inserted_primary_key
             assert primary_key is not None  # an INSERT always reports its key
             self._upsert_model_tags(conn, int(primary_key[0]), tags or {})

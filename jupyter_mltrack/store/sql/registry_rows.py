@@ -49,26 +49,14 @@ T = TypeVar("T")
 
 def model_not_found(name: str) -> RegisteredModelNotFound:
     """Build the error for a missing registered model."""
-    return RegisteredModelNotFound(
-        f"Registered model {name!r} not found; check the name (search_registered_models lists "
-        "them) or create it with create_registered_model",
-        name=name,
-    )
+    return RegisteredModelNotFound.for_name(name)
 
 
 def version_not_found(
     name: str, version: int | str, *, model_exists: bool = True
 ) -> ModelVersionNotFound:
     """Build the error for a missing version of an existing or missing model."""
-    if model_exists:
-        hint = f"list its versions with search_model_versions(\"name = '{name}'\")"
-    else:
-        hint = "there is no registered model of that name (search_registered_models lists them)"
-    return ModelVersionNotFound(
-        f"Model version {version} of registered model {name!r} not found; {hint}",
-        name=name,
-        version=version,
-    )
+    return ModelVersionNotFound.for_version(name, version, model_exists=model_exists)
 
 
 def check_model_name(name: object) -> str:

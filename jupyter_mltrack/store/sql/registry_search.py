@@ -9,7 +9,8 @@ SQLite, PostgreSQL and MySQL/MariaDB.
   ``last_updated_timestamp`` (numbers); default order ``name ASC``.
 - versions: ``name``, ``run_id``, ``source``, ``current_stage``, ``user_id``, ``status``,
   ``tags.<key>`` (strings), ``version``, ``creation_timestamp``, ``last_updated_timestamp``
-  (numbers); default order ``name ASC, version DESC``. Stage values are matched
+  (numbers); default order, as MLflow's, ``last_updated_timestamp DESC, name ASC, version
+  DESC`` (``name ASC, version DESC`` break ties of any order). Stage values are matched
   case-insensitively and an unknown stage is an error that lists the valid ones.
 """
 
@@ -206,8 +207,10 @@ def build_version_search(
         else _attribute_condition(_VERSION_COLUMNS, c)
         for c in filters
     ]
+    # MLflow's order: newest change first unless told otherwise, then name, then version.
+    lead = order_by or (OrderBy("attribute", "last_updated_timestamp", False),)
     tie_break = (OrderBy("attribute", "name"), OrderBy("attribute", "version", False))
-    ordering = _ordering(_VERSION_COLUMNS, (*order_by, *tie_break))
+    ordering = _ordering(_VERSION_COLUMNS, (*lead, *tie_break))
     source = model_versions.join(registered_models, RM.model_id == MV.model_id)
     query = sa.select(RM.name, model_versions).select_from(source).where(*where)
     return query.order_by(*ordering).offset(offset or None).limit(limit)

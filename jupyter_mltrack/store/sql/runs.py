@@ -49,6 +49,8 @@ class RunsMixin(SqlBase):
         status: RunStatus = RunStatus.RUNNING,
     ) -> Run:
         exp_id = parse_experiment_id(experiment_id)
+        if run_id:  # a run recreated under an old id must not reuse its series
+            self.series_cache.forget([run_id])
         run_id = run_id or new_run_id()
         all_tags = {**tags, RUN_NAME_TAG: run_name}
         with self._write() as conn:
@@ -100,7 +102,7 @@ class RunsMixin(SqlBase):
         with self._read() as conn:
             row = conn.execute(sa.select(*RUN_INFO_COLUMNS).where(R.run_uuid == run_id)).first()
             if row is None:
-                raise RunNotFound(f"Run {run_id!r} not found", run_id=run_id)
+                raise RunNotFound.for_id(run_id)
             data = load_run_data(conn, [run_id])[run_id]
             links = load_run_links(conn, [run_id]).get(run_id)
         return run_entity(run_info_from_row(row), data, links)
@@ -108,7 +110,7 @@ class RunsMixin(SqlBase):
     def _get_run_info(self, conn: sa.Connection, run_id: str) -> RunInfo:
         row = raw.fetchone(conn, _SELECT_INFO, (run_id,))
         if row is None:
-            raise RunNotFound(f"Run {run_id!r} not found", run_id=run_id)
+            raise RunNotFound.for_id(run_id)
         return run_info_from_row(row)
 
     def update_run_info(
@@ -135,7 +137,7 @@ class RunsMixin(SqlBase):
             )
             if changed == 0:  # unknown (RunNotFound) or deleted
                 self._run_state(conn, run_id)
-                raise InvalidStateError(f"Run {run_id!r} is deleted; restore it to update it")
+                raise InvalidStateError.run_deleted(run_id, "to update it")
             if run_name is not None:
                 upsert_tags(conn, run_id, {RUN_NAME_TAG: run_name})
             return self._get_run_info(conn, run_id)
@@ -161,6 +163,12 @@ class RunsMixin(SqlBase):
                 .where(R.run_uuid == run_id)
                 .values(lifecycle_stage=stage.value, deleted_time=deleted_time)
             )
+            latest = schema.latest_metrics
+            conn.execute(
+                sa.update(latest)
+                .where(latest.c.run_uuid == run_id)
+                .values(lifecycle_stage=stage.value)
+            )
 
     def delete_run(self, run_id: str) -> None:
         self._set_run_stage(run_id, LifecycleStage.DELETED)
@@ -174,7 +182,10 @@ class RunsMixin(SqlBase):
             self._check_run_writable(conn, run_id)
             result = conn.execute(sa.delete(schema.tags).where(T.run_uuid == run_id, T.key == key))
             if result.rowcount == 0:
-                raise NotFoundError(f"Run {run_id!r} has no tag {key!r}")
+                raise NotFoundError(
+                    f"Run {run_id!r} has no tag {key!r}",
+                    wire_message=f"No tag with name: {key} in run with id {run_id}",
+                )
 
     def list_deleted_run_ids(self, *, older_than_ms: int | None = None) -> list[str]:
         query = sa.select(R.run_uuid).where(R.lifecycle_stage == LifecycleStage.DELETED.value)
@@ -185,6 +196,7 @@ class RunsMixin(SqlBase):
 
     def purge_runs(self, run_ids: Sequence[str]) -> None:
         run_ids = list(run_ids)
+        self.series_cache.forget(run_ids)
         with self._write() as conn:
             live = conn.execute(
                 sa.select(R.run_uuid).where(

@@ -12,10 +12,13 @@ from jupyter_mltrack.store.base import TrackingStore
 from jupyter_mltrack.store.logged_model_base import LoggedModelStore
 from jupyter_mltrack.store.registry_base import RegistryStore
 from jupyter_mltrack.store.sql.bootstrap import ensure_schema
+from jupyter_mltrack.store.sql.bulk import ImportMixin
 from jupyter_mltrack.store.sql.engine import create_engine, normalize_db_uri, sqlite_path
 from jupyter_mltrack.store.sql.experiments import ExperimentsMixin
+from jupyter_mltrack.store.sql.held_connection import HeldWriteConnection
 from jupyter_mltrack.store.sql.history_arrays import HistoryArraysMixin
 from jupyter_mltrack.store.sql.logged_models import LoggedModelsMixin
+from jupyter_mltrack.store.sql.metric_writes import SeriesCache
 from jupyter_mltrack.store.sql.reads import ReadsMixin
 from jupyter_mltrack.store.sql.registry import RegistryMixin
 from jupyter_mltrack.store.sql.run_links import RunLinksMixin
@@ -61,6 +64,7 @@ class SqlStore(
     RegistryMixin,
     LoggedModelsMixin,
     RunLinksMixin,
+    ImportMixin,
     TrackingStore,
     RegistryStore,
     LoggedModelStore,
@@ -79,6 +83,10 @@ class SqlStore(
         self.dialect = make_url(uri).get_backend_name()
         self.default_artifact_root = default_artifact_root or default_artifact_root_for(uri)
         self.engine = create_engine(uri)
+        self.series_cache = SeriesCache()
+        self.held_write_connection = (
+            HeldWriteConnection(self.engine) if self.dialect == "sqlite" else None
+        )
         ensure_schema(self.engine, self.default_artifact_root)
         # A forked child (multiprocessing, papermill workers) must not share the parent's pooled
         # connections; it opens its own on first use.
@@ -87,6 +95,8 @@ class SqlStore(
 
     def close(self) -> None:
         """Dispose of the connection pool."""
+        if self.held_write_connection is not None:
+            self.held_write_connection.close()
         self.engine.dispose()
 
     def __repr__(self) -> str:

@@ -8,57 +8,18 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import subprocess
 import textwrap
-from collections.abc import Iterator
-from pathlib import Path
 
+import mlflow_server as shared_mlflow_server
 import numpy as np
 import pytest
-from rest_server import free_port, wait_for_http
 
 import jupyter_mltrack as mlt
 from jupyter_mltrack.store.rest import RestStore
 
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
-
-@pytest.fixture(scope="module")
-def mlflow_server(mlflow_python: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``mlflow server`` with a SQLite store and proxied artifacts on a free loopback port."""
-    root = tmp_path_factory.mktemp("mlflow-server")
-    port = free_port()
-    command = [
-        str(mlflow_python.parent / "mlflow"),
-        "server",
-        "--backend-store-uri", f"sqlite:///{root / 'mlflow.db'}",
-        "--artifacts-destination", str(root / "artifacts"),
-        "--serve-artifacts",
-        "--host", "127.0.0.1",
-        "--port", str(port),
-        "--workers", "1",
-    ]  # fmt: skip
-    log = open(root / "server.log", "wb")  # noqa: SIM115 - closed after the process ends
-    process = subprocess.Popen(command, cwd=root, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{url}/health", timeout=120, alive=lambda: process.poll() is None)
-    except RuntimeError:
-        process.kill()
-        log.close()
-        tail = (root / "server.log").read_text(errors="replace")[-3000:]
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"mlflow server did not start:\n{tail}")
-        pytest.skip(f"mlflow server did not start:\n{tail}")
-    yield url
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    log.close()
+mlflow_server = shared_mlflow_server.mlflow_server  # one real mlflow server for this module
 
 
 def _read_back(run_mlflow, url: str, body: str) -> dict:  # type: ignore[no-untyped-def]
