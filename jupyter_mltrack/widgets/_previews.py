@@ -77,6 +77,16 @@ _KINDS_BY_EXTENSION = {
 }
 _TEXT_NAMES = {"requirements.txt", "license", "readme", "dockerfile", "makefile"}
 _SCRIPT = re.compile(r"<script\b.*?</script\s*>", re.IGNORECASE | re.DOTALL)
+# An attribute that loads a remote resource (absolute or protocol-relative URL).
+_REMOTE_ATTRIBUTE = re.compile(
+    r"\b(src|href|srcset|poster|data|action|background|formaction)\s*=\s*"
+    r"([\"']?\s*(?:[a-z][a-z0-9+.-]*:)?//)",
+    re.IGNORECASE,
+)
+# A CSS url(...) or @import of a remote resource.
+_REMOTE_CSS = re.compile(
+    r"((?:url\(|@import)\s*[\"']?\s*)(?=(?:[a-z][a-z0-9+.-]*:)?//)", re.IGNORECASE
+)
 #: Put first in a previewed HTML page: nothing may be fetched, inline styles and data: kept.
 OFFLINE_CSP = (
     '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
@@ -264,9 +274,12 @@ def offline_html(text: str) -> str:
     MathJax and mermaid from a CDN, and any page may link stylesheets, fonts or images on the
     internet: shown in a notebook, that would leak the viewer's address to those hosts (and
     hang offline). The sandbox already stops scripts; the Content-Security-Policy placed before
-    anything else stops every other request, leaving inline styles and ``data:`` images.
+    anything else stops every other request, leaving inline styles and ``data:`` images. Remote
+    references are disarmed too (``src=`` becomes ``data-blocked-src=``, CSS ``url(//…)`` points
+    nowhere): a browser's speculative preloader may fetch what it sees before the policy applies.
     """
-    return OFFLINE_CSP + _SCRIPT.sub("", text)
+    text = _REMOTE_ATTRIBUTE.sub(r"data-blocked-\1=\2", _SCRIPT.sub("", text))
+    return OFFLINE_CSP + _REMOTE_CSS.sub(r"\1about:blank#", text)
 
 
 def plotly_figure_from_html(text: str) -> dict[str, Any] | None:

@@ -47,7 +47,15 @@ def write_notebook(root: Path) -> str:
 def test_artifact_browser_in_jupyterlab(page: Any, jupyterlab: tuple[str, Path]) -> None:
     url, root = jupyterlab
     outside: list[str] = []
-    page.on("request", lambda r: outside.append(r.url) if _is_outside(r.url) else None)
+    # Each outside request with its frame and kind, so a failure says where it came from.
+    page.on(
+        "request",
+        lambda r: (
+            outside.append(f"{r.url} (frame {r.frame.url[:80]}, {r.resource_type})")
+            if _is_outside(r.url)
+            else None
+        ),
+    )
     open_and_run_notebook(page, url, write_notebook(root))
 
     browser = page.locator(".jp-Notebook .mltrack-artifact-browser")

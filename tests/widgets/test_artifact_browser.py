@@ -333,3 +333,21 @@ def test_remote_store_large_text_is_not_read(client, tmp_path) -> None:
     assert browser.last_preview.note.startswith("Too large to preview (512.0 KB")
     browser.select("small.log")
     assert "small</pre>" in browser.last_preview.html
+
+
+def test_offline_html_disarms_every_remote_reference() -> None:
+    from jupyter_mltrack.widgets._previews import offline_html
+
+    page = offline_html(
+        '<link rel="stylesheet" href="https://fonts.example/css"><style>@import url('
+        '"https://example.com/theme.css"); .a {background: url(//cdn.example/z.png)} @import '
+        "'http://e.example/a.css';</style><img src=https://example.com/p.png srcset='//s/x 2x'>"
+        '<video poster="HTTPS://v.example/p.jpg"></video><a href="#local">in</a>'
+        '<img src="data:image/png;base64,AA">'
+    )
+    assert page.startswith('<meta http-equiv="Content-Security-Policy"')
+    # Nothing a (pre)loader could fetch: no remote URL left in a loading attribute or CSS url().
+    loading = r"""(?<![-\w])(src|href|srcset|poster)\s*=\s*["']?\s*(https?:)?//"""
+    assert not re.search(loading, page, re.I)
+    assert not re.search(r"""(url\(|@import)\s*["']?\s*(https?:)?//""", page, re.I)
+    assert 'href="#local"' in page and 'src="data:image/png;base64,AA"' in page
