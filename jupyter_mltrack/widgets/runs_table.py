@@ -168,6 +168,7 @@ class RunsTable(TrackedWidget):
         if self._auto_columns and remembered:  # chosen for these experiments in this kernel
             self.columns, self._auto_columns = [parse_column(c) for c in remembered], False
         self.objective = None  # looked up again with the first page
+        self.total_runs = None  # a (re)build counts again: runs may have come and gone
         try:
             self._restart()
         except InvalidParameterError as exc:  # a bad filter= argument: show it with its caret
@@ -181,8 +182,11 @@ class RunsTable(TrackedWidget):
         """Search again from the first page (with a new filter or sort, when given).
 
         The new filter and sort are committed only once the store accepted them, so a bad
-        filter leaves the table, its paging and ``filter_string`` as they were.
+        filter leaves the table, its paging and ``filter_string`` as they were. A new sort
+        alone keeps the count: ordering never changes which runs match (runs without the
+        sort key come last), and a COUNT(*) over a million runs costs more than the page.
         """
+        recount = filter_string is not None or self.total_runs is None
         filter_string = self.filter_string if filter_string is None else filter_string
         order_by = self.order_by if order_by is None else order_by
         ids = self._experiment_ids
@@ -202,8 +206,10 @@ class RunsTable(TrackedWidget):
         self._repick = self._auto_columns  # a new search: columns for its first page
         try:
             self._load(0)  # first: a bad filter is reported by the search, as it always was
-            # One COUNT(*) per new search (not per page) for "runs 1-50 of 10,000".
-            self.total_runs = self.tracking.count_runs(ids, filter_string)
+            # One COUNT(*) per new filter (not per page or sort) for "runs 1-50 of 10,000".
+            self.total_runs = (
+                self.tracking.count_runs(ids, filter_string) if recount else previous[3]
+            )
         except Exception:
             self._cursor, self.filter_string, self.order_by, self.total_runs = previous
             raise

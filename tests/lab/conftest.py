@@ -2,8 +2,8 @@
 in the venv, the server extension enabled by its shipped config) over a seeded store, and
 Debian's chromium through Python playwright, limited to 127.0.0.1.
 
-The servers, chromium options and page helpers are the browser tests' own
-(``tests/browser/conftest.py``), imported here so both suites start Lab the same way.
+The servers, chromium options and page helpers are shared with the browser tests
+(``tests/browser/browser_servers.py``, ``tests/chromium.py``): both suites start Lab one way.
 """
 
 from __future__ import annotations
@@ -16,16 +16,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chromium import open_local_page
 
 BROWSER_TESTS = Path(__file__).resolve().parents[1] / "browser"
 sys.path.insert(0, str(BROWSER_TESTS))
 
 from browser_pages import screenshot  # noqa: E402
+from browser_servers import start_lab  # noqa: E402
 from dashboard_seed import seed_store  # noqa: E402
 from labext_pages import Lab  # noqa: E402
 from labext_seed import add_xss_run, write_project  # noqa: E402
-from labext_server import BROWSER_CONFTEST as _bc  # noqa: E402
-from labext_server import start_lab  # noqa: E402
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -70,24 +70,7 @@ def _require_built_extension() -> None:
 
 @pytest.fixture
 def page(browser: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """A fresh page limited to 127.0.0.1; a failed test leaves a screenshot."""
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    context.route("**/*", _bc._local_only)
-    new_page = context.new_page()
-    new_page.set_default_timeout(_bc.PAGE_TIMEOUT_MS)
-    errors: list[str] = []
-    new_page.on("pageerror", lambda exc: errors.append(str(exc)))
-    new_page.page_errors = errors
-    yield new_page
-    failed = getattr(request.node, "report_call", None)
-    if failed is not None and failed.failed:
-        screenshot(new_page, f"lab-{request.node.name}-failed")
-    context.close()
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
-    """Remember each phase's report on the item, so the page fixture can see a failure."""
-    report = yield
-    setattr(item, f"report_{report.when}", report)
-    return report
+    """A fresh page limited to 127.0.0.1; a failed test leaves ``lab-<test name>-failed.png``."""
+    yield from open_local_page(
+        browser, request, height=900, on_failure=lambda p, n: screenshot(p, f"lab-{n}-failed")
+    )

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from browser_pages import screenshot
+from browser_servers import start_lab
 from labext_pages import open_lab, open_sidebar
-from labext_server import start_lab
 
 
 @pytest.fixture(scope="module")

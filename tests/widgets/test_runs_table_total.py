@@ -28,3 +28,22 @@ def test_refresh_recounts(seeded: Seeded) -> None:
     seeded.client.delete_run(seeded.runs["gbm-1"])
     table.refresh_button.click()
     assert table.total_runs == 9 and "runs 1-9 of 9" in table.page_label.value
+
+
+def test_sorting_keeps_the_count_and_filtering_recounts(seeded: Seeded) -> None:
+    counted: list[str | None] = []
+    count_runs = seeded.client.count_runs
+
+    def counting(*args: object, **kwargs: object) -> int:
+        counted.append(str(args[1]) if len(args) > 1 else None)
+        return count_runs(*args, **kwargs)  # type: ignore[arg-type]
+
+    seeded.client.count_runs = counting  # type: ignore[method-assign]
+    table = RunsTable("churn", client=seeded.client, page_size=4)
+    assert len(counted) == 1
+    table.sort_by("run_name", ascending=False)  # same runs, new order: the count stands
+    table.sort_by("run_name", ascending=True)
+    assert len(counted) == 1 and table.total_runs == 10
+    assert "of 10" in table.page_label.value
+    table.set_filter("params.model = 'rf'")
+    assert len(counted) == 2 and table.total_runs < 10
