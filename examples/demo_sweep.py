@@ -65,6 +65,8 @@ def next_steps(best: str) -> str:
         "  JupyterLab:  .venv/bin/jupyter lab  (Experiments sidebar: runs, compare, registry)",
         f"  the runs:    .venv/bin/mltrack runs list --experiment {EXPERIMENT}",
         f"  re-run best: .venv/bin/mltrack rerun {best}",
+        f"  report:      .venv/bin/mltrack report models:/{MODEL_NAME}/Production"
+        "  (add -o report.html for a file to e-mail)",
         f"  serve it:    .venv/bin/mltrack models serve -m models:/{MODEL_NAME}/Production",
         f"  store:       {mlt.get_tracking_uri()}",
     ]

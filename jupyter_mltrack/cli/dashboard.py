@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import signal
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from types import FrameType
 
 import click
 
 from jupyter_mltrack.cli._common import CliState, find_experiment
 from jupyter_mltrack.cli._errors import CliError
+from jupyter_mltrack.cli._signals import Stopped, stop_on_sigterm
 
 __all__ = ["dashboard"]
 
@@ -69,7 +66,7 @@ def dashboard(
     check_port_free(host, port)
     settings = DashboardSettings(tracking_uri=uri, experiment=name, read_only=read_only)
     server = VoilaServer(DASHBOARD_NOTEBOOK, host=host, port=port, env=settings.to_env())
-    with _stop_on_sigterm():
+    with stop_on_sigterm():
         try:
             server.start()
             mode = "read-only" if read_only else "actions enabled"
@@ -77,25 +74,9 @@ def dashboard(
             click.echo("Press Ctrl-C to stop.")
             sys.stdout.flush()
             code = server.wait()
-        except (KeyboardInterrupt, _Stop):
+        except (KeyboardInterrupt, Stopped):
             click.echo("Stopping the dashboard and its kernels...", err=True)
             return
         finally:
             server.stop()
     raise CliError(f"Voila stopped by itself with exit code {code}; see its messages above")
-
-
-class _Stop(Exception):
-    """Raised in the main thread when SIGTERM arrives, so cleanup runs like for Ctrl-C."""
-
-
-@contextmanager
-def _stop_on_sigterm() -> Iterator[None]:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        raise _Stop
-
-    previous = signal.signal(signal.SIGTERM, handler)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

@@ -15,6 +15,7 @@ from jupyter_mltrack.cli.experiments import experiments
 from jupyter_mltrack.cli.gc import gc
 from jupyter_mltrack.cli.models import models
 from jupyter_mltrack.cli.projects import projects, run_command
+from jupyter_mltrack.cli.report import report
 from jupyter_mltrack.cli.rerun import rerun
 from jupyter_mltrack.cli.runs import runs
 from jupyter_mltrack.cli.server import server
@@ -54,6 +55,7 @@ main.add_command(run_command)
 main.add_command(projects)
 main.add_command(server)
 main.add_command(dashboard)
+main.add_command(report)
 
 if __name__ == "__main__":
     main(prog_name="mltrack")

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from jupyter_mltrack.registry.client import RegistryClient
     from jupyter_mltrack.tracking.client import TrackingClient
 
-__all__ = ["Holder", "Overview", "SweptParam", "gather", "swept_params"]
+__all__ = ["Holder", "Overview", "SweptParam", "gather", "holder_of", "swept_params"]
 
 #: Newest runs read for the swept ranges, statuses and the registered versions.
 SAMPLE = 1000
@@ -203,7 +203,7 @@ def holders(client: TrackingClient, registry: RegistryClient, runs: Sequence[Run
         for version in sorted(mine, key=lambda v: -v.version):
             places = _places(version, aliases)
             if places:
-                holder = _holder(client, registry, version, places, by_id)
+                holder = holder_of(client, registry, version, places, by_id)
                 found.append(dataclasses.replace(holder, description=model.description))
     found.sort(key=lambda h: (h.place != "Production", h.place.startswith("Staging")))
     return found
@@ -218,7 +218,7 @@ def _places(version: ModelVersion, aliases: Mapping[str, int]) -> list[str]:
     return places
 
 
-def _holder(
+def holder_of(
     client: TrackingClient,
     registry: RegistryClient,
     version: ModelVersion,

@@ -49,6 +49,7 @@ def test_the_command_list() -> None:
         "models versions",
         "projects",
         "projects describe",
+        "report",
         "rerun",
         "run",
         "runs",

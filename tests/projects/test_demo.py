@@ -32,6 +32,7 @@ def test_demo_sweeps_promotes_and_says_what_next(tmp_path: Path) -> None:
     out = done.stdout
     assert "now in Production" in out
     assert "mltrack dashboard --experiment demo-sweep" in out
+    assert "mltrack report models:/demo-breast-cancer/Production" in out
     assert ".venv/bin/jupyter lab" in out and "Experiments sidebar" in out
 
     uri = f"sqlite:///{tmp_path / 'mltrack' / 'mltrack.db'}"
