@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install -q --disable-pip-version-check
 
-.PHONY: demo test lint typecheck pytest bench clean
+.PHONY: demo test lint typecheck pytest bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,5 +53,10 @@ test: lint typecheck pytest
 bench: $(VENV)/.dev-installed
 	$(BIN)/python benchmarks/run.py
 
+# The documentation site (the test suite builds it too, with warnings as errors).
+docs: $(VENV)/.dev-installed
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict -d site
+	@echo "Open site/index.html, or serve it live with: $(BIN)/mkdocs serve"
+
 clean:
-	rm -rf $(VENV) .bench mltrack .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .bench mltrack site .pytest_cache .mypy_cache .ruff_cache

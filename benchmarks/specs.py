@@ -233,6 +233,19 @@ WORKLOADS: tuple[Workload, ...] = (
         timeout_s=600,
         mlflow_modes=(),
     ),
+    # Issue 18: sampling system metrics (1 s interval) must not slow the fluent logging path.
+    Workload(
+        name="system_metrics_overhead",
+        title="CPU time of {size} log_metric calls + flush with system metrics on, over off",
+        unit="%",
+        higher_is_better=False,
+        target=5,
+        size=200_000,
+        quick_size=50_000,
+        repeats=1,
+        timeout_s=600,
+        mlflow_modes=(),
+    ),
     # --- %%track in a real kernel through nbclient (issue 19): what a tracked cell adds over
     # the same cell untracked, in time and in bytes (workloads/mltrack_notebook_workloads.py) ---
     Workload(
@@ -658,6 +671,31 @@ WORKLOADS: tuple[Workload, ...] = (
         timeout_s=3600,
         mlflow_ratio_target=1.0,
         absolute_too=True,
+    ),
+    # --- environments and Spark (issue 17; workloads/mltrack_env_workloads.py) ---
+    Workload(
+        name="env_cached_start",
+        title="second start with a cached virtualenv: resolve + interpreter to import (x{size})",
+        unit="ms",
+        higher_is_better=False,
+        target=1000,
+        size=5,
+        quick_size=2,
+        repeats=1,
+        timeout_s=900,
+        mlflow_modes=(),
+    ),
+    Workload(
+        name="spark_udf_rows",
+        title="rows/s scored by pyfunc.spark_udf on local[2], {size} rows (vs in-process)",
+        unit="rows/s",
+        higher_is_better=True,
+        target=100_000,
+        size=1_000_000,
+        quick_size=50_000,
+        repeats=1,
+        timeout_s=900,
+        mlflow_modes=(),
     ),
 )
 

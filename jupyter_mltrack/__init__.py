@@ -63,6 +63,13 @@ from jupyter_mltrack.tracking.fluent_logging import (
     set_tag,
     set_tags,
 )
+from jupyter_mltrack.tracking.system_metrics import (  # psutil is imported only when sampling
+    disable_system_metrics_logging,
+    enable_system_metrics_logging,
+    set_system_metrics_node_id,
+    set_system_metrics_samples_before_logging,
+    set_system_metrics_sampling_interval,
+)
 from jupyter_mltrack.tracking.uri import get_tracking_uri, set_tracking_uri
 
 
@@ -99,6 +106,8 @@ __all__ = [
     "create_experiment",
     "delete_experiment",
     "delete_tag",
+    "disable_system_metrics_logging",
+    "enable_system_metrics_logging",
     "end_run",
     "evaluate",
     "flush",
@@ -123,6 +132,9 @@ __all__ = [
     "search_experiments",
     "search_runs",
     "set_experiment",
+    "set_system_metrics_node_id",
+    "set_system_metrics_samples_before_logging",
+    "set_system_metrics_sampling_interval",
     "set_tag",
     "set_tags",
     "set_tracking_uri",

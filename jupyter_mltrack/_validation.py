@@ -7,6 +7,8 @@ types take a fast path.
 from __future__ import annotations
 
 import functools
+import math
+import os
 import posixpath
 import re
 from collections.abc import Mapping
@@ -18,6 +20,15 @@ MAX_PARAM_VALUE_LENGTH = 6000
 MAX_TAG_VALUE_LENGTH = 8000
 MAX_ENTITY_NAME_LENGTH = 500
 MAX_BATCH_METRICS = 1000
+#: The ``user_id`` columns of runs and model versions.
+MAX_USER_ID_LENGTH = 256
+#: An experiment's artifact location: the 1,000-character artifact URI columns of its runs and
+#: logged models hold it plus ``/<run id>/artifacts`` or ``/models/m-<id>/artifacts`` (52 more).
+MAX_ARTIFACT_LOCATION_LENGTH = 900
+#: Artifact paths become file names: 255 bytes per name is the common file-system limit, and a
+#: bound on the whole path keeps folder creation (recursive) and the OS path limit out of reach.
+MAX_ARTIFACT_NAME_BYTES = 255
+MAX_ARTIFACT_PATH_LENGTH = 1024
 INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 
 _KEY_RE = re.compile(r"^[\w\-./ ]+$", re.ASCII)
@@ -44,6 +55,24 @@ def validate_key(kind: str, key: str) -> str:
     return key
 
 
+def validate_text(what: str, text: str) -> str:
+    """Return ``text`` if every database can store it: no NUL, no lone UTF-16 surrogate.
+
+    SQLite would keep a NUL that PostgreSQL refuses, and no driver encodes a lone surrogate, so
+    both are refused here, the same on every backend (the server refuses them in JSON bodies).
+    """
+    if "\x00" in text:
+        raise InvalidParameterError(f"{what} {text[:50]!r} contains a NUL character; remove it")
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            raise InvalidParameterError(
+                f"{what} {text[:50]!r} is not valid Unicode (a lone UTF-16 surrogate)"
+            ) from None
+    return text
+
+
 def validate_param_value(key: str, value: object) -> str:
     """Return the string form of a param value, refusing values over the length limit."""
     text = value if isinstance(value, str) else str(value)
@@ -52,7 +81,7 @@ def validate_param_value(key: str, value: object) -> str:
             f"Param {key!r} value is {len(text)} characters; the limit is "
             f"{MAX_PARAM_VALUE_LENGTH}. Log long values as an artifact (log_text/log_dict)."
         )
-    return text
+    return validate_text(f"Param {key!r} value", text)
 
 
 def validate_tag_value(key: str, value: object) -> str:
@@ -62,7 +91,7 @@ def validate_tag_value(key: str, value: object) -> str:
         raise InvalidParameterError(
             f"Tag {key!r} value is {len(text)} characters; the limit is {MAX_TAG_VALUE_LENGTH}"
         )
-    return text
+    return validate_text(f"Tag {key!r} value", text)
 
 
 def validate_metric_value(key: str, value: object) -> float:
@@ -70,14 +99,17 @@ def validate_metric_value(key: str, value: object) -> float:
     kind = type(value)
     if kind is float:
         return value  # type: ignore[return-value]
-    if kind is int or kind is bool:
-        return float(value)  # type: ignore[arg-type]
     if isinstance(value, (str, bytes)) or not hasattr(value, "__float__"):
         raise InvalidParameterError(
             f"Metric {key!r} value must be a number, got {kind.__name__} {value!r}"
         )
     try:
         return float(value)  # type: ignore[arg-type]
+    except OverflowError:  # an int beyond the double range: no stored value would be right
+        raise InvalidParameterError(
+            f"Metric {key!r} value {value!r:.40}... is too large for a 64-bit float; "
+            "log float('inf') if infinity is meant"
+        ) from None
     except (TypeError, ValueError) as exc:
         raise InvalidParameterError(f"Metric {key!r} value {value!r} is not a number") from exc
 
@@ -119,7 +151,29 @@ def validate_name(kind: str, name: object) -> str:
         raise InvalidParameterError(
             f"{kind} name is {len(name)} characters; the limit is {MAX_ENTITY_NAME_LENGTH}"
         )
-    return name
+    return validate_text(f"{kind} name", name)
+
+
+def validate_user_id(user_id: object) -> str:
+    """Return a user id that fits its column on every database."""
+    if not isinstance(user_id, str):
+        raise InvalidParameterError(f"User id must be a string, got {user_id!r}")
+    if len(user_id) > MAX_USER_ID_LENGTH:
+        raise InvalidParameterError(
+            f"User id {user_id[:40]!r}... is {len(user_id)} characters; the limit is "
+            f"{MAX_USER_ID_LENGTH}"
+        )
+    return user_id
+
+
+def validate_artifact_location(location: str) -> str:
+    """Return an experiment artifact location short enough for its runs' artifact URIs."""
+    if len(location) > MAX_ARTIFACT_LOCATION_LENGTH:
+        raise InvalidParameterError(
+            f"Artifact location {location[:40]!r}... is {len(location)} characters; the limit "
+            f"is {MAX_ARTIFACT_LOCATION_LENGTH} (run artifact URIs add their own path to it)"
+        )
+    return location
 
 
 def validate_tags(tags: Mapping[str, object] | None) -> dict[str, str]:
@@ -148,4 +202,48 @@ def validate_artifact_path(path: str | None) -> str:
         raise InvalidParameterError(
             f"Artifact path {path!r} would escape the run's artifact root; remove '..' segments"
         )
-    return "" if normal == "." else normal
+    return "" if normal == "." else validate_artifact_length(normal)
+
+
+def validate_artifact_length(path: str) -> str:
+    """Return a relative artifact ``path`` whose names and length every file system takes."""
+    validate_text("Artifact path", path)
+    if len(path) > MAX_ARTIFACT_PATH_LENGTH:
+        raise InvalidParameterError(
+            f"Artifact path {path[:40]!r}... is {len(path)} characters; the limit is "
+            f"{MAX_ARTIFACT_PATH_LENGTH}"
+        )
+    for name in path.split("/"):
+        if len(name.encode()) > MAX_ARTIFACT_NAME_BYTES:
+            raise InvalidParameterError(
+                f"Artifact name {name[:40]!r}... is {len(name.encode())} bytes; file systems "
+                f"take at most {MAX_ARTIFACT_NAME_BYTES} per file or folder name"
+            )
+    return path
+
+
+# -- numbers from MLTRACK_* environment variables ------------------------------------------------
+def parse_number(name: str, text: str) -> float:
+    """Return ``text`` (the value of variable ``name``) as a non-negative, finite number.
+
+    Raises:
+        InvalidParameterError: Not a number, negative, or not finite; the message names the
+            variable and its value.
+    """
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidParameterError(f"{name}={text!r} is not a number") from None
+    if value < 0 or not math.isfinite(value):
+        raise InvalidParameterError(f"{name}={text!r} must be a non-negative number")
+    return value
+
+
+def env_number(name: str, default: float, environ: Mapping[str, str] | None = None) -> float:
+    """Return variable ``name`` of ``environ`` (default: ``os.environ``) as a number.
+
+    An unset or blank variable gives ``default``; a malformed one raises (see
+    :func:`parse_number`).
+    """
+    text = (os.environ if environ is None else environ).get(name, "").strip()
+    return parse_number(name, text) if text else default

@@ -15,6 +15,8 @@ and the ``http_status`` the tracking server answers with::
     ├── InvalidStateError             INVALID_STATE           400
     ├── PromotionRejected             INVALID_STATE           400  (validation notebook failed)
     ├── ProjectExecutionError         INVALID_STATE           400  (a project notebook failed)
+    ├── EnvironmentBuildError         INVALID_STATE           400  (an isolated environment could
+    │                                                               not be built)
     ├── StoreError                    INTERNAL_ERROR          500
     ├── ModelFormatError              INVALID_PARAMETER_VALUE 400  (unreadable or tampered model)
     ├── InvalidInputError             BAD_REQUEST             400  (input violates a signature;
@@ -37,6 +39,7 @@ from typing import ClassVar
 
 __all__ = [
     "AlreadyExistsError",
+    "EnvironmentBuildError",
     "ExperimentNotFound",
     "InvalidInputError",
     "InvalidParameterError",
@@ -256,6 +259,30 @@ class ProjectExecutionError(MltrackError):
         self.evalue = evalue
         self.run_id = run_id
         self.reason = reason
+
+
+class EnvironmentBuildError(MltrackError):
+    """An isolated environment (virtualenv, uv, conda) could not be built or used.
+
+    Carries the environment manager, the requirement that failed (``None`` when the tool's output
+    does not name one) and the last lines of the tool's output.
+    """
+
+    error_code = "INVALID_STATE"
+    http_status = 400
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        manager: str | None = None,
+        package: str | None = None,
+        output_tail: str = "",
+    ) -> None:
+        super().__init__(message)
+        self.manager = manager
+        self.package = package
+        self.output_tail = output_tail
 
 
 class StoreError(MltrackError):

@@ -27,8 +27,12 @@ from jupyter_mltrack.models.pyfunc import PyFuncModel, PythonModel, PythonModelC
 from jupyter_mltrack.models.pyfunc_custom import save_model
 
 if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+    from pyspark.sql.types import DataType
+
     from jupyter_mltrack.model_logging import ModelInfo
     from jupyter_mltrack.models.signature import ModelSignature
+    from jupyter_mltrack.models.spark import SparkModelUdf
 
 __all__ = [
     "PyFuncModel",
@@ -37,6 +41,7 @@ __all__ = [
     "load_model",
     "log_model",
     "save_model",
+    "spark_udf",
 ]
 
 
@@ -110,3 +115,29 @@ def load_model(
 
     ensure_uri_resolvers()
     return load_pyfunc(resolve_model_uri(model_uri), verify=verify, model_config=model_config)
+
+
+def spark_udf(
+    spark: SparkSession,
+    model_uri: PathLike,
+    result_type: str | DataType = "double",
+    *,
+    env_manager: str = "local",
+    params: dict[str, Any] | None = None,
+) -> SparkModelUdf:
+    """Return a Spark UDF that scores DataFrames with any ``python_function`` model.
+
+    See :func:`jupyter_mltrack.models.spark.spark_udf`; ``model_uri`` may also be a ``runs:/``
+    or ``models:/`` URI.
+
+    Example:
+        >>> udf = spark_udf(spark, "models:/forest/1", result_type="long")  # doctest: +SKIP
+        >>> df.withColumn("prediction", udf()).show()  # doctest: +SKIP
+    """
+    from jupyter_mltrack.model_logging import ensure_uri_resolvers
+    from jupyter_mltrack.models.spark import spark_udf as make_udf
+    from jupyter_mltrack.models.uri import resolve_model_uri
+
+    ensure_uri_resolvers()
+    model_dir = resolve_model_uri(model_uri)
+    return make_udf(spark, model_dir, result_type, env_manager=env_manager, params=params)

@@ -38,6 +38,8 @@ def _isolated_environment(tmp_path, monkeypatch):  # type: ignore[no-untyped-def
     for name in list(os.environ):
         if name.startswith("MLTRACK_"):
             monkeypatch.delenv(name)
+    # Writes to an unreachable server go to an offline journal: never the user's cache folder.
+    monkeypatch.setenv("MLTRACK_OFFLINE_DIR", str(tmp_path / ".mltrack-offline"))
     monkeypatch.chdir(tmp_path)
     yield
     # Fluent state is process-global by design (the active run survives notebook cells); a test

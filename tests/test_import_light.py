@@ -15,6 +15,8 @@ HEAVY = [
     "papermill",
     "sqlalchemy",
     "matplotlib",
+    "psutil",
+    "pynvml",
 ]
 
 

@@ -54,6 +54,9 @@ NOTEBOOK_WORKLOADS = (
 LAB_WORKLOADS = ("lab_runs_page",)
 
 #: The scale workloads (issue 19), in ``<tool>_scale_workloads.py`` over ``_scale_store.py``.
+#: The environment and Spark workloads (issue 17), in ``mltrack_env_workloads.py``.
+ENV_WORKLOADS = ("env_cached_start", "spark_udf_rows")
+
 SCALE_WORKLOADS = (
     "scale_page_1e4",
     "scale_page_1e4_pg",

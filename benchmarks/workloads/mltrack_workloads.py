@@ -12,6 +12,7 @@ import time
 
 from _common import (
     BASE_TIMESTAMP_MS,
+    ENV_WORKLOADS,
     LAB_WORKLOADS,
     MODEL_WORKLOADS,
     NOTEBOOK_WORKLOADS,
@@ -310,6 +311,8 @@ WORKLOADS = {
     **lazy_workloads("mltrack_notebook_workloads", NOTEBOOK_WORKLOADS),
     **lazy_workloads("mltrack_lab_workloads", LAB_WORKLOADS),
     **lazy_workloads("mltrack_scale_workloads", SCALE_WORKLOADS),
+    **lazy_workloads("mltrack_env_workloads", ENV_WORKLOADS),
+    **lazy_workloads("mltrack_system_metrics_workloads", ("system_metrics_overhead",)),
 }
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ import urllib.parse
 import uuid
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import IO, TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from jupyter_mltrack._types import PathLike
 from jupyter_mltrack._validation import validate_artifact_path
@@ -142,7 +142,7 @@ class HttpArtifactRepository(ArtifactRepository):
     def write_bytes(self, artifact_file: str, data: bytes) -> None:
         rel = artifact_file_path(artifact_file)
         headers = {"Content-Type": _content_type(posixpath.basename(rel))}
-        self._check(self.http.request("PUT", self._url(rel), body=data, headers=headers), "PUT")
+        self._put(rel, data, headers)
 
     def _upload(self, local: str, rel: str) -> None:
         """Stream one file up with a Content-Length (no chunked encoding, as MLflow does)."""
@@ -153,10 +153,15 @@ class HttpArtifactRepository(ArtifactRepository):
             "Content-Length": str(size),
         }
 
-        def body() -> IO[bytes]:
-            return open(local, "rb")
+        self._put(rel, local, headers)
 
-        self._check(self.http.request("PUT", self._url(rel), body=body, headers=headers), "PUT")
+    def _put(self, rel: str, source: str | bytes, headers: dict[str, str]) -> None:
+        # While the server is unreachable the file waits in the run's offline journal.
+        from jupyter_mltrack.store.rest.offline_artifacts import put_or_keep
+
+        response = put_or_keep(self.http, self._url(rel), source, headers)
+        if response is not None:
+            self._check(response, "PUT")
 
     def delete_artifacts(self, path: str | None = None) -> None:
         rel = validate_artifact_path(path)

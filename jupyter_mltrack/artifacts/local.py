@@ -8,6 +8,7 @@ artifact behind (only a ``.mltrack-tmp-*`` file that listings and downloads skip
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import os
 import posixpath
@@ -30,9 +31,12 @@ from jupyter_mltrack.artifacts.base import (
     logged_file_path,
 )
 from jupyter_mltrack.entities import FileInfo
-from jupyter_mltrack.errors import InvalidParameterError
+from jupyter_mltrack.errors import InvalidParameterError, NotFoundError, StoreError
 
 __all__ = ["LocalArtifactRepository", "local_path_from_uri"]
+
+# A full disk, or a full quota: the caller can only free space and retry.
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 def local_path_from_uri(uri: str) -> str:
@@ -136,6 +140,21 @@ class LocalArtifactRepository(ArtifactRepository):
     def _path(self, rel: str) -> str:
         return local_join(self.root, rel)
 
+    def _not_found(self, rel: str) -> NotFoundError:
+        if os.path.isdir(self.root):
+            return super()._not_found(rel)
+        # Name the top-most missing folder: an artifact folder left behind when a store was
+        # copied shows as its whole artifacts/ folder missing, not as one missing file.
+        missing = self.root
+        while (parent := os.path.dirname(missing)) != missing and not os.path.exists(parent):
+            missing = parent
+        return NotFoundError(
+            f"Artifact {rel or '.'!r} does not exist under {self.artifact_uri!r}: the folder "
+            f"{missing} is missing. If the store was copied or moved, copy its artifact folder "
+            "along with the database (or restore it from a backup); if nothing was logged to "
+            "this run yet, log an artifact first"
+        )
+
 
 def _write_atomic(dest: str, fill: Callable[[str], object]) -> None:
     """Let ``fill`` write a temporary file next to ``dest``, then rename it over ``dest``."""
@@ -146,9 +165,15 @@ def _write_atomic(dest: str, fill: Callable[[str], object]) -> None:
     try:
         fill(tmp)
         os.replace(tmp, dest)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno in _DISK_FULL:
+            raise StoreError(
+                f"No space left on the disk holding {parent} ({exc.strerror}): "
+                f"{os.path.basename(dest)!r} was not written and no partial file was kept. "
+                "Free some space and log it again"
+            ) from exc
         raise
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -18,7 +19,13 @@ __all__ = [
     "echo_table",
     "format_duration",
     "format_time",
+    "printable",
 ]
+
+# C0/C1 control characters (ESC starts the terminal's escape sequences: colours, clearing the
+# screen, setting the window title, hyperlinks; CR and BS overwrite what was printed), DEL, and
+# the invisible format characters that reorder or hide text (bidi overrides, zero-width marks).
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 
 class _JsonEntity(Protocol):
@@ -28,8 +35,26 @@ class _JsonEntity(Protocol):
 E = TypeVar("E", bound=_JsonEntity)
 
 
+def printable(text: str) -> str:
+    """Return ``text`` with control and invisible format characters written as escapes.
+
+    Names and values come from the store, which anyone with write access fills: printed raw, an
+    ``ESC`` sequence in a run name would restyle or clear the user's terminal. ``\\x1b[2J``
+    shows what is there instead.
+
+    Example:
+        >>> printable("run\\x1b[2J")
+        'run\\\\x1b[2J'
+    """
+    if text.isascii() and text.isprintable():  # the common case, without the regex
+        return text
+    return _UNPRINTABLE.sub(lambda found: repr(found.group())[1:-1], text)
+
+
 def echo_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """Print rows as left-aligned columns separated by two spaces, under a header line."""
+    headers = [printable(h) for h in headers]
+    rows = [[printable(cell) for cell in row] for row in rows]
     widths = [len(h) for h in headers]
     for row in rows:
         widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
@@ -63,8 +88,8 @@ def echo_csv(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     """Print rows as CSV with a header line."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(headers)
-    writer.writerows(rows)
+    writer.writerow([printable(h) for h in headers])
+    writer.writerows([printable(cell) for cell in row] for row in rows)
     click.echo(buffer.getvalue(), nl=False)
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import os
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,7 +14,12 @@ from jupyter_mltrack.cli._common import CliState, parse_duration, pass_state
 from jupyter_mltrack.errors import InvalidStateError
 from jupyter_mltrack.store.base import TrackingStore
 
+if TYPE_CHECKING:
+    from jupyter_mltrack.artifacts.base import ArtifactRepository
+
 __all__ = ["gc"]
+
+logger = logging.getLogger(__name__)
 
 
 @click.command()
@@ -33,22 +41,26 @@ def gc(state: CliState, older_than: int | None, run_ids: str | None, dry_run: bo
 
     Removes the runs' artifacts, metrics, params and tags for good. Runs are deleted with
     'mltrack runs delete' (or by deleting their experiment) and stay restorable until gc
-    removes them. It also marks KILLED the RUNNING runs of this host whose kernel process is
-    gone and whose heartbeat is stale (notebook kernels that died).
+    removes them. It also marks KILLED the RUNNING runs whose process died without ending them:
+    their owner on this machine is gone, or their heartbeat is stale (MLTRACK_RUN_LIVENESS=off
+    turns that off).
     """
     store = state.client.store
     if not dry_run:
-        from jupyter_mltrack.tracking.heartbeat import sweep_dead_runs
-
-        killed = sweep_dead_runs(state.client)
-        if killed:
-            click.echo(f"Marked {len(killed)} run(s) of dead kernels KILLED: {_names(killed)}")
+        _sweep(store)
     cutoff = None if older_than is None else now_ms() - older_than
     targets = _select(store, cutoff, run_ids)
     for run_id in targets:
         _remove(store, run_id, dry_run=dry_run)
     verb = "Would remove" if dry_run else "Removed"
     click.echo(f"{verb} {len(targets)} deleted run{'' if len(targets) == 1 else 's'}.")
+
+
+def _sweep(store: TrackingStore) -> None:
+    from jupyter_mltrack.tracking.liveness import sweep_runs
+
+    for run_id, reason in sweep_runs(store):
+        click.echo(f"Marked run {run_id} KILLED: {reason}")
 
 
 def _select(store: TrackingStore, cutoff: int | None, run_ids: str | None) -> list[str]:
@@ -80,6 +92,29 @@ def _remove(store: TrackingStore, run_id: str, *, dry_run: bool) -> None:
     if dry_run:
         click.echo(f"Would remove run {run_id} and its artifacts at {artifact_uri}")
         return
-    get_artifact_repository(artifact_uri).delete_artifacts()
+    repository = get_artifact_repository(artifact_uri)
+    repository.delete_artifacts()
+    _remove_run_folder(repository, run_id)
     store.purge_runs([run_id])
     click.echo(f"Removed run {run_id} and its artifacts at {artifact_uri}")
+
+
+def _remove_run_folder(repository: ArtifactRepository, run_id: str) -> None:
+    """Remove the run's own folder (``<experiment>/<run_id>``) once its artifacts are gone.
+
+    Only a local ``.../<run_id>/artifacts`` layout, and only if the folder is empty: anything
+    else in it was not put there by the store. Object stores have no folders to leave behind.
+    """
+    from jupyter_mltrack.artifacts.local import LocalArtifactRepository
+
+    if not isinstance(repository, LocalArtifactRepository):
+        return
+    folder = os.path.dirname(os.path.normpath(repository.root))
+    if os.path.basename(folder) != run_id:
+        return
+    try:
+        os.rmdir(folder)
+    except FileNotFoundError:
+        pass
+    except OSError:  # not empty: keep what someone else put there
+        logger.info("Kept run folder %s: it is not empty", folder)

@@ -20,6 +20,7 @@ from jupyter_mltrack.cli.rerun import rerun
 from jupyter_mltrack.cli.runs import runs
 from jupyter_mltrack.cli.server import server
 from jupyter_mltrack.cli.sweep import sweep
+from jupyter_mltrack.cli.sync import sync
 
 __all__ = ["main"]
 
@@ -56,6 +57,7 @@ main.add_command(projects)
 main.add_command(server)
 main.add_command(dashboard)
 main.add_command(report)
+main.add_command(sync)
 
 if __name__ == "__main__":
     main(prog_name="mltrack")

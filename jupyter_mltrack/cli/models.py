@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from typing import Any
 
 import click
@@ -18,6 +20,18 @@ model_uri_option = click.option(
     required=True,
     metavar="URI",
     help="The model: a local path, file://, runs:/<run_id>/<path> or models:/<name>/<version>.",
+)
+
+
+# Spelled out rather than imported, so `mltrack --help` does not load the environments package.
+_ENV_MANAGERS = ("local", "virtualenv", "uv", "conda")
+env_manager_option = click.option(
+    "--env-manager",
+    type=click.Choice(_ENV_MANAGERS),
+    default="local",
+    show_default=True,
+    help="Where the model runs: local (this Python), or virtualenv/uv/conda: an environment "
+    "built from the model's python_env.yaml / requirements.txt (once; cached and reused).",
 )
 
 
@@ -55,6 +69,7 @@ def models() -> None:
     "params given in a JSON payload.",
 )
 @click.option("--no-verify", is_flag=True, help="Skip checking the model files' recorded hashes.")
+@env_manager_option
 @pass_state
 def predict(
     state: CliState,
@@ -64,11 +79,19 @@ def predict(
     content_type: str | None,
     params: str | None,
     no_verify: bool,
+    env_manager: str,
 ) -> None:
     """Predict on a file of inputs and write the predictions as CSV.
 
     Loading a pickled model runs code from it: only load models you trust.
     """
+    if env_manager != "local":
+        args = ["-i", os.path.abspath(input_path)]
+        args += ["-o", os.path.abspath(output_path)] if output_path else []
+        args += ["-t", content_type] if content_type else []
+        args += ["--params", params] if params is not None else []
+        args += ["--no-verify"] if no_verify else []
+        _exec_in_environment(model_uri, env_manager, "predict", args)
     from jupyter_mltrack.models.batch import input_format, predictions_to_frame, read_input
     from jupyter_mltrack.pyfunc import load_model
 
@@ -102,17 +125,46 @@ def predict(
     show_default=True,
     help="Worker processes, each with its own copy of the model.",
 )
+@env_manager_option
 @pass_state
-def serve(state: CliState, model_uri: str, host: str, port: int, workers: int) -> None:
+def serve(
+    state: CliState, model_uri: str, host: str, port: int, workers: int, env_manager: str
+) -> None:
     """Serve a model over HTTP with MLflow's scoring protocol.
 
     POST /invocations takes JSON (dataframe_split, dataframe_records, instances or inputs,
     plus optional params), text/csv or Parquet and answers {"predictions": ...};
     GET /ping, /health and /version report on the server. Stop it with Ctrl+C.
     """
+    if env_manager != "local":
+        args = ["--host", host, "--port", str(port), "--workers", str(workers)]
+        _exec_in_environment(model_uri, env_manager, "serve", args)
     from jupyter_mltrack.models.serving import serve as run_server
 
     run_server(model_uri, host=host, port=port, workers=workers)
+
+
+def _exec_in_environment(model_uri: str, env_manager: str, command: str, args: list[str]) -> None:
+    """Replace this process with ``mltrack models <command>`` inside the model's environment.
+
+    The model is fetched here (runs:/ and models:/ need this process's tracking settings) and
+    the environment built or reused; exec keeps the pid, so signals reach the server directly.
+    """
+    from jupyter_mltrack.environments.model_env import model_environment, scoring_command
+    from jupyter_mltrack.model_logging import ensure_uri_resolvers
+    from jupyter_mltrack.models.uri import resolve_model_uri
+
+    ensure_uri_resolvers()
+    model_dir = resolve_model_uri(model_uri)
+    environment = model_environment(model_dir, env_manager)
+    click.echo(
+        f"Scoring in the {env_manager} environment {environment.spec_hash} ({environment.path})",
+        err=True,
+    )
+    argv = scoring_command(environment, model_dir, command, args)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execve(argv[0], argv, environment.environ())
 
 
 def _parse_params(text: str | None) -> dict[str, Any]:

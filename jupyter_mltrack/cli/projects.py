@@ -21,8 +21,17 @@ def parse_parameters(pairs: Sequence[str]) -> dict[str, str]:
 
 
 @click.command(name="run")
-@click.argument("path", type=click.Path(file_okay=True, dir_okay=True))
+@click.argument("path", metavar="URI")
 @click.option("-e", "--entry-point", default="main", show_default=True, help="Entry point to run.")
+@click.option(
+    "-v", "--version", metavar="VERSION",
+    help="Git branch, tag or commit to run (Git URIs; default: the repository's HEAD).",
+)  # fmt: skip
+@click.option(
+    "--env-manager", type=click.Choice(["local", "virtualenv", "uv", "conda"]),
+    default="local", show_default=True,
+    help="Run in this interpreter (local) or in the project's environment, built once and cached.",
+)  # fmt: skip
 @click.option(
     "-P", "--param", "params", multiple=True, metavar="KEY=VALUE",
     help="A parameter value, parsed as its declared type (repeatable).",
@@ -36,22 +45,33 @@ def parse_parameters(pairs: Sequence[str]) -> dict[str, str]:
 def run_command(
     path: str,
     entry_point: str,
+    version: str | None,
+    env_manager: str,
     params: tuple[str, ...],
     experiment: str | None,
     run_name: str | None,
     timeout: float | None,
 ) -> None:
-    """Run an entry point of the notebook project at PATH as a tracked run."""
+    """Run an entry point of the project at URI as a tracked run.
+
+    URI is a project folder, or a Git repository (https://host/org/repo.git#sub/dir,
+    file:///srv/repo, or a local repository path with -v). The project's entry points come from
+    its MLproject or mltrack.yaml; a .py, .sh or .ipynb file of the project runs by its name.
+    """
+    from jupyter_mltrack.cli._interrupt import exit_on_interrupt
     from jupyter_mltrack.projects import run
 
-    finished = run(
-        path,
-        entry_point=entry_point,
-        parameters=parse_parameters(params),
-        experiment_name=experiment,
-        run_name=run_name,
-        timeout=timeout,
-    )
+    with exit_on_interrupt():  # Ctrl-C or SIGTERM: kernel killed, run KILLED, exit 130 / 143
+        finished = run(
+            path,
+            version=version,
+            env_manager=env_manager,
+            entry_point=entry_point,
+            parameters=parse_parameters(params),
+            experiment_name=experiment,
+            run_name=run_name,
+            timeout=timeout,
+        )
     info = finished.info
     click.echo(f"Run {info.run_id} ({info.run_name}) {info.status} in experiment "
                f"{info.experiment_id}")  # fmt: skip
@@ -59,7 +79,7 @@ def run_command(
 
 @click.group()
 def projects() -> None:
-    """Inspect notebook projects."""
+    """Inspect projects (MLproject, mltrack.yaml or a folder of notebooks)."""
 
 
 @projects.command()
@@ -76,7 +96,7 @@ def describe(path: str) -> None:
         click.echo(f"Environment: {key}: {value}")
     for entry in spec.entry_points.values():
         click.echo("")
-        click.echo(f"Entry point {entry.name}: {entry.notebook}")
+        click.echo(f"Entry point {entry.name}: {entry.notebook or entry.command}")
         if not entry.parameters:
             click.echo("  (no parameters)")
         for param in entry.parameters.values():

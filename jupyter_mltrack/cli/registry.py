@@ -13,7 +13,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from jupyter_mltrack.cli._common import CliState, collect, parse_tags, pass_state
-from jupyter_mltrack.cli._output import echo_json, echo_listing, echo_table, format_time
+from jupyter_mltrack.cli._output import (
+    echo_json,
+    echo_listing,
+    echo_table,
+    format_time,
+    printable,
+)
 
 if TYPE_CHECKING:
     from jupyter_mltrack.entities import ModelVersion, ModelVersionEvent, RegisteredModel
@@ -111,17 +117,17 @@ def describe(state: CliState, name: str, fmt: str) -> None:
     if fmt == "json":
         echo_json({**model.to_dict(), "versions": [mv.to_dict() for mv in versions]})
         return
-    click.echo(f"Name:        {model.name}")
+    click.echo(f"Name:        {printable(model.name)}")
     click.echo(f"Created:     {format_time(model.creation_timestamp)}")
     click.echo(f"Updated:     {format_time(model.last_updated_timestamp)}")
     aliases = ", ".join(f"@{a} -> v{v}" for a, v in sorted(model.aliases.items()))
-    click.echo(f"Aliases:     {aliases}")
+    click.echo(f"Aliases:     {printable(aliases)}")
     tags = ", ".join(f"{k}={v}" for k, v in sorted(model.tags.items()))
-    click.echo(f"Tags:        {tags}")
+    click.echo(f"Tags:        {printable(tags)}")
     if model.description:
         click.echo("Description:")
         for line in model.description.splitlines():
-            click.echo(f"  {line}")
+            click.echo(f"  {printable(line)}")
     click.echo("")
     _echo_versions(versions)
 

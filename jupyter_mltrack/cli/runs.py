@@ -20,6 +20,7 @@ from jupyter_mltrack.cli._output import (
     echo_table,
     format_duration,
     format_time,
+    printable,
 )
 from jupyter_mltrack.entities import Run, RunInfo, ViewType
 
@@ -198,10 +199,10 @@ def describe(state: CliState, run_id: str, fmt: str) -> None:
 
 
 def _echo_section(title: str, pairs: Mapping[str, object], *, sort: bool = True) -> None:
-    click.echo(title)
+    click.echo(printable(title))
     width = max((len(k) for k in pairs), default=0)
     for key in sorted(pairs) if sort else pairs:
-        click.echo(f"  {key.ljust(width)}  {pairs[key]}")
+        click.echo(printable(f"  {key.ljust(width)}  {pairs[key]}"))
 
 
 @runs.command()

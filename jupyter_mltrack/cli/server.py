@@ -92,6 +92,33 @@ backend_option = _backend_option(
     help="Require a user (HTTP Basic) or a bearer token on every request but /health.",
 )
 @click.option(
+    "--auth-max-failures",
+    type=click.IntRange(min=0),
+    envvar="MLTRACK_SERVER_AUTH_MAX_FAILURES",
+    default=5,
+    show_default=True,
+    help="With --auth: failed logins per user name before it gets 429 for "
+    "--auth-lockout-seconds (0: no limit) [env MLTRACK_SERVER_AUTH_MAX_FAILURES].",
+)
+@click.option(
+    "--auth-max-failures-per-address",
+    type=click.IntRange(min=0),
+    envvar="MLTRACK_SERVER_AUTH_MAX_FAILURES_PER_ADDRESS",
+    default=20,
+    show_default=True,
+    help="With --auth: failed logins per client address before it gets 429 (0: no limit) "
+    "[env MLTRACK_SERVER_AUTH_MAX_FAILURES_PER_ADDRESS].",
+)
+@click.option(
+    "--auth-lockout-seconds",
+    type=click.FloatRange(min=0, min_open=True),
+    envvar="MLTRACK_SERVER_AUTH_LOCKOUT_SECONDS",
+    default=300,
+    show_default=True,
+    help="With --auth: the window in which failed logins count, and how long a lockout lasts "
+    "[env MLTRACK_SERVER_AUTH_LOCKOUT_SECONDS].",
+)
+@click.option(
     "--max-upload-mb",
     type=click.FloatRange(min=0, min_open=True),
     default=1024,
@@ -108,6 +135,9 @@ def server(
     port: int,
     workers: int,
     auth: bool,
+    auth_max_failures: int,
+    auth_max_failures_per_address: int,
+    auth_lockout_seconds: float,
     max_upload_mb: float,
 ) -> None:
     """Run the tracking server (MLflow REST API 2.0) until Ctrl+C.
@@ -121,13 +151,25 @@ def server(
         ctx.meta[_BACKEND_KEY] = backend_store_uri
         return
     from jupyter_mltrack.server.asgi import ServerSettings
+    from jupyter_mltrack.server.auth.throttle import ThrottlePolicy
 
+    # The login throttle reads its limits from the environment, in this process and in every
+    # worker uvicorn starts (they inherit it).
+    os.environ.update(
+        ThrottlePolicy(
+            max_failures=auth_max_failures,
+            max_failures_per_address=auth_max_failures_per_address,
+            lockout_seconds=auth_lockout_seconds,
+        ).to_env()
+    )
     settings = ServerSettings.resolve(
         backend_store_uri=backend_store_uri,
         artifacts_destination=artifacts_destination,
         default_artifact_root=default_artifact_root,
         auth=auth,
         max_upload_mb=max_upload_mb,
+        # No option of its own: taken from the environment, as the workers would take it.
+        auth_cache_seconds=ServerSettings.from_env().auth_cache_seconds,
     )
     _serve(settings, host=host, port=port, workers=workers)
 
@@ -310,12 +352,23 @@ def tokens() -> None:
 
 @tokens.command(name="create")
 @click.argument("name")
+@click.option(
+    "--expires-in",
+    metavar="DURATION",
+    help="Lifetime of the token, e.g. 3600, 90m, 12h, 30d; after it the server answers 401 "
+    "'token expired' [default: until revoked].",
+)
 @backend_option
-def create_token(name: str, backend_store_uri: str | None) -> None:
+def create_token(name: str, expires_in: str | None, backend_store_uri: str | None) -> None:
     """Create a bearer token for the user NAME and print it (it is shown only this once)."""
-    info, secret = _auth_store(backend_store_uri).create_token(name)
+    from jupyter_mltrack.server.auth.store import parse_duration
+
+    lifetime = parse_duration(expires_in) if expires_in is not None else None
+    info, secret = _auth_store(backend_store_uri).create_token(name, expires_in=lifetime)
+    until = f", valid until {format_time(info.expires)}" if info.expires else ""
     click.echo(
-        f"Created token {info.id} for {name!r}; store it now, it is not shown again:", err=True
+        f"Created token {info.id} for {name!r}{until}; store it now, it is not shown again:",
+        err=True,
     )
     click.echo(secret)
 
@@ -333,9 +386,16 @@ def list_tokens(user: str | None, fmt: str, backend_store_uri: str | None) -> No
         click.echo("No tokens.")
     else:
         rows = [
-            [t.id, t.user, format_time(t.created), format_time(t.revoked) or "-"] for t in found
+            [
+                t.id,
+                t.user,
+                format_time(t.created),
+                format_time(t.revoked) or "-",
+                format_time(t.expires) or "never",
+            ]
+            for t in found
         ]
-        echo_table(["ID", "USER", "CREATED", "REVOKED"], rows)
+        echo_table(["ID", "USER", "CREATED", "REVOKED", "EXPIRES"], rows)
 
 
 @tokens.command(name="revoke")

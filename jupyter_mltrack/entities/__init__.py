@@ -5,6 +5,7 @@ from jupyter_mltrack.entities.enums import LifecycleStage, RunStatus, SourceType
 from jupyter_mltrack.entities.experiment import Experiment
 from jupyter_mltrack.entities.logged_model import (
     LoggedModel,
+    LoggedModelMetric,
     LoggedModelStatus,
     ModelInput,
     ModelOutput,
@@ -35,6 +36,7 @@ __all__ = [
     "FileInfo",
     "LifecycleStage",
     "LoggedModel",
+    "LoggedModelMetric",
     "LoggedModelStatus",
     "Metric",
     "MetricHistoryArrays",

@@ -13,9 +13,17 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Self
 
+from jupyter_mltrack.entities.metric import float_to_json
 from jupyter_mltrack.errors import InvalidParameterError
 
-__all__ = ["LoggedModel", "LoggedModelStatus", "ModelInput", "ModelOutput", "new_model_id"]
+__all__ = [
+    "LoggedModel",
+    "LoggedModelMetric",
+    "LoggedModelStatus",
+    "ModelInput",
+    "ModelOutput",
+    "new_model_id",
+]
 
 MODEL_ID_PREFIX = "m-"
 
@@ -67,6 +75,57 @@ def _mapping(pairs: object) -> dict[str, str]:
     return {str(p["key"]): str(p.get("value", "")) for p in pairs}  # type: ignore[attr-defined]
 
 
+def _float(value: object) -> float:
+    """Read a JSON metric value: a number or MLflow's ``"NaN"``/``"Infinity"`` strings."""
+    return float(value)  # type: ignore[arg-type]  # float("NaN"), float("-Infinity") work
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoggedModelMetric:
+    """A metric point logged against a logged model, by a run, optionally on a dataset.
+
+    What MLflow's ``log_metric(..., model_id=..., dataset=...)`` records on the model; the same
+    point is also in the run's own metric history.
+    """
+
+    key: str
+    value: float
+    timestamp: int
+    step: int = 0
+    model_id: str
+    run_id: str | None = None
+    dataset_name: str | None = None
+    dataset_digest: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return MLflow's REST form (a ``Metric`` message; unset optional fields omitted)."""
+        out: dict[str, Any] = {
+            "key": self.key,
+            "value": float_to_json(self.value),
+            "timestamp": self.timestamp,
+            "step": self.step,
+            "model_id": self.model_id,
+        }
+        for name in ("dataset_name", "dataset_digest", "run_id"):
+            if value := getattr(self, name):
+                out[name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, payload: Mapping[str, Any]) -> LoggedModelMetric:
+        """Build a point from :meth:`to_dict`'s form (also MLflow's server responses)."""
+        return cls(
+            key=str(payload["key"]),
+            value=_float(payload.get("value", 0.0)),
+            timestamp=int(payload.get("timestamp") or 0),
+            step=int(payload.get("step") or 0),
+            model_id=str(payload.get("model_id") or ""),
+            run_id=payload.get("run_id") or None,
+            dataset_name=payload.get("dataset_name") or None,
+            dataset_digest=payload.get("dataset_digest") or None,
+        )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LoggedModel:
     """A model logged to an experiment, with its own id, artifacts, tags and params."""
@@ -82,6 +141,8 @@ class LoggedModel:
     last_updated_timestamp_ms: int
     tags: Mapping[str, str] = field(default_factory=dict)
     params: Mapping[str, str] = field(default_factory=dict)
+    #: Every point logged against the model, by key, then timestamp and step.
+    metrics: tuple[LoggedModelMetric, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """Return MLflow's REST form ``{"info": {...}, "data": {...}}`` (empty parts omitted)."""
@@ -100,6 +161,8 @@ class LoggedModel:
         if self.tags:
             info["tags"] = _pairs(self.tags)
         data: dict[str, Any] = {"params": _pairs(self.params)} if self.params else {}
+        if self.metrics:
+            data["metrics"] = [m.to_dict() for m in self.metrics]
         return {"info": info, "data": data}
 
     @classmethod
@@ -119,6 +182,10 @@ class LoggedModel:
             last_updated_timestamp_ms=int(info.get("last_updated_timestamp_ms") or 0),
             tags=_mapping(info.get("tags")),
             params=_mapping(data.get("params")),
+            metrics=tuple(
+                LoggedModelMetric.from_dict({"model_id": info["model_id"], **m})
+                for m in data.get("metrics") or ()
+            ),
         )
 
 

@@ -194,9 +194,9 @@ def _convert_column(series: pd.Series, spec: ColSpec, name: str) -> pd.Series:
         if str(dtype) == str(target.to_numpy()):
             return series
         if str(dtype) in _SAFE_SOURCES[target]:
-            return series.astype(target.to_numpy())
+            return _cast(series, target, name)
         if pd.api.types.is_object_dtype(dtype) and _values_are(series, target):
-            return series.astype(target.to_numpy())
+            return _cast(series, target, name)
         if not spec.required and str(dtype) == "float64" and series.isna().all():
             return series
         raise _unsafe(name, series.dtype, target)
@@ -207,6 +207,18 @@ def _convert_column(series: pd.Series, spec: ColSpec, name: str) -> pd.Series:
     if _values_are(series, target):  # string and binary columns hold Python objects
         return series
     raise _unsafe(name, series.dtype, target)
+
+
+def _cast(series: pd.Series, target: DataType, name: str) -> pd.Series:
+    """Cast a column whose values are of the right kind; a value the type cannot hold (a missing
+    value in an integer column, an int beyond 64 bits) is the caller's error, not the model's."""
+    try:
+        return series.astype(target.to_numpy())
+    except (TypeError, ValueError, OverflowError) as exc:
+        raise InvalidInputError(
+            f"Column {name!r}: a value does not fit the schema type {target} "
+            f"({target.to_numpy()}): {exc}; fill missing values and check the range first"
+        ) from None
 
 
 def _values_are(series: pd.Series, target: DataType) -> bool:

@@ -113,9 +113,14 @@ class Invocations:
         except MltrackError as exc:
             return exc.http_status, _error_body(exc.error_code, exc.message)
         except Exception as exc:  # the model's own failure must not take the server down
+            # 400 BAD_REQUEST as MLflow's scoring server answers: the input passed the
+            # signature, so the likeliest cause is data the model cannot take.
             logger.exception("The model raised while predicting")
-            message = f"The model raised {type(exc).__name__}: {exc}"
-            return 500, _error_body("INTERNAL_ERROR", message)
+            message = (
+                f"The model raised {type(exc).__name__}: {exc}; check that the input is "
+                "compatible with the model for inference"
+            )
+            return 400, _error_body("BAD_REQUEST", message)
         try:
             return 200, predictions_to_json(predictions)
         except Exception as exc:

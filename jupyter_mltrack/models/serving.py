@@ -9,8 +9,9 @@
 - ``GET /ping`` and ``GET /health`` (200 once the model is loaded) and ``GET /version``.
 
 Errors are JSON ``{"error_code": ..., "message": ...}``: 400 for bad payloads and signature
-violations, 413 for bodies over the size limit, 415 for unsupported content types, 500 when the
-model itself raises. The server keeps running whatever a request does.
+violations and when the model itself raises (as MLflow's scoring server answers), 413 for bodies
+over the size limit, 415 for unsupported content types, 500 only when the model's output cannot
+be encoded. The server keeps running whatever a request does.
 
 The request path lives in :mod:`jupyter_mltrack.models.scoring` and is kept lean on purpose,
 because its overhead is what the serving benchmark measures.

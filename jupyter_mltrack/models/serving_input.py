@@ -141,6 +141,13 @@ def _table(rows: Any, columns: Any, index: Any, schema: Schema | None) -> Any:
     """Build a DataFrame from row lists, in one numpy block when the schema allows."""
     import pandas as pd
 
+    # pandas reads a mapping as columns and keeps only the named ones: {"x": 1} would become an
+    # empty table (and a prediction for no rows) instead of an error.
+    if not isinstance(rows, list) or (columns is not None and not isinstance(columns, list)):
+        raise InvalidInputError(
+            f"The table's data must be a list of rows and its columns a list of names; got "
+            f"data of type {type(rows).__name__}, columns of type {type(columns).__name__}"
+        )
     fast = _numeric_block(rows, columns, schema)
     try:
         if fast is not None:

@@ -116,7 +116,11 @@ class CellTracker:
     ) -> ActiveRun:
         try:
             return mlt.start_run(
-                nested=True, experiment_id=experiment_id, run_name=options.name, tags=tags
+                nested=True,
+                experiment_id=experiment_id,
+                run_name=options.name,
+                tags=tags,
+                log_system_metrics=options.system_metrics,
             )
         except MltrackError:
             if experiment_id is None or options.experiment is None:
@@ -125,7 +129,11 @@ class CellTracker:
             self._experiments.pop((mlt.get_tracking_uri(), options.experiment), None)
             experiment_id = self._experiment_id(options.experiment)
             return mlt.start_run(
-                nested=True, experiment_id=experiment_id, run_name=options.name, tags=tags
+                nested=True,
+                experiment_id=experiment_id,
+                run_name=options.name,
+                tags=tags,
+                log_system_metrics=options.system_metrics,
             )
 
     # -- the run ----------------------------------------------------------------------------------

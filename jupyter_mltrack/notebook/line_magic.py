@@ -12,6 +12,7 @@ import shlex
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from jupyter_mltrack._redact import redact_uri
 from jupyter_mltrack.errors import MltrackError
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ def _status(args: list[str], _raw: str) -> None:
     _show_text(
         "\n".join(
             [
-                f"tracking URI: {client.tracking_uri}",
+                f"tracking URI: {redact_uri(client.tracking_uri)}",
                 f"experiment:   {experiment.name} (id {experiment.experiment_id})",
                 "active runs:",
                 *runs,
@@ -203,7 +204,7 @@ def _uri(args: list[str], _raw: str) -> None:
     _expect(args, 1, "uri")
     if args:
         mlt.set_tracking_uri(args[0])
-    _show_text(f"tracking URI: {mlt.get_tracking_uri()}")
+    _show_text(f"tracking URI: {redact_uri(mlt.get_tracking_uri())}")
 
 
 def _config(args: list[str], _raw: str) -> None:

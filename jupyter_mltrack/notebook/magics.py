@@ -14,7 +14,8 @@ __all__ = ["TrackMagics", "TrackOptions", "parse_track_args"]
 
 USAGE = (
     "%%track [--experiment NAME] [--name RUN_NAME] [--param k=v ...] [--tag k=v ...] "
-    "[--nested | --no-nested] [--no-autolog] [--no-params] [--no-live] [--save-notebook] [--quiet]"
+    "[--nested | --no-nested] [--no-autolog] [--no-params] [--no-live] [--system-metrics] "
+    "[--save-notebook] [--quiet]"
 )
 
 
@@ -30,6 +31,8 @@ class TrackOptions:
     autolog: bool = True
     capture_params: bool = True
     live: bool = True
+    #: None: MLTRACK_ENABLE_SYSTEM_METRICS_LOGGING decides, as for start_run.
+    system_metrics: bool | None = None
     save_notebook: bool = False
     quiet: bool = False
 
@@ -59,6 +62,7 @@ def _build_parser() -> _Parser:
     parser.add_argument("--no-autolog", dest="autolog", action="store_const", const=False)
     parser.add_argument("--no-params", dest="capture_params", action="store_false")
     parser.add_argument("--no-live", dest="live", action="store_const", const=False)
+    parser.add_argument("--system-metrics", dest="system_metrics", action="store_const", const=True)
     parser.add_argument("--save-notebook", action="store_const", const=True)
     parser.add_argument("--quiet", action="store_const", const=True)
     return parser
@@ -94,6 +98,7 @@ def parse_track_args(line: str) -> TrackOptions:
         autolog=ns.autolog,
         capture_params=ns.capture_params,
         live=ns.live,
+        system_metrics=ns.system_metrics,
         save_notebook=ns.save_notebook,
         quiet=ns.quiet,
     )

@@ -1,9 +1,12 @@
-"""Notebook projects: folders of parameterized notebooks run as tracked, reproducible runs.
+"""Projects: folders or Git repositories of notebooks and commands run as tracked runs.
 
-``run(uri, entry_point, parameters)`` executes one entry point with papermill as a PROJECT run
-(:mod:`~jupyter_mltrack.projects.runner`); ``sweep`` runs many trials of it and ``rerun``
-re-executes a past run. See :mod:`~jupyter_mltrack.projects.spec` for the project format.
-Nothing in the core imports this package.
+``run(uri, entry_point, parameters)`` executes one entry point (a notebook with papermill, or
+an ``MLproject`` command) as a PROJECT run (:mod:`~jupyter_mltrack.projects.runner`), from a
+folder or a Git repository at a pinned version, optionally in a built environment; with
+``synchronous=False`` it returns a :class:`SubmittedRun`. ``sweep`` runs many trials of it and
+``rerun`` re-executes a past run. See :mod:`~jupyter_mltrack.projects.spec` and
+:mod:`~jupyter_mltrack.projects.mlproject` for the project formats. Nothing in the core imports
+this package.
 """
 
 from __future__ import annotations
@@ -17,12 +20,14 @@ from jupyter_mltrack.projects.spec import (
     load_project,
     validate_parameters,
 )
+from jupyter_mltrack.projects.submitted import SubmittedRun
 from jupyter_mltrack.projects.sweep import SweepInterrupted, sweep
 
 __all__ = [
     "EntryPoint",
     "ParameterSpec",
     "ProjectSpec",
+    "SubmittedRun",
     "SweepInterrupted",
     "load_project",
     "rerun",

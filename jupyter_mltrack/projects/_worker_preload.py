@@ -21,6 +21,7 @@ import jupyter_client.manager  # noqa: E402, F401
 import nbclient  # noqa: E402, F401
 import papermill  # noqa: E402, F401
 
+import jupyter_mltrack.projects._worker_start  # noqa: E402
 import jupyter_mltrack.projects.kernels  # noqa: E402
 import jupyter_mltrack.projects.render  # noqa: E402
 import jupyter_mltrack.projects.runner  # noqa: E402

@@ -9,7 +9,7 @@ from typing import Any
 
 from jupyter_mltrack.errors import InvalidParameterError
 
-__all__ = ["PARAMETER_TYPES", "convert_value", "format_param", "infer_type"]
+__all__ = ["PARAMETER_TYPES", "convert_value", "format_param", "infer_type", "is_remote"]
 
 PARAMETER_TYPES = ("string", "int", "float", "bool", "path", "uri", "list", "dict")
 _TRUE = {"true", "1", "yes", "y", "on"}
@@ -31,8 +31,20 @@ def infer_type(value: Any) -> str:
     return "string"
 
 
+def is_remote(value: str) -> bool:
+    """Whether ``value`` is a URI to download (``s3://``, ``memory://``, ``runs:/``...), not
+    a local path or ``file://`` URI."""
+    from jupyter_mltrack.models.uri import uri_scheme
+
+    return uri_scheme(value) not in ("", "file")
+
+
 def convert_value(name: str, type_: str, value: Any, *, base_dir: str | None = None) -> Any:
     """Return ``value`` as a ``type_`` value; strings are parsed (e.g. from ``-P k=v``).
+
+    A local ``path`` (or ``file://`` URI) becomes absolute against ``base_dir`` (default: the
+    working directory) and must exist; a remote one is returned as given, to be downloaded by
+    the runner. A non-empty ``uri`` without a scheme is a local path, made absolute likewise.
 
     Raises:
         InvalidParameterError: The value does not parse as ``type_`` (the message names
@@ -50,11 +62,23 @@ def convert_value(name: str, type_: str, value: Any, *, base_dir: str | None = N
             f"Parameter {name!r} must be of type {type_}, got {value!r}{detail}"
         ) from None
     if type_ == "path":
-        full = os.path.abspath(os.path.join(base_dir or os.getcwd(), os.path.expanduser(converted)))
+        if is_remote(converted):
+            return converted
+        full = _absolute(converted, base_dir)
         if not os.path.exists(full):
             raise InvalidParameterError(f"Parameter {name!r}: path {full!r} does not exist")
         return full
+    if type_ == "uri" and converted.strip() and ":" not in converted:
+        return _absolute(converted, base_dir)
     return converted
+
+
+def _absolute(value: str, base_dir: str | None) -> str:
+    if value.lower().startswith("file://"):
+        from urllib.parse import unquote, urlparse
+
+        value = unquote(urlparse(value).path)
+    return os.path.abspath(os.path.join(base_dir or os.getcwd(), os.path.expanduser(value)))
 
 
 def format_param(value: Any) -> str:

@@ -2,39 +2,32 @@
 
 :func:`run` validates the parameters (before any kernel starts), creates the run (params = the
 final values, tags = project, entry point, notebook, git facts of the project folder, environment
-file), executes the notebook with papermill in a kernel whose environment points ``mlt.log_*``
-and ``%%track`` at that run, stores the executed notebook (``notebook.ipynb``, widget state
-stripped) and an HTML rendering (``notebook.html``) whatever happened, and ends the run FINISHED,
-FAILED (a cell error or a dead kernel) or KILLED (timeout).
+file; :mod:`~jupyter_mltrack.projects.launch` adds Git sources, environments, commands and
+background runs), executes a notebook with papermill in a kernel whose environment points
+``mlt.log_*`` and ``%%track`` at that run, stores the executed notebook (``notebook.ipynb``,
+widget state stripped) and an HTML rendering (``notebook.html``) whatever happened, and ends the
+run FINISHED, FAILED (a cell error or a dead kernel) or KILLED (timeout).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import tempfile
-import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
-from jupyter_mltrack.entities import Param, RunStatus, RunTag, SourceType
+from jupyter_mltrack.entities import RunStatus, RunTag
 from jupyter_mltrack.errors import ProjectExecutionError
-from jupyter_mltrack.projects.params import format_param
 from jupyter_mltrack.projects.render import store_notebook
-from jupyter_mltrack.projects.spec import (
-    _ENV_KEYS,
-    ProjectSpec,
-    load_project,
-    validate_parameters,
-)
-from jupyter_mltrack.tracking import tags as t
+from jupyter_mltrack.projects.spec import ProjectSpec
 
 if TYPE_CHECKING:
     from jupyter_mltrack.entities import Run
     from jupyter_mltrack.projects.kernels import KernelPool
+    from jupyter_mltrack.projects.submitted import SubmittedRun
     from jupyter_mltrack.tracking.client import TrackingClient
 
 __all__ = [
@@ -66,7 +59,44 @@ TAG_ERROR_NAME = "mltrack.project.errorName"
 TAG_ERROR_VALUE = "mltrack.project.errorValue"
 TAG_FAILURE_REASON = "mltrack.project.failureReason"
 TAG_PARAMETER_TYPES = "mltrack.project.parameterTypes"
-_GIT_TAGS = (t.GIT_COMMIT, t.GIT_BRANCH, t.GIT_DIRTY, t.GIT_REPO_URL)
+
+
+@overload
+def run(
+    uri: str | os.PathLike[str],
+    entry_point: str = ...,
+    parameters: Mapping[str, Any] | None = ...,
+    experiment_name: str | None = ...,
+    run_name: str | None = ...,
+    timeout: float | None = ...,
+    synchronous: Literal[True] = ...,
+    *,
+    parent_run_id: str | None = ...,
+    tags: Mapping[str, str] | None = ...,
+    kernels: KernelPool | None = ...,
+    tracking_uri: str | None = ...,
+    version: str | None = ...,
+    env_manager: str | None = ...,
+) -> Run: ...
+
+
+@overload
+def run(
+    uri: str | os.PathLike[str],
+    entry_point: str = ...,
+    parameters: Mapping[str, Any] | None = ...,
+    experiment_name: str | None = ...,
+    run_name: str | None = ...,
+    timeout: float | None = ...,
+    *,
+    synchronous: Literal[False],
+    parent_run_id: str | None = ...,
+    tags: Mapping[str, str] | None = ...,
+    kernels: KernelPool | None = ...,
+    tracking_uri: str | None = ...,
+    version: str | None = ...,
+    env_manager: str | None = ...,
+) -> SubmittedRun: ...
 
 
 def run(
@@ -82,62 +112,67 @@ def run(
     tags: Mapping[str, str] | None = None,
     kernels: KernelPool | None = None,
     tracking_uri: str | None = None,
-) -> Run:
+    version: str | None = None,
+    env_manager: str | None = None,
+) -> Run | SubmittedRun:
     """Execute ``entry_point`` of the project at ``uri`` as a new PROJECT run; return the run.
 
     Args:
-        uri: The project folder (or its ``mltrack.yaml``).
-        entry_point: The entry point's name; a project without ``mltrack.yaml`` names them by
-            notebook stem, and with a single notebook ``"main"`` falls back to it.
-        parameters: Overrides of the declared defaults (strings are parsed as the type).
+        uri: The project: a folder (or its ``mltrack.yaml``), or a Git repository
+            (``https://host/org/repo.git#sub/dir``, ``file:///srv/repo``, or a local
+            repository path with ``version``).
+        entry_point: The entry point's name (of ``MLproject`` or ``mltrack.yaml``; notebooks of
+            a project without either are named by their stem), or a ``.py``/``.sh``/``.ipynb``
+            file of the project; with a single notebook ``"main"`` falls back to it.
+        parameters: Overrides of the declared defaults (strings are parsed as the type); a
+            command entry point also takes undeclared ones (passed as ``--name value``).
         experiment_name: The experiment (created if missing); default: the parent run's, else
             the current experiment.
         run_name: Default ``<project>-<entry point>``.
-        timeout: Seconds the whole notebook may run (each cell gets what is left); past it the
-            kernel is stopped and the run ends KILLED.
-        synchronous: ``False`` returns the RUNNING run at once and executes in a thread.
+        timeout: Seconds the whole entry point may run; past it the kernel or command is
+            stopped and the run ends KILLED.
+        synchronous: ``False`` returns a :class:`~jupyter_mltrack.projects.SubmittedRun` at once
+            (the run exists, RUNNING) and executes in a thread.
         parent_run_id: Make the run a child of this run.
         tags: Extra tags for the run.
         kernels: Where the kernel comes from (a sweep worker's pool keeps the next one
             pre-started); default a fresh kernel for this run.
         tracking_uri: The store of the run; default the current tracking URI.
+        version: The Git branch, tag or commit to run (Git URIs only; default the remote's
+            ``HEAD``).
+        env_manager: ``local`` (default: this interpreter), ``virtualenv``, ``uv`` or
+            ``conda``: build the project's declared environment once (cached) and run in it.
 
     Raises:
-        InvalidParameterError: Unknown entry point or parameter, or a value of the wrong type
-            (raised before any run or kernel exists).
-        ProjectExecutionError: The notebook failed (cell error, dead kernel or timeout); the
-            run is ended and its executed notebook stored.
+        InvalidParameterError: Unknown Git version, entry point or parameter, a value of the
+            wrong type, or a remote path that cannot be downloaded (raised before any run,
+            kernel or process exists).
+        EnvironmentBuildError: The environment did not build (no run is created).
+        ProjectExecutionError: The notebook or command failed (cell error, dead kernel,
+            non-zero exit status or timeout); the run is ended and its evidence stored.
 
     Example:
         >>> r = run("notebooks/", "main", {"alpha": 0.1})  # doctest: +SKIP
         >>> r.info.status  # doctest: +SKIP
         'FINISHED'
     """
-    from jupyter_mltrack.tracking.client import TrackingClient
+    from jupyter_mltrack.projects.launch import launch
 
-    spec = load_project(uri)
-    entry = spec.entry_point(_entry_name(spec, entry_point))
-    values = validate_parameters(entry, parameters or {})
-    client = TrackingClient(tracking_uri)
-    papermill = _import_papermill()
-    # The declared types let a re-run from the stored notebook alone validate as this run did.
-    types = json.dumps({name: p.type for name, p in entry.parameters.items()}, sort_keys=True)
-    run_id = _create_run(
-        client, spec, entry.name, entry.notebook, values, experiment_name, run_name,
-        parent_run_id, {TAG_PARAMETER_TYPES: types, **(tags or {})},
-    )  # fmt: skip
-    kernel = spec.kernel or DEFAULT_KERNEL
-    args = (papermill, client, run_id, entry.notebook, values, kernel, timeout, kernels)
-    if synchronous:
-        _execute(*args)
-    else:
-        thread = threading.Thread(
-            target=_execute_quietly,
-            args=args,
-            name=f"mltrack-project-{run_id}",
-        )
-        thread.start()
-    return client.get_run(run_id)
+    return launch(
+        uri,
+        entry_point,
+        parameters,
+        version=version,
+        env_manager=env_manager,
+        experiment_name=experiment_name,
+        run_name=run_name,
+        timeout=timeout,
+        synchronous=synchronous,
+        parent_run_id=parent_run_id,
+        tags=tags,
+        kernels=kernels,
+        tracking_uri=tracking_uri,
+    )
 
 
 def _entry_name(spec: ProjectSpec, name: str) -> str:
@@ -150,71 +185,6 @@ def _import_papermill() -> Any:
     from jupyter_mltrack.registry.promotion import _import_papermill as load
 
     return load()
-
-
-def _create_run(
-    client: TrackingClient,
-    spec: ProjectSpec,
-    entry_name: str,
-    notebook: str,
-    values: Mapping[str, Any],
-    experiment_name: str | None,
-    run_name: str | None,
-    parent_run_id: str | None,
-    extra_tags: Mapping[str, str] | None,
-) -> str:
-    from jupyter_mltrack.tracking.context import git_tags
-    from jupyter_mltrack.tracking.fluent_experiments import _get_or_create, current_experiment_id
-
-    if experiment_name is not None:
-        experiment_id = _get_or_create(client, experiment_name).experiment_id
-    elif parent_run_id is not None:
-        experiment_id = client.get_run(parent_run_id).info.experiment_id
-    else:
-        experiment_id = current_experiment_id(client)
-    project_git = git_tags(notebook)
-    run_tags: dict[str, str] = {
-        t.SOURCE_TYPE: SourceType.PROJECT.value,
-        t.SOURCE_NAME: notebook,
-        TAG_PROJECT: spec.name,
-        TAG_PROJECT_ROOT: spec.root,
-        TAG_ENTRY_POINT: entry_name,
-        TAG_NOTEBOOK: notebook,
-        **project_git,
-    }
-    env_file = _environment_file(spec)
-    if env_file:
-        run_tags[TAG_ENVIRONMENT] = env_file
-    if parent_run_id is not None:
-        run_tags[t.PARENT_RUN_ID] = parent_run_id
-    run_tags.update(extra_tags or {})
-    created = client.create_run(
-        experiment_id, tags=run_tags, run_name=run_name or f"{spec.name}-{entry_name}"
-    )
-    run_id = created.info.run_id
-    # The caller's own git facts (context tags) do not describe the project folder.
-    for key in _GIT_TAGS:
-        if key in created.data.tags and key not in project_git:
-            client.delete_tag(run_id, key)
-    params = [Param(key=k, value=format_param(v)) for k, v in values.items()]
-    if params:
-        client.log_batch(run_id, params=params)
-    return run_id
-
-
-def _environment_file(spec: ProjectSpec) -> str | None:
-    for key in _ENV_KEYS:
-        value = spec.environment.get(key)
-        if value:
-            return str((Path(spec.root) / str(value)).resolve())
-    return None
-
-
-def _execute_quietly(*args: Any) -> None:
-    try:
-        _execute(*args)
-    except ProjectExecutionError as exc:
-        logger.warning("%s", exc.message)
 
 
 def _execute(
@@ -236,12 +206,15 @@ def _execute(
     """
     from jupyter_mltrack.projects.kernels import KernelPool
     from jupyter_mltrack.tracking.fluent import ENV_RUN_ID
+    from jupyter_mltrack.tracking.liveness import own_run
 
     pool = kernels if kernels is not None else KernelPool()
     cwd, env = kernel_setting(client.tracking_uri, notebook)
     deadline = None if timeout is None else time.monotonic() + timeout
     logger.info("Running %s in run %s with %s", notebook, run_id, dict(values))
-    with tempfile.TemporaryDirectory(prefix="mltrack-project-") as tmp:
+    # This process owns the run (the kernel logging into it is its child): a sweep marks it
+    # KILLED if this process dies, whatever becomes of the kernel.
+    with own_run(client, run_id), tempfile.TemporaryDirectory(prefix="mltrack-project-") as tmp:
         output = Path(tmp) / "notebook.ipynb"
         failure: BaseException | None = None
         km: Any = None

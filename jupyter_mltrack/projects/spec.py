@@ -1,6 +1,8 @@
-"""The project format: ``mltrack.yaml`` or entry points inferred from notebooks.
+"""The project format: ``MLproject``, ``mltrack.yaml``, or entry points inferred from files.
 
-A project is a folder of notebooks. With an ``mltrack.yaml`` at its root::
+A project is a folder of notebooks and scripts. An MLflow ``MLproject`` file wins when present
+(see :mod:`~jupyter_mltrack.projects.mlproject`: command entry points). With an
+``mltrack.yaml`` at its root::
 
     name: churn
     entry_points:
@@ -14,7 +16,8 @@ A project is a folder of notebooks. With an ``mltrack.yaml`` at its root::
 
 Without it every ``.ipynb`` in the folder is an entry point named by its stem, whose parameters
 are the assignments of its papermill ``parameters``-tagged cell (defaults read with
-:func:`ast.literal_eval`, types inferred from them).
+:func:`ast.literal_eval`, types inferred from them). In every project, as in MLflow, an entry
+point named like a ``.py``, ``.sh`` or ``.ipynb`` file of the folder runs that file.
 """
 
 from __future__ import annotations
@@ -55,11 +58,19 @@ class ParameterSpec:
 
 @dataclass(frozen=True)
 class EntryPoint:
-    """A notebook of the project (absolute path) and the parameters it accepts."""
+    """A notebook (absolute path) or a shell command of the project, and its parameters.
+
+    A command entry point (``command`` set, ``notebook`` empty) is a template in Python format
+    syntax: declared parameters fill its ``{name}`` fields, undeclared ones are appended as
+    ``--name value`` (MLflow's rules).
+    """
 
     name: str
     notebook: str
     parameters: dict[str, ParameterSpec] = field(default_factory=dict)
+    command: str | None = None
+    #: The project folder of a command entry point: its working directory when it runs.
+    root: str = ""
 
 
 @dataclass(frozen=True)
@@ -73,14 +84,18 @@ class ProjectSpec:
     kernel: str | None = None
 
     def entry_point(self, name: str) -> EntryPoint:
-        """Return the entry point ``name``; raise InvalidParameterError listing the known ones."""
-        try:
-            return self.entry_points[name]
-        except KeyError:
+        """Return the entry point ``name``, or the script/notebook file of that name (MLflow's
+        convention); raise InvalidParameterError listing the known ones."""
+        from jupyter_mltrack.projects.mlproject import file_entry_point
+
+        found = self.entry_points.get(name) or file_entry_point(self.root, name)
+        if found is None:
             known = ", ".join(sorted(self.entry_points)) or "none"
             raise InvalidParameterError(
-                f"Project {self.name!r} has no entry point {name!r}; entry points: {known}"
-            ) from None
+                f"Project {self.name!r} has no entry point {name!r}; entry points: {known} "
+                "(or the name of a .py, .sh or .ipynb file in the project folder)"
+            )
+        return found
 
 
 def load_project(path: PathLike) -> ProjectSpec:
@@ -100,6 +115,11 @@ def load_project(path: PathLike) -> ProjectSpec:
         root = root.parent
     if not root.is_dir():
         raise InvalidParameterError(f"Project folder {str(root)!r} does not exist")
+    from jupyter_mltrack.projects.mlproject import find_mlproject, load_mlproject
+
+    mlproject = find_mlproject(root)
+    if mlproject is not None:
+        return load_mlproject(root, mlproject)
     config = root / PROJECT_FILE
     if config.is_file():
         return _from_yaml(root, config)
@@ -109,8 +129,12 @@ def load_project(path: PathLike) -> ProjectSpec:
 def validate_parameters(entry: EntryPoint, values: Mapping[str, Any]) -> dict[str, Any]:
     """Return the final typed values of ``entry``'s parameters: defaults overridden by ``values``.
 
-    Strings (from the command line) are parsed as the declared type; ``path`` values become
-    absolute (relative ones against the notebook's folder) and must exist.
+    Strings (from the command line) are parsed as the declared type; local ``path`` values
+    become absolute and must exist, remote ones (``s3://``, ``runs:/``...) are kept for the
+    runner to download. Relative paths are taken against the notebook's folder for notebook
+    entry points and, as in MLflow, against the working directory for command entry points
+    (their defaults against the project folder). A command entry point accepts undeclared
+    parameters (kept as strings, passed as ``--name value``).
 
     Raises:
         InvalidParameterError: An unknown name (the message lists the declared ones) or a value
@@ -125,6 +149,10 @@ def validate_parameters(entry: EntryPoint, values: Mapping[str, Any]) -> dict[st
             f"parameters must be a mapping of name to value, got {type(values).__name__}"
         )
     unknown = sorted(str(k) for k in values if k not in entry.parameters)
+    if entry.command is not None:
+        from jupyter_mltrack.projects.mlproject import command_values
+
+        return command_values(entry, values)
     if unknown:
         declared = ", ".join(sorted(entry.parameters)) or "none"
         raise InvalidParameterError(
@@ -209,10 +237,14 @@ def _yaml_entry(root: Path, config: Path, name: str, value: Any) -> EntryPoint:
 
 
 def _inferred(root: Path) -> ProjectSpec:
+    from jupyter_mltrack.projects.mlproject import SCRIPT_COMMANDS
+
     notebooks = sorted(p for p in root.glob("*.ipynb") if not p.name.startswith("."))
-    if not notebooks:
+    scripts = [p for p in root.iterdir() if p.suffix in SCRIPT_COMMANDS and p.is_file()]
+    if not notebooks and not scripts:
         raise InvalidParameterError(
-            f"{str(root)!r} has no {PROJECT_FILE} and no .ipynb notebooks to run"
+            f"{str(root)!r} has no {PROJECT_FILE} and no .ipynb notebooks to run "
+            "(nor an MLproject file or .py/.sh scripts)"
         )
     entries = {
         p.stem: EntryPoint(name=p.stem, notebook=str(p), parameters=notebook_parameters(p))

@@ -9,9 +9,11 @@ Where sweep time goes, and what the local backend does about it (2-core machine,
 sleeps 1 s): a kernel takes ~0.4 s of CPU to start, a worker ~0.5 s to import papermill, the
 store and nbconvert, the papermill handshakes ~0.2 s of waiting per run.
 
-- Workers are forked from a fork server that imported those modules once
+- Workers are forked from a fork server of our own that imported those modules once
   (:mod:`~jupyter_mltrack.projects._worker_preload`), so two workers do not import them twice
-  at the same moment; spawn where there is no fork server.
+  at the same moment; spawn where there is no fork server. Never plain fork: the caller may
+  run threads. Workers never import the caller's main module
+  (:mod:`~jupyter_mltrack.projects._worker_start`).
 - Each worker keeps a :class:`~jupyter_mltrack.projects.kernels.KernelPool` for its life: its
   first kernel starts in the worker's initializer, and while a trial runs the pool boots the
   kernel of the worker's next trial (when enough trials are queued for there to be one), so a
@@ -27,6 +29,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,12 +163,19 @@ def _worker_init(job: TrialJob, environ: dict[str, str], cwd: str) -> None:
 def run_local(
     job: TrialJob, trials: list[dict[str, Any]], parallel: int, scheduler: str | None
 ) -> Iterator[dict[str, Any]]:
-    """Run the trials on a process pool of ``parallel`` workers (see :func:`_worker_context`)."""
+    """Run the trials on a process pool of ``parallel`` workers.
+
+    The workers are started so that they never import the caller's main module (see
+    :mod:`~jupyter_mltrack.projects._worker_start`): a plain script may call ``sweep()`` at its
+    top level.
+    """
     from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
     if scheduler is not None:
         raise InvalidParameterError("scheduler= only applies to backend='dask'")
-    context = _worker_context()
+    from jupyter_mltrack.projects._worker_start import worker_context
+
+    context = worker_context()
     pool = ProcessPoolExecutor(
         min(parallel, len(trials)),
         mp_context=context,
@@ -185,19 +195,6 @@ def run_local(
         raise
     # Every trial has reported: the workers exit (reaping their kernels) in the background.
     pool.shutdown(wait=False)
-
-
-def _worker_context() -> Any:
-    """The fork server where the platform has one (workers forked from one process that
-    imported their modules once), else spawn. Never plain fork: the caller may run threads."""
-    import multiprocessing
-
-    if "forkserver" not in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("spawn")
-    context = multiprocessing.get_context("forkserver")
-    # Applies when this process starts its fork server, i.e. on its first sweep.
-    context.set_forkserver_preload(["__main__", "jupyter_mltrack.projects._worker_preload"])
-    return context
 
 
 def _stop_pool(pool: Any) -> None:
@@ -226,6 +223,33 @@ def run_dask(
         raise MissingDependencyError(
             "distributed", extra="dask", feature="sweeps with backend='dask'"
         ) from None
+    with _local_cluster_context() if scheduler is None else nullcontext():
+        yield from _run_on_dask(distributed, job, trials, parallel, scheduler)
+
+
+@contextmanager
+def _local_cluster_context() -> Iterator[None]:
+    """Start LocalCluster workers like the local backend's: never running the caller's main
+    module (distributed spawns them, which re-runs an unguarded script in each worker)."""
+    import dask.config
+
+    from jupyter_mltrack.projects._worker_start import register_context_name
+
+    name = register_context_name()
+    if name is None:
+        yield
+        return
+    with dask.config.set({"distributed.worker.multiprocessing-method": name}):
+        yield
+
+
+def _run_on_dask(
+    distributed: Any,
+    job: TrialJob,
+    trials: list[dict[str, Any]],
+    parallel: int,
+    scheduler: str | None,
+) -> Iterator[dict[str, Any]]:
     cluster = None
     if scheduler is None:
         cluster = distributed.LocalCluster(

@@ -81,7 +81,9 @@ class RegistryClient(VersionMethods, LifecycleMethods):
         self._tracking: TrackingClient | None = None
 
     def __repr__(self) -> str:
-        return f"RegistryClient({self.tracking_uri!r})"
+        from jupyter_mltrack._redact import redact_uri
+
+        return f"RegistryClient({redact_uri(self.tracking_uri)!r})"
 
     @property
     def tracking(self) -> TrackingClient:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from jupyter_mltrack._validation import validate_key, validate_tag_value
+from jupyter_mltrack._validation import validate_key, validate_tag_value, validate_text
 from jupyter_mltrack.errors import InvalidParameterError
 from jupyter_mltrack.store.base import SEARCH_MAX_RESULTS_LIMIT
 
@@ -106,7 +106,7 @@ def check_description(description: object) -> str:
             f"Description is {len(description)} characters; the limit is "
             f"{MAX_DESCRIPTION_LENGTH}. Link a longer document instead."
         )
-    return description
+    return validate_text("Description", description)
 
 
 def check_tag(key: str, value: object) -> tuple[str, str]:

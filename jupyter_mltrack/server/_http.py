@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
 
@@ -279,13 +280,19 @@ def get_float(
     return to_float(name, value)
 
 
+#: The largest int a double holds (a JSON integer literal beyond it would overflow float()).
+_DOUBLE_INT_MAX = int(sys.float_info.max)
+
+
 def to_float(name: str, value: object) -> float:
     """Convert one proto-JSON double (number or numeric string) to a float."""
     kind = type(value)
     if kind is float:
         return value  # type: ignore[return-value]
     if kind is int:
-        return float(value)  # type: ignore[arg-type]
+        if abs(value) <= _DOUBLE_INT_MAX:  # type: ignore[arg-type]
+            return float(value)  # type: ignore[arg-type]
+        raise _invalid(name, value, "a number within the range of a 64-bit float")
     if kind is str:
         try:
             return float(value)  # type: ignore[arg-type]

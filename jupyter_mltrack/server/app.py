@@ -43,11 +43,13 @@ ROUTE_MODULES = (
     "experiments",
     "runs",
     "metrics",
+    "metric_intervals",
     "artifacts",
     "meta",
     "registry_models",
     "registry_versions",
     "logged_models",
+    "logged_model_artifacts",
     "mltrack",
 )
 
@@ -118,8 +120,11 @@ def create_app(
     routes: list[BaseRoute] = []
     for module in route_modules():
         routes.extend(module.routes(ctx))
+    from jupyter_mltrack.server.liveness_task import liveness_lifespan
+
     app = Starlette(
         routes=merge_routes(routes),
+        lifespan=liveness_lifespan(store),  # ends runs whose process died (tracking/liveness)
         exception_handlers={
             MltrackError: _mltrack_error,
             HTTPException: _http_error,
@@ -127,7 +132,16 @@ def create_app(
         },
     )
     app.state.ctx = ctx
-    return auth.wrap(app) if auth is not None else app
+    served = _remembering_request_ids(app, store)
+    return auth.wrap(served) if auth is not None else served
+
+
+def _remembering_request_ids(app: ASGIApp, store: TrackingStore) -> ASGIApp:
+    """Wrap ``app`` so retried writes apply once; a store without a database cannot remember."""
+    from jupyter_mltrack.server.request_ids import RequestIdMiddleware
+    from jupyter_mltrack.store.sql.store import SqlStore
+
+    return RequestIdMiddleware(app, store.engine) if isinstance(store, SqlStore) else app
 
 
 def merge_routes(routes: list[BaseRoute]) -> list[BaseRoute]:

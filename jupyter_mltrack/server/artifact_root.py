@@ -23,6 +23,7 @@ import tempfile
 import uuid
 from typing import TYPE_CHECKING
 
+from jupyter_mltrack._validation import validate_artifact_length
 from jupyter_mltrack.artifacts.base import TEMP_PREFIX
 from jupyter_mltrack.artifacts.local import LocalArtifactRepository
 from jupyter_mltrack.artifacts.registry import get_artifact_repository
@@ -71,7 +72,7 @@ def safe_relative_path(path: str, *, raw: str | None = None, allow_root: bool = 
             raise _unsafe(path, "'.', '..' and empty path segments are not allowed")
         if segment.startswith(TEMP_PREFIX):
             raise _unsafe(path, f"names starting with {TEMP_PREFIX!r} are reserved")
-    return path
+    return validate_artifact_length(path)
 
 
 def _unsafe(path: str, why: str) -> InvalidParameterError:

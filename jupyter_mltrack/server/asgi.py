@@ -10,16 +10,19 @@ same factory serves any other ASGI deployment::
 Each worker opens its own connection pool and keeps nothing else between requests, so workers on
 one machine or several serve the same database and artifact destination side by side.
 
-=========================================  =============================================
-variable                                   meaning (default)
-=========================================  =============================================
-``MLTRACK_SERVER_BACKEND_STORE_URI``       database URI (``sqlite:///./mltrack/mltrack.db``)
-``MLTRACK_SERVER_ARTIFACTS_DESTINATION``   artifact folder or URI (see :func:`default_artifacts_destination`)
-``MLTRACK_SERVER_DEFAULT_ARTIFACT_ROOT``   new experiments' ``<root>/<id>``, used directly (unset: proxied)
-``MLTRACK_SERVER_AUTH``                    ``true`` to require users or tokens (``false``)
-``MLTRACK_SERVER_MAX_UPLOAD_MB``           largest artifact upload in MiB (``1024``)
-``MLTRACK_SERVER_AUTH_CACHE_SECONDS``      how long verified credentials are trusted (``10``)
-=========================================  =============================================
+==================================================  =============================================
+variable                                            meaning (default)
+==================================================  =============================================
+``MLTRACK_SERVER_BACKEND_STORE_URI``                database URI (``sqlite:///./mltrack/mltrack.db``)
+``MLTRACK_SERVER_ARTIFACTS_DESTINATION``            artifact folder or URI (see :func:`default_artifacts_destination`)
+``MLTRACK_SERVER_DEFAULT_ARTIFACT_ROOT``            new experiments' ``<root>/<id>``, used directly (unset: proxied)
+``MLTRACK_SERVER_AUTH``                             ``true`` to require users or tokens (``false``)
+``MLTRACK_SERVER_MAX_UPLOAD_MB``                    largest artifact upload in MiB (``1024``)
+``MLTRACK_SERVER_AUTH_CACHE_SECONDS``               how long verified credentials are trusted (``10``)
+``MLTRACK_SERVER_AUTH_MAX_FAILURES``                failed logins per user before 429 (``5``; 0: off)
+``MLTRACK_SERVER_AUTH_MAX_FAILURES_PER_ADDRESS``    failed logins per client address (``20``)
+``MLTRACK_SERVER_AUTH_LOCKOUT_SECONDS``             window of the counts and length of a lockout (``300``)
+==================================================  =============================================
 """  # noqa: E501
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from jupyter_mltrack._validation import parse_number
 from jupyter_mltrack.errors import InvalidParameterError
 
 if TYPE_CHECKING:
@@ -76,16 +80,6 @@ def _flag(name: str, text: str) -> bool:
     if value in _FALSE:
         return False
     raise InvalidParameterError(f"{name}={text!r} is not a boolean; use true or false")
-
-
-def _number(name: str, text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise InvalidParameterError(f"{name}={text!r} is not a number") from None
-    if value < 0:
-        raise InvalidParameterError(f"{name}={text!r} must not be negative")
-    return value
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,8 +141,10 @@ class ServerSettings:
             artifacts_destination=get("ARTIFACTS_DESTINATION"),
             default_artifact_root=get("DEFAULT_ARTIFACT_ROOT"),
             auth=_flag(ENV_PREFIX + "AUTH", get("AUTH") or ""),
-            max_upload_mb=_number(ENV_PREFIX + "MAX_UPLOAD_MB", get("MAX_UPLOAD_MB") or "1024"),
-            auth_cache_seconds=_number(
+            max_upload_mb=parse_number(
+                ENV_PREFIX + "MAX_UPLOAD_MB", get("MAX_UPLOAD_MB") or "1024"
+            ),
+            auth_cache_seconds=parse_number(
                 ENV_PREFIX + "AUTH_CACHE_SECONDS", get("AUTH_CACHE_SECONDS") or "10"
             ),
         )

@@ -10,12 +10,28 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from jupyter_mltrack.entities import DatasetInput, LoggedModel, LoggedModelStatus, PagedList
+from jupyter_mltrack.entities.logged_model import LoggedModelMetric
 
-__all__ = ["LOGGED_MODELS_MAX_RESULTS_DEFAULT", "LoggedModelStore"]
+__all__ = [
+    "LOGGED_MODELS_MAX_RESULTS_DEFAULT",
+    "DatasetFilter",
+    "LoggedModelStore",
+    "OrderByEntry",
+]
 
 LOGGED_MODELS_MAX_RESULTS_DEFAULT = 100
+
+#: One entry of ``search_logged_models(datasets=...)``: ``{"dataset_name": ...}`` and optionally
+#: ``"dataset_digest"``, as MLflow's client sends them.
+DatasetFilter = Mapping[str, str]
+
+#: One ``order_by`` entry: a clause (``"name DESC"``, ``"metrics.acc DESC"``) or MLflow's
+#: message ``{"field_name", "ascending", "dataset_name", "dataset_digest"}``; the dataset keys
+#: restrict a ``metrics.<key>`` order to the points measured on that dataset.
+OrderByEntry = str | Mapping[str, Any]
 
 
 class LoggedModelStore(ABC):
@@ -67,12 +83,23 @@ class LoggedModelStore(ABC):
         """
 
     @abstractmethod
+    def log_model_metrics(self, run_id: str, metrics: Sequence[LoggedModelMetric]) -> None:
+        """Log metric points to a run and record each on its logged model (``model_id``).
+
+        What MLflow's ``log_metric(..., model_id=..., dataset=...)`` does: the points join the
+        run's history like any other, and the model keeps them with the run id and dataset
+        (name and digest), shown as the model's ``metrics`` and searched with ``datasets=``.
+        Raises NotFoundError for an unknown model id, before anything is written.
+        """
+
+    @abstractmethod
     def search_logged_models(
         self,
         experiment_ids: Sequence[str],
         *,
         filter_string: str | None = None,
-        order_by: Sequence[str] | None = None,
+        datasets: Sequence[DatasetFilter] | None = None,
+        order_by: Sequence[OrderByEntry] | None = None,
         max_results: int = LOGGED_MODELS_MAX_RESULTS_DEFAULT,
         page_token: str | None = None,
     ) -> PagedList[LoggedModel]:
@@ -80,8 +107,12 @@ class LoggedModelStore(ABC):
 
         The filter accepts ``name``, ``model_id``, ``source_run_id``, ``status``,
         ``model_type`` (strings), ``creation_timestamp`` and ``last_updated_timestamp``
-        (numbers), ``tags.<key>`` and ``params.<key>``, joined by ``AND``. ``order_by`` takes
-        those attributes with ``ASC``/``DESC``; the default is newest first.
+        (numbers), ``tags.<key>``, ``params.<key>`` and ``metrics.<key>`` (a model matches
+        if any point of the metric does), joined by ``AND``. ``datasets`` keeps the models
+        with a metric point on one of those datasets (with a metric filter: the matching point
+        must be on one of them), as MLflow does. ``order_by`` takes those attributes and
+        ``metrics.<key>`` (the model's latest point of the key, models without one last) with
+        ``ASC``/``DESC``; the default is newest first.
         """
 
     @abstractmethod

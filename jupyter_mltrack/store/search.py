@@ -65,6 +65,7 @@ _WORD = re.compile(r"[A-Za-z_]\w*")
 _BARE_KEY = re.compile(r"[\w.\-/]+")
 _NUMBER = re.compile(r"[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _SYMBOL_OP = re.compile(r"!=|<=|>=|=|<|>")
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class Parser:
@@ -72,6 +73,15 @@ class Parser:
 
     def __init__(self, text: str, language: Language, label: str) -> None:
         self.text, self.language, self.label, self.pos = text, language, label, 0
+        # No database can take a NUL or a lone surrogate as a bound value, and no stored value
+        # holds one (see _validation.validate_text): refuse them here, where the column is known.
+        bad = _UNSTORABLE.search(text) if isinstance(text, str) else None
+        if bad is not None:
+            raise self.error(
+                "NUL characters and lone UTF-16 surrogates cannot be searched for",
+                bad.start(),
+                hint="no stored name or value contains them",
+            )
 
     # -- errors ---------------------------------------------------------------------------------
     def error(

@@ -6,12 +6,13 @@ buffered points grouped per run with ``TrackingStore.log_metric_points``.
 
 When data is written:
 
-- ``interval`` seconds (0.5 s) after the first point of an idle period, so at most about a second of
-  data is at risk;
+- ``interval`` seconds (0.5 s) after the first point of an idle period, and while points keep
+  coming, ``interval`` seconds after the previous write began;
 - as soon as ``threshold`` points (10,000) are pending;
 - on :meth:`MetricBatcher.flush` (``flush()``, ``end_run``, param/tag writes, interpreter exit).
 
-A write takes everything pending, up to ``chunk`` points (50,000) per store transaction: when the
+A write takes everything pending, up to ``chunk`` points (50,000) per store transaction (fewer on a
+slow store, see below): when the
 caller logs faster than the store writes, transactions grow and their fixed costs (the commit,
 one latest-value update per key) are shared by more points.
 
@@ -19,6 +20,13 @@ Back-pressure: when ``max_pending`` points (100,000, about 20 MB) are waiting, t
 waits until the writer thread has taken some (or, with no writer thread, writes them itself), so
 memory stays bounded however fast the caller logs. Waiting rather than writing keeps the two
 threads overlapping: the store's work releases the GIL, so logging goes on meanwhile.
+
+Bounded latency: a point is stored within about ``interval`` plus one transaction of being
+logged, so a process killed with SIGKILL loses at most the last second. For that, a transaction
+must stay short when the store is slow (a loaded machine, a remote database) and the backlog must
+not outgrow what the store writes in that time: after each write the batcher measures the store's
+rate and caps both the points per transaction and the pending points (the back-pressure limit) at
+what it writes in ``write_budget`` seconds (0.25 s; never below ``min_limit`` points).
 
 Every write pops and writes under one lock, so ``flush()`` returns only when every point appended
 before it is stored. A failed write is kept and raised as :class:`StoreError` (chained to the cause)
@@ -62,11 +70,15 @@ class MetricBatcher:
         threshold: int = 10_000,
         max_pending: int = 100_000,
         chunk: int = 50_000,
+        write_budget: float = 0.25,
+        min_limit: int = 1_000,
     ) -> None:
         self.interval = interval
         self.threshold = threshold
         self.max_pending = max_pending
         self.chunk = chunk
+        self.write_budget = write_budget
+        self.min_limit = min_limit
         #: The first unreported write failure; the fluent API checks it on every call.
         self.error: StoreError | None = None
         self._init_state()
@@ -90,6 +102,10 @@ class MetricBatcher:
         self._idle = True
         self._closed = False
         self.error = None
+        #: Points the store writes in ``write_budget`` seconds (back-pressure and chunk limit).
+        self._limit = self.max_pending
+        #: When add() must signal: at the threshold, or earlier when the limit is lower.
+        self._trigger = min(self.threshold, self._limit)
 
     # -- producer side ------------------------------------------------------------------------
     def add(
@@ -99,18 +115,18 @@ class MetricBatcher:
         queue = self._queue
         queue.append((store, run_id, key, value, timestamp, step))
         # Append before reading _idle (see _run): one of the two always sees the other.
-        if self._idle or len(queue) >= self.threshold:
+        if self._idle or len(queue) >= self._trigger:
             self._signal()
 
     def add_many(self, store: TrackingStore, run_id: str, points: list[MetricPoint]) -> None:
         """Buffer validated ``(key, value, timestamp, step)`` points of one run at once."""
         queue = self._queue
         queue.extend([(store, run_id, k, v, t, s) for k, v, t, s in points])
-        if self._idle or len(queue) >= self.threshold:
+        if self._idle or len(queue) >= self._trigger:
             self._signal()
 
     def _signal(self) -> None:
-        if self._closed or (len(self._queue) >= self.max_pending and not self._wait_for_room()):
+        if self._closed or (len(self._queue) >= self._limit and not self._wait_for_room()):
             self.flush()
             return
         # Set before (re)starting the thread, so a fresh writer starts its gathering wait
@@ -122,11 +138,11 @@ class MetricBatcher:
             self._start()
 
     def _wait_for_room(self) -> bool:
-        """Let the writer thread take points until fewer than ``max_pending`` wait.
+        """Let the writer thread take points until fewer than the limit wait.
 
         Returns False (the caller then writes itself) if there is no live writer thread.
         """
-        while len(self._queue) >= self.max_pending:
+        while len(self._queue) >= self._limit:
             thread = self._thread
             if thread is None or not thread.is_alive() or self._closed:
                 return False
@@ -146,13 +162,23 @@ class MetricBatcher:
             remaining = len(self._queue)
             popleft = self._queue.popleft
             while remaining > 0:
-                take = min(remaining, self.chunk)
+                take = min(remaining, self.chunk, self._limit)
                 remaining -= take
                 try:
                     items = [popleft() for _ in range(take)]
                 except IndexError:  # the buffer was reset by a fork hook; nothing left
                     return
+                started = time.perf_counter()
                 self._write(items)
+                self._adapt(take, time.perf_counter() - started)
+
+    def _adapt(self, count: int, seconds: float) -> None:
+        """Cap transactions and the backlog at what the store wrote in ``write_budget``."""
+        rate = count / max(seconds, 1e-6)
+        if seconds < self.write_budget / 4 and count < self._limit:
+            return  # a small quick write says little about the rate: keep the limit
+        limit = int(min(self.max_pending, max(self.min_limit, rate * self.write_budget)))
+        self._limit, self._trigger = limit, min(self.threshold, limit)
 
     def _write(self, items: list[_Item]) -> None:
         groups: dict[tuple[int, str], tuple[TrackingStore, list[MetricPoint]]] = {}
@@ -211,6 +237,7 @@ class MetricBatcher:
 
     def _run(self) -> None:
         wake, queue = self._wake, self._queue
+        began = time.monotonic()
         while not self._closed:
             if not queue:
                 # Publish "idle" before the last emptiness check: a producer appending after the
@@ -218,14 +245,18 @@ class MetricBatcher:
                 self._idle = True
                 if not queue:
                     wake.wait()
+                    began = time.monotonic()
                 self._idle = False
             wake.clear()
             if self._closed:
                 break
-            # Gather for up to `interval`; the producer cuts this short at `threshold`.
-            if len(queue) < self.threshold:
-                wake.wait(self.interval)
+            # Gather for up to `interval` since the previous write began (a point that came
+            # during a write has waited that long already); the producer cuts this short.
+            left = self.interval - (time.monotonic() - began)
+            if len(queue) < self._trigger and left > 0:
+                wake.wait(left)
                 wake.clear()
+            began = time.monotonic()
             try:
                 self.flush()
             except Exception:  # pragma: no cover - _write records store errors itself

@@ -30,6 +30,7 @@ from jupyter_mltrack.entities import (
     RunTag,
     ViewType,
 )
+from jupyter_mltrack.entities.logged_model import LoggedModelMetric
 from jupyter_mltrack.errors import InvalidParameterError
 from jupyter_mltrack.store.base import SEARCH_MAX_RESULTS_DEFAULT, TrackingStore
 from jupyter_mltrack.tracking import tags as t
@@ -43,6 +44,7 @@ from jupyter_mltrack.tracking.client_checks import (
     unique_params,
 )
 from jupyter_mltrack.tracking.client_history import HistoryMethods
+from jupyter_mltrack.tracking.model_metrics import log_model_metrics, log_model_points_of_batch
 
 __all__ = ["TrackingClient"]
 
@@ -78,7 +80,9 @@ class TrackingClient(ArtifactMethods, HistoryMethods):
         self.store = get_tracking_store(uri)
 
     def __repr__(self) -> str:
-        return f"TrackingClient({self.tracking_uri!r})"
+        from jupyter_mltrack._redact import redact_uri
+
+        return f"TrackingClient({redact_uri(self.tracking_uri)!r})"
 
     # -- experiments ----------------------------------------------------------------------------
     def create_experiment(
@@ -338,15 +342,34 @@ class TrackingClient(ArtifactMethods, HistoryMethods):
         *,
         timestamp: int | None = None,
         step: int | None = None,
+        dataset_name: str | None = None,
+        dataset_digest: str | None = None,
+        model_id: str | None = None,
     ) -> None:
         """Log one metric point (``timestamp`` in ms, defaults to now; ``step`` to 0).
 
+        With ``model_id`` the point is also recorded on that logged model, measured on the
+        dataset ``dataset_name``/``dataset_digest`` (as MLflow's client does); an unknown model
+        raises :class:`~jupyter_mltrack.errors.NotFoundError` and nothing is written.
+
         Example:
             >>> client.log_metric(run_id, "loss", 0.25, step=3)  # doctest: +SKIP
+            >>> client.log_metric(run_id, "acc", 0.9, model_id=model.model_id)  # doctest: +SKIP
         """
-        self.store.log_batch(
-            check_run_id(run_id), metrics=[checked_metric(key, value, timestamp, step)]
+        metric = checked_metric(key, value, timestamp, step)
+        if model_id is None:  # dataset fields without a model: MLflow keeps them nowhere either
+            self.store.log_batch(check_run_id(run_id), metrics=[metric])
+            return
+        point = LoggedModelMetric(
+            key=metric.key,
+            value=metric.value,
+            timestamp=metric.timestamp,
+            step=metric.step,
+            model_id=model_id,
+            dataset_name=dataset_name,
+            dataset_digest=dataset_digest,
         )
+        log_model_metrics(self.store, check_run_id(run_id), [point])
 
     def set_tag(self, run_id: str, key: str, value: object) -> None:
         """Set (or overwrite) a run tag; setting ``mltrack.runName`` renames the run.
@@ -372,11 +395,16 @@ class TrackingClient(ArtifactMethods, HistoryMethods):
     def log_batch(
         self,
         run_id: str,
-        metrics: Sequence[Metric] = (),
+        metrics: Sequence[Metric | LoggedModelMetric] = (),
         params: Sequence[Param] = (),
         tags: Sequence[RunTag] = (),
     ) -> None:
         """Log metrics, params and tags in one atomic write.
+
+        A :class:`~jupyter_mltrack.entities.logged_model.LoggedModelMetric` among ``metrics``
+        (MLflow's ``Metric`` with a ``model_id``) is also recorded on its logged model; those
+        points are written first, in their own write, and an unknown model raises
+        :class:`~jupyter_mltrack.errors.NotFoundError` before anything is written.
 
         Example:
             >>> from jupyter_mltrack import Metric, Param
@@ -386,15 +414,21 @@ class TrackingClient(ArtifactMethods, HistoryMethods):
             ...     params=[Param(key="depth", value="4")],
             ... )
         """
-        points = checked_points(metrics)
-        checked_params = unique_params(params)
         checked_tags = [
             RunTag(key=validate_key("Tag", tag.key), value=validate_tag_value(tag.key, tag.value))
             for tag in tags
         ]
+        if metrics and not _RUN_METRIC_TYPES.issuperset(map(type, metrics)):
+            metrics = log_model_points_of_batch(self.store, check_run_id(run_id), metrics, params)
+        points = checked_points(metrics)
+        checked_params = unique_params(params)
         if not (checked_params or checked_tags):  # metrics only: no entity per point
             if points:
                 self.store.log_metric_points(check_run_id(run_id), points)
             return
         checked_metrics = [Metric(key=k, value=v, timestamp=t, step=s) for k, v, t, s in points]
         self.store.log_batch(check_run_id(run_id), checked_metrics, checked_params, checked_tags)
+
+
+#: Batches made only of these types carry no model points (the one check on the hot path).
+_RUN_METRIC_TYPES = frozenset({Metric})

@@ -16,9 +16,11 @@ from jupyter_mltrack._validation import (
     validate_metric_value,
     validate_param_value,
     validate_step,
+    validate_text,
     validate_timestamp,
 )
 from jupyter_mltrack.entities import Metric, Param
+from jupyter_mltrack.entities.logged_model import LoggedModelMetric
 from jupyter_mltrack.errors import InvalidParameterError
 from jupyter_mltrack.store.base import SEARCH_MAX_RESULTS_LIMIT, MetricPoint
 
@@ -38,7 +40,7 @@ def check_run_id(run_id: object) -> str:
         raise InvalidParameterError(
             f"Run id must be a non-empty string such as run.info.run_id, got {run_id!r}"
         )
-    return run_id
+    return validate_text("Run id", run_id)
 
 
 def check_experiment_id(experiment_id: object) -> str:
@@ -115,7 +117,7 @@ def mapping_points(metrics: Mapping[str, object], timestamp: int, step: int) -> 
     return points
 
 
-def checked_points(metrics: Sequence[Metric]) -> list[MetricPoint]:
+def checked_points(metrics: Sequence[Metric | LoggedModelMetric]) -> list[MetricPoint]:
     """Validate metrics as :func:`checked_metric` does, in bulk and without new entities."""
     points = [(m.key, m.value, m.timestamp, m.step) for m in metrics]
     if points and _plain(points):
@@ -143,7 +145,7 @@ def _plain(points: list[MetricPoint]) -> bool:
     )
 
 
-def _checked_one_by_one(metrics: Sequence[Metric]) -> list[MetricPoint]:
+def _checked_one_by_one(metrics: Sequence[Metric | LoggedModelMetric]) -> list[MetricPoint]:
     points: list[MetricPoint] = []
     append, valid = points.append, _VALID_KEYS
     for metric in metrics:

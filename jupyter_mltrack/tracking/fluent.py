@@ -17,6 +17,7 @@ from jupyter_mltrack._types import TagsInput
 from jupyter_mltrack.entities import LifecycleStage, Run, RunStatus, RunTag, ViewType
 from jupyter_mltrack.errors import InvalidParameterError, InvalidStateError
 from jupyter_mltrack.store.base import SEARCH_MAX_RESULTS_DEFAULT
+from jupyter_mltrack.tracking import heartbeat, liveness, system_metrics
 from jupyter_mltrack.tracking import tags as t
 from jupyter_mltrack.tracking.active import (
     ActiveRun,
@@ -66,15 +67,19 @@ def start_run(
     nested: bool = False,
     tags: TagsInput = None,
     description: str | None = None,
+    log_system_metrics: bool | None = None,
 ) -> ActiveRun:
     """Start a new run, or resume ``run_id``, and make it the active run.
 
     Use the result as a context manager to end the run when the block exits (FAILED if the block
     raises). With env ``MLTRACK_RUN_ID`` set, a top-level ``start_run()`` resumes that run.
+    ``log_system_metrics`` samples CPU, memory, disk, network and GPU into ``system/*`` metrics
+    while the run is active (None: ``MLTRACK_ENABLE_SYSTEM_METRICS_LOGGING`` decides).
 
     Raises:
         InvalidStateError: A run is already active and ``nested`` is False, or ``run_id`` names
             a deleted run.
+        MissingDependencyError: ``log_system_metrics=True`` without psutil installed.
 
     Example:
         >>> import jupyter_mltrack as mlt
@@ -91,10 +96,12 @@ def start_run(
             "nested=True to start a child run inside it."
         )
     parent = stack[-1] if stack else None
+    sample_system = system_metrics.wanted(log_system_metrics)  # raises before any write
     # A child run lives in its parent's store, even if the tracking URI changed in between.
     client = parent.client if parent is not None else TrackingClient()
     if run_id is None and parent is None:
         run_id = os.environ.get(ENV_RUN_ID, "").strip() or None
+    liveness.sweep_once(client.store)  # runs whose process died: once per process and store
     if run_id is not None:
         run = _resume(client, run_id, experiment_id, run_name, tags, description)
     else:
@@ -108,6 +115,10 @@ def start_run(
         async_logging=_async_logging_enabled(),
     )
     push_run(active)
+    if sample_system:
+        system_metrics.track(client.store, run)
+    if liveness.liveness_enabled():
+        heartbeat.track(client.store, active.run_id)
     _remember(client, active.run_id)
     _register_atexit()
     return active
@@ -121,7 +132,7 @@ def _create(
     description: str | None,
     parent: ActiveRun | None,
 ) -> Run:
-    merged = {str(k): v for k, v in (tags or {}).items()}
+    merged = {**liveness.owner_tags(), **{str(k): v for k, v in (tags or {}).items()}}
     if parent is not None:
         merged[t.PARENT_RUN_ID] = parent.run_id
     if description is not None:
@@ -153,7 +164,7 @@ def _resume(
             f"{experiment_id!r}; omit experiment_id when resuming a run"
         )
     client.update_run(run_id, status=RunStatus.RUNNING, name=run_name)
-    extra = {str(k): v for k, v in (tags or {}).items()}
+    extra = {**liveness.resume_tags(run.data.tags), **{str(k): v for k, v in (tags or {}).items()}}
     if description is not None:
         extra[t.NOTE] = description
     if extra:
@@ -220,14 +231,19 @@ def end_run_object(run: ActiveRun, status: RunStatus) -> None:
             return
         forget_run(run)
         ended = (run,)
+    for item in ended:  # their last system metrics go out with the flush below
+        system_metrics.untrack(item.run_id)
     BATCHER.flush()
     writer_error = BATCHER.take_error()
     errors: list[Exception] = []
     for item in ended:
+        heartbeat.untrack(item.run_id)
         try:
             item.client.set_terminated(item.run_id, status)
         except Exception as exc:
             errors.append(exc)
+        else:
+            heartbeat.retire(item.store, item.run_id)
     _remember(run.client, run.run_id)
     if writer_error is not None:
         raise writer_error
@@ -375,10 +391,14 @@ def _at_exit() -> None:
     BATCHER.close()
     errors: list[Exception] = []
     for run in live_runs():
+        system_metrics.untrack(run.run_id)
+        heartbeat.untrack(run.run_id)
         try:
             run.client.set_terminated(run.run_id, RunStatus.FINISHED)
         except Exception as exc:
             errors.append(exc)
+        else:
+            heartbeat.retire(run.store, run.run_id)
         forget_run(run)
     error = BATCHER.take_error()
     if error is not None:
@@ -396,7 +416,9 @@ def _reset() -> None:
     BATCHER.take_error()
     BATCHER.reopen()
     active._reset()
+    heartbeat._reset()
     fluent_experiments._reset()
     listeners._reset()
+    system_metrics._reset()
     uri._reset()
     _last_run = None

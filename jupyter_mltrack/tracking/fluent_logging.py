@@ -27,6 +27,13 @@ from jupyter_mltrack.tracking.batching import BATCHER
 from jupyter_mltrack.tracking.client_checks import mapping_points
 from jupyter_mltrack.tracking.fluent import raise_writer_error as _raise_writer_error
 from jupyter_mltrack.tracking.fluent import start_run
+from jupyter_mltrack.tracking.model_metrics import (
+    DatasetLike,
+    check_model_id,
+    dataset_identity,
+    link_run_inputs,
+    log_points_to_model,
+)
 
 __all__ = [
     "delete_tag",
@@ -46,16 +53,27 @@ def log_metric(
     step: int | None = None,
     timestamp: int | None = None,
     synchronous: bool | None = None,
+    model_id: str | None = None,
+    dataset: DatasetLike | None = None,
 ) -> None:
     """Log a metric point to the active run (starting one if needed).
 
     The point is buffered and written in the background within about a second; pass
     ``synchronous=True`` (or set env ``MLTRACK_ASYNC_LOGGING=false``) to write at the call.
 
+    With ``model_id`` (a logged model's id) the point is also recorded on that model, with the
+    ``dataset`` it was measured on (anything with ``name`` and ``digest``: a DatasetInput, an
+    MLflow Dataset), and the model (and a full DatasetInput) become inputs of the run, as in
+    MLflow. Such points are written at the call.
+
+    Raises:
+        NotFoundError: ``model_id`` names no logged model of the store (nothing is written).
+
     Example:
         >>> import jupyter_mltrack as mlt
         >>> for epoch in range(3):  # doctest: +SKIP
         ...     mlt.log_metric("loss", 1 / (epoch + 1), step=epoch)
+        >>> mlt.log_metric("acc", 0.93, model_id=model.model_id)  # doctest: +SKIP
     """
     if BATCHER.error is not None:
         BATCHER.raise_error()
@@ -66,7 +84,9 @@ def log_metric(
     when = time_ns() // 1_000_000 if timestamp is None else validate_timestamp(key, timestamp)
     if listeners.LISTENERS:
         listeners.notify(run.run_id, "metric", (key, number, step_, when))
-    if synchronous or (synchronous is None and not run.async_logging):
+    if model_id is not None or dataset is not None:  # rare: never through the batcher
+        _write_model_metrics(run, [(key, number, when, step_)], model_id, dataset)
+    elif synchronous or (synchronous is None and not run.async_logging):
         _write_metrics(run, [(key, number, when, step_)])
     else:
         BATCHER.add(run.store, run.run_id, key, number, when, step_)
@@ -78,8 +98,12 @@ def log_metrics(
     step: int | None = None,
     timestamp: int | None = None,
     synchronous: bool | None = None,
+    model_id: str | None = None,
+    dataset: DatasetLike | None = None,
 ) -> None:
     """Log several metrics at one step and timestamp to the active run.
+
+    ``model_id`` and ``dataset`` record the points on a logged model, as in :func:`log_metric`.
 
     Example:
         >>> import jupyter_mltrack as mlt
@@ -94,7 +118,9 @@ def log_metrics(
     if listeners.LISTENERS:
         for key, number, _, _ in points:
             listeners.notify(run.run_id, "metric", (key, number, step_, when))
-    if synchronous or (synchronous is None and not run.async_logging):
+    if model_id is not None or dataset is not None:
+        _write_model_metrics(run, points, model_id, dataset)
+    elif synchronous or (synchronous is None and not run.async_logging):
         _write_metrics(run, points)
     elif points:
         BATCHER.add_many(run.store, run.run_id, points)
@@ -199,3 +225,23 @@ def _write_through() -> None:
 def _write_metrics(run: ActiveRun, points: list[tuple[str, float, int, int]]) -> None:
     _write_through()
     run.store.log_metric_points(run.run_id, points)
+
+
+def _write_model_metrics(
+    run: ActiveRun,
+    points: list[tuple[str, float, int, int]],
+    model_id: str | None,
+    dataset: DatasetLike | None,
+) -> None:
+    """Write points measured on a logged model and/or a dataset at the call, then link them."""
+    if model_id is not None:
+        model_id = check_model_id(model_id)
+    name, digest = dataset_identity(dataset)
+    if not points:
+        return
+    _write_through()
+    if model_id is None:  # a dataset alone: plain run points, as MLflow stores them
+        run.store.log_metric_points(run.run_id, points)
+    else:
+        log_points_to_model(run.store, run.run_id, points, model_id, name, digest)
+    link_run_inputs(run.store, run.run_id, model_id, dataset)

@@ -1,142 +1,266 @@
-"""Kernel liveness: a heartbeat tag while a cell's run is RUNNING, and a sweep of dead runs.
+"""The heartbeat of live runs: one daemon timer per process refreshes ``mltrack.heartbeat``.
 
-A kernel that dies (or restarts) cannot end its runs. Each tracked run records the kernel's pid
-and host at start and refreshes ``mltrack.heartbeat`` (epoch seconds) every
-:data:`DEFAULT_INTERVAL` seconds from a daemon timer. On extension load :func:`sweep_dead_runs`
-marks KILLED the RUNNING runs of this host whose kernel pid is gone and whose heartbeat is stale.
+Every run the fluent API starts (and every project run, for as long as ``mltrack run`` executes
+it) is registered here. One thread per process, not one per run, wakes every
+``MLTRACK_HEARTBEAT_INTERVAL`` seconds (30) and writes the current time (epoch seconds) into the
+heartbeat tag of all registered runs: one statement and one transaction per store on SQL
+stores. Nothing here runs on the logging path; registering a run is a dictionary insert.
+
+A heartbeat older than ``MLTRACK_HEARTBEAT_TIMEOUT`` (default three intervals) is stale; what
+follows from that is :mod:`~jupyter_mltrack.tracking.liveness`'s business.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
 import threading
 import time
-from types import TracebackType
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
-from jupyter_mltrack.entities import Run, RunStatus
-from jupyter_mltrack.tracking.client import TrackingClient
+from jupyter_mltrack.entities import RunTag
+
+if TYPE_CHECKING:
+    from jupyter_mltrack.store.base import TrackingStore
+    from jupyter_mltrack.tracking.client import TrackingClient
 
 __all__ = [
     "DEFAULT_INTERVAL",
     "ENV_INTERVAL",
+    "ENV_TIMEOUT",
     "HEARTBEAT",
     "KERNEL_HOST",
     "KERNEL_ID",
     "KERNEL_PID",
     "KILLED_REASON",
-    "Heartbeat",
+    "beating",
+    "call_soon",
+    "heartbeat_interval",
+    "heartbeat_timeout",
     "kernel_tags",
+    "retire",
     "sweep_dead_runs",
+    "track",
+    "tracked_runs",
+    "untrack",
 ]
 
 logger = logging.getLogger(__name__)
 
 HEARTBEAT = "mltrack.heartbeat"
+#: Written by kernels before every run recorded its owner (``mltrack.owner.*``); still read.
 KERNEL_PID = "mltrack.kernel.pid"
 KERNEL_HOST = "mltrack.kernel.host"
 #: The Jupyter kernel id (written by ``%%track``); the Lab extension finds a kernel's run by it.
 KERNEL_ID = "mltrack.kernel.id"
 KILLED_REASON = "mltrack.killedReason"
 ENV_INTERVAL = "MLTRACK_HEARTBEAT_INTERVAL"
+ENV_TIMEOUT = "MLTRACK_HEARTBEAT_TIMEOUT"
 DEFAULT_INTERVAL = 30.0
-#: A heartbeat older than this many intervals is stale.
+#: Without MLTRACK_HEARTBEAT_TIMEOUT, a heartbeat older than this many intervals is stale.
 STALE_INTERVALS = 3
 
 
 def heartbeat_interval() -> float:
     """Return the heartbeat period in seconds (``MLTRACK_HEARTBEAT_INTERVAL`` or 30)."""
+    return _seconds(ENV_INTERVAL, DEFAULT_INTERVAL)
+
+
+def heartbeat_timeout() -> float:
+    """Return the age in seconds past which a heartbeat is stale (default 3 intervals)."""
+    return _seconds(ENV_TIMEOUT, STALE_INTERVALS * heartbeat_interval())
+
+
+def _seconds(name: str, default: float) -> float:
     try:
-        return max(0.05, float(os.environ.get(ENV_INTERVAL, DEFAULT_INTERVAL)))
+        return max(0.05, float(os.environ.get(name, "") or default))
     except ValueError:
-        return DEFAULT_INTERVAL
+        logger.warning(
+            "%s=%r is not a number of seconds; using %s", name, os.environ[name], default
+        )
+        return default
 
 
 def kernel_tags() -> dict[str, str]:
-    """Return the tags that identify this kernel process and the first heartbeat."""
-    return {
-        KERNEL_PID: str(os.getpid()),
-        KERNEL_HOST: socket.gethostname(),
-        HEARTBEAT: str(int(time.time())),
-    }
+    """Return the tags of a tracked cell's run: its owner (the kernel) and a first heartbeat.
+
+    The fluent API records the owner of every run; ``mltrack.kernel.pid`` / ``.host`` are kept
+    on cells' runs for readers of earlier versions, and name the owner a kernel.
+    """
+    from jupyter_mltrack.tracking.liveness import owner_tags
+
+    tags = owner_tags()
+    if tags:
+        tags.update({KERNEL_PID: str(os.getpid()), KERNEL_HOST: socket.gethostname()})
+    return tags
 
 
-class Heartbeat:
-    """Refresh the run's heartbeat tag from a daemon thread until the block exits."""
-
-    def __init__(self, client: TrackingClient, run_id: str, *, interval: float | None = None):
-        self._client, self._run_id = client, run_id
-        self._interval = interval if interval is not None else heartbeat_interval()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._beat, name="mltrack-heartbeat", daemon=True)
-
-    def _beat(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                self._client.set_tag(self._run_id, HEARTBEAT, str(int(time.time())))
-            except Exception:  # a failed beat must never disturb the cell
-                logger.debug("Heartbeat for run %s failed", self._run_id, exc_info=True)
-
-    def __enter__(self) -> Heartbeat:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
+# -- the process's one timer ---------------------------------------------------------------------
+_runs: dict[str, TrackingStore] = {}
+_jobs: deque[tuple[Callable[[], None], threading.Event]] = deque()
+_lock = threading.Lock()
+_wake = threading.Event()
+_thread: threading.Thread | None = None
 
 
-def _pid_alive(pid: int) -> bool:
+def track(store: TrackingStore, run_id: str) -> None:
+    """Refresh ``run_id``'s heartbeat from the process timer until :func:`untrack`."""
+    with _lock:
+        _runs[run_id] = store
+        _ensure_thread()
+
+
+def call_soon(job: Callable[[], None]) -> threading.Event:
+    """Run ``job`` on the timer thread now (not on the caller's); the event is set when done.
+
+    For occasional housekeeping, such as the liveness sweep when a store is first written to:
+    the caller never waits for it, and it adds no thread of its own.
+    """
+    done = threading.Event()
+    with _lock:
+        _jobs.append((job, done))
+        _ensure_thread()
+    _wake.set()
+    return done
+
+
+def _ensure_thread() -> None:
+    global _thread
+    if _thread is None or not _thread.is_alive():
+        _thread = threading.Thread(target=_beat_forever, name="mltrack-heartbeat", daemon=True)
+        _thread.start()
+
+
+def untrack(run_id: str) -> None:
+    """Stop refreshing ``run_id``'s heartbeat (the run ended)."""
+    with _lock:
+        _runs.pop(run_id, None)
+
+
+def retire(store: TrackingStore, run_id: str) -> None:
+    """Stop beating ``run_id``, which ended, and drop its heartbeat tag (SQL stores).
+
+    A sweep looks only at runs with a heartbeat; one that ended needs none, and leaving it
+    would make every sweep walk every run that ever had one. Never raises.
+    """
+    from jupyter_mltrack.tracking import _liveness_sql
+
+    untrack(run_id)
+    if _liveness_sql.is_sql(store):
+        try:
+            _liveness_sql.delete_heartbeat(store, HEARTBEAT, run_id)
+        except Exception:  # the run has ended; a leftover tag only costs the sweep a probe
+            logger.debug("Could not drop the heartbeat of run %s", run_id, exc_info=True)
+
+
+def tracked_runs() -> list[str]:
+    """Return the ids of the runs whose heartbeat this process refreshes."""
+    with _lock:
+        return list(_runs)
+
+
+@contextlib.contextmanager
+def beating(client: TrackingClient, run_id: str) -> Iterator[None]:
+    """Refresh ``run_id``'s heartbeat while the block runs (left as found if already tracked)."""
+    with _lock:
+        owned = run_id not in _runs
+    if owned:
+        track(client.store, run_id)
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
+        yield
+    finally:
+        if owned:
+            untrack(run_id)
 
 
-def _is_dead(run: Run, host: str, now: float, stale_after: float) -> bool:
-    tags = run.data.tags
-    if tags.get(KERNEL_HOST) != host or not tags.get(KERNEL_PID, "").isdigit():
-        return False
-    pid = int(tags[KERNEL_PID])
-    if pid == os.getpid() or _pid_alive(pid):
-        return False
-    try:
-        beat = float(tags.get(HEARTBEAT, ""))
-    except ValueError:
-        beat = (run.info.start_time or 0) / 1000
-    return now - beat > stale_after
+def _beat_forever() -> None:
+    last = time.monotonic()
+    while True:
+        # Short naps, the interval re-read each time: a changed MLTRACK_HEARTBEAT_INTERVAL
+        # applies within a second even if this thread started under a long one.
+        _wake.wait(min(heartbeat_interval(), 1.0))
+        _wake.clear()
+        _run_jobs()
+        if time.monotonic() - last < heartbeat_interval():
+            continue
+        last = time.monotonic()
+        beat_now()
+
+
+def _run_jobs() -> None:
+    while True:
+        with _lock:
+            if not _jobs:
+                return
+            job, done = _jobs.popleft()
+        try:
+            job()
+        except Exception:  # housekeeping must never stop the heartbeat
+            logger.debug("A heartbeat-thread job failed", exc_info=True)
+        finally:
+            done.set()
+
+
+def beat_now() -> None:
+    """Write the current time into the heartbeat of every tracked run (one write per store)."""
+    with _lock:
+        runs = list(_runs.items())
+    by_store: dict[int, tuple[TrackingStore, list[str]]] = {}
+    for run_id, store in runs:
+        by_store.setdefault(id(store), (store, []))[1].append(run_id)
+    stamp = str(int(time.time()))
+    for store, run_ids in by_store.values():
+        try:
+            _write_beats(store, run_ids, stamp)
+        except Exception:  # a failed beat must never disturb the run; the next one may pass
+            logger.debug("Heartbeat of runs %s failed", run_ids, exc_info=True)
+
+
+def _write_beats(store: TrackingStore, run_ids: Sequence[str], stamp: str) -> None:
+    from jupyter_mltrack.tracking import _liveness_sql
+
+    if _liveness_sql.is_sql(store):  # one UPDATE, one transaction for all runs of the store
+        _liveness_sql.write_heartbeats(store, HEARTBEAT, run_ids, stamp)
+        return
+    for run_id in run_ids:  # other stores (the REST client) take one tag write per run
+        store.log_batch(run_id, tags=[RunTag(key=HEARTBEAT, value=stamp)])
+
+
+def _reset() -> None:
+    """Stop beating every run (tests: runs forgotten without being ended)."""
+    with _lock:
+        _runs.clear()
+
+
+def _forget_in_child() -> None:
+    # The parent's timer thread does not exist in a forked child, and its runs are the parent's.
+    global _thread, _lock, _wake
+    _runs.clear()
+    _jobs.clear()
+    _thread = None
+    _lock, _wake = threading.Lock(), threading.Event()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def sweep_dead_runs(
     client: TrackingClient | None = None, *, stale_after: float | None = None
 ) -> list[str]:
-    """Mark KILLED the RUNNING runs whose kernel died; return their ids.
+    """Mark KILLED the RUNNING runs whose owning process is gone; return their ids.
 
-    Only runs started by a kernel on this host are considered: another host's pid means nothing.
+    See :func:`jupyter_mltrack.tracking.liveness.sweep_runs` for the rules.
 
     Example:
         >>> sweep_dead_runs()  # doctest: +SKIP
         ['3f2a...']
     """
-    client = client or TrackingClient()
-    stale = stale_after if stale_after is not None else STALE_INTERVALS * heartbeat_interval()
-    host, now, killed = socket.gethostname(), time.time(), []
-    experiment_ids = [e.experiment_id for e in client.search_experiments(max_results=1000)]
-    if not experiment_ids:
-        return []
-    runs = client.search_runs(experiment_ids, f"tags.`{KERNEL_HOST}` = '{host}'", max_results=1000)
-    for run in runs:
-        if run.info.status is RunStatus.RUNNING and _is_dead(run, host, now, stale):
-            client.set_tag(run.info.run_id, KILLED_REASON, "kernel process gone, heartbeat stale")
-            client.set_terminated(run.info.run_id, RunStatus.KILLED)
-            killed.append(run.info.run_id)
-    return killed
+    from jupyter_mltrack.tracking.client import TrackingClient
+    from jupyter_mltrack.tracking.liveness import sweep_runs
+
+    store = (client or TrackingClient()).store
+    return [run_id for run_id, _ in sweep_runs(store, timeout=stale_after)]

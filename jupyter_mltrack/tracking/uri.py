@@ -15,6 +15,7 @@ import re
 import threading
 from pathlib import Path
 
+from jupyter_mltrack._redact import redact_uri
 from jupyter_mltrack._types import PathLike
 from jupyter_mltrack.errors import InvalidParameterError
 
@@ -56,7 +57,7 @@ def normalize_tracking_uri(uri: PathLike) -> str:
         >>> normalize_tracking_uri("/tmp/runs.db")
         'sqlite:////tmp/runs.db'
     """
-    text = os.fspath(uri)
+    text = os.fspath(uri) if isinstance(uri, (str, os.PathLike)) else None
     if not isinstance(text, str) or not text.strip():
         raise InvalidParameterError(
             f"Tracking URI must be a non-empty string or path, got {uri!r}; "
@@ -142,7 +143,8 @@ def _file_uri_path(uri: str) -> str:
     parsed = urlparse(uri)
     if parsed.netloc not in ("", "localhost"):
         raise InvalidParameterError(
-            f"Tracking URI {uri!r} names a remote host; use a local path or a server URL"
+            f"Tracking URI {redact_uri(uri)!r} names a remote host; use a local path or a "
+            "server URL"
         )
     return unquote(parsed.path)
 

@@ -125,3 +125,20 @@ def test_gc_marks_runs_of_dead_kernels_killed(cli: Cli, uri: str) -> None:
     assert client.get_run(dead).info.status is RunStatus.KILLED
     assert client.get_run(dead).data.tags[KILLED_REASON]
     assert client.get_run(alive).info.status is RunStatus.RUNNING
+
+
+def test_gc_leaves_no_empty_run_folder(cli: Cli, uri: str) -> None:
+    run_id, root = make_run(uri, deleted=True)
+    run_folder = root.parent
+    assert run_folder.name == run_id
+    assert cli("gc").exit_code == 0
+    assert not run_folder.exists(), "the run's folder outlived its artifacts"
+    assert run_folder.parent.is_dir(), "the experiment's folder stays"
+
+
+def test_gc_keeps_a_run_folder_holding_something_else(cli: Cli, uri: str) -> None:
+    _, root = make_run(uri, deleted=True)
+    stranger = root.parent / "notes.txt"
+    stranger.write_text("not the store's")
+    assert cli("gc").exit_code == 0
+    assert not root.exists() and stranger.read_text() == "not the store's"

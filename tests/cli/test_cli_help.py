@@ -69,6 +69,7 @@ def test_the_command_list() -> None:
         "server users passwd",
         "server users role",
         "sweep",
+        "sync",
     ]
 
 

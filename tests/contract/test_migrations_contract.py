@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from jupyter_mltrack.store.sql import schema
 from jupyter_mltrack.store.sql.bootstrap import current_revision, insert_default_experiment
 from jupyter_mltrack.store.sql.engine import create_engine
+from jupyter_mltrack.store.sql.logged_model_schema import logged_model_metrics
 from jupyter_mltrack.store.sql.migrate import upgrade_to
 from jupyter_mltrack.store.sql.store import SqlStore
 
@@ -88,6 +89,9 @@ def _check_upgrade(uri: str) -> None:
         assert store.list_deleted_run_ids(older_than_ms=2**62) == [OLD_RUN]
         index_names = {ix["name"] for ix in sa.inspect(store.engine).get_indexes("latest_metrics")}
         assert "ix_latest_metrics_search" in index_names
+        # 0007: logged-model metrics, with the columns today's schema has.
+        columns = {c["name"] for c in sa.inspect(store.engine).get_columns("logged_model_metrics")}
+        assert columns == set(logged_model_metrics.c.keys())
     finally:
         store.close()
 

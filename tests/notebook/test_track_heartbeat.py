@@ -1,4 +1,5 @@
-"""Heartbeat and the sweep of runs whose kernel died, in-process."""
+"""Runs of kernels that died: the sweep still honours the tags kernels wrote before every run
+recorded its owner (``mltrack.kernel.pid`` / ``.host``), and the process timer beats."""
 
 from __future__ import annotations
 
@@ -8,14 +9,17 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from jupyter_mltrack.entities import RunStatus
+from jupyter_mltrack.tracking import heartbeat
 from jupyter_mltrack.tracking.client import TrackingClient
 from jupyter_mltrack.tracking.heartbeat import (
     HEARTBEAT,
     KERNEL_HOST,
     KERNEL_PID,
     KILLED_REASON,
-    Heartbeat,
+    beating,
     sweep_dead_runs,
 )
 
@@ -26,7 +30,9 @@ def _dead_pid() -> int:
     return proc.pid
 
 
-def _run(client: TrackingClient, pid: int, *, host: str | None = None, age: float = 3600) -> str:
+def _legacy_run(
+    client: TrackingClient, pid: int, *, host: str | None = None, age: float = 3600
+) -> str:
     tags = {
         KERNEL_PID: str(pid),
         KERNEL_HOST: host or socket.gethostname(),
@@ -35,29 +41,35 @@ def _run(client: TrackingClient, pid: int, *, host: str | None = None, age: floa
     return client.create_run("0", tags=tags).info.run_id
 
 
-def test_sweep_kills_only_stale_runs_of_dead_kernels_on_this_host(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_sweep_ends_legacy_kernel_runs_whose_kernel_is_gone(tmp_path) -> None:  # type: ignore[no-untyped-def]
     client = TrackingClient(f"sqlite:///{tmp_path / 'db.sqlite'}")
     dead = _dead_pid()
-    stale_dead = _run(client, dead)
-    fresh_dead = _run(client, dead, age=0)
-    alive = _run(client, os.getpid())
-    elsewhere = _run(client, dead, host="another-host")
-    finished = _run(client, dead)
+    stale_dead = _legacy_run(client, dead)
+    fresh_dead = _legacy_run(client, dead, age=0)  # same host: a gone pid is enough
+    alive = _legacy_run(client, os.getpid())  # stale, but its kernel lives
+    elsewhere_fresh = _legacy_run(client, dead, host="another-host", age=0)
+    finished = _legacy_run(client, dead)
     client.set_terminated(finished, RunStatus.FINISHED)
-    assert sweep_dead_runs(client, stale_after=60) == [stale_dead]
+    assert sorted(sweep_dead_runs(client, stale_after=60)) == sorted([stale_dead, fresh_dead])
     run = client.get_run(stale_dead)
     assert run.info.status is RunStatus.KILLED
-    assert run.data.tags[KILLED_REASON] == "kernel process gone, heartbeat stale"
-    for run_id in (fresh_dead, alive, elsewhere):
+    assert run.data.tags[KILLED_REASON] == (
+        f"kernel process gone: pid {dead} on {socket.gethostname()} is no longer running"
+    )
+    for run_id in (alive, elsewhere_fresh):
         assert client.get_run(run_id).info.status is RunStatus.RUNNING
     assert client.get_run(finished).info.status is RunStatus.FINISHED
 
 
-def test_heartbeat_refreshes_tag_until_exit(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_beating_refreshes_the_tag_until_exit(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("MLTRACK_HEARTBEAT_INTERVAL", "0.05")
     client = TrackingClient(f"sqlite:///{tmp_path / 'db.sqlite'}")
-    run_id = _run(client, os.getpid(), age=100)
+    run_id = _legacy_run(client, os.getpid(), age=100)
     before = client.get_run(run_id).data.tags[HEARTBEAT]
-    with Heartbeat(client, run_id, interval=0.05):
-        time.sleep(0.3)
-    after = client.get_run(run_id).data.tags[HEARTBEAT]
-    assert int(after) > int(before)
+    with beating(client, run_id):
+        assert run_id in heartbeat.tracked_runs()
+        deadline = time.monotonic() + 10
+        while client.get_run(run_id).data.tags[HEARTBEAT] == before:
+            assert time.monotonic() < deadline, "no heartbeat within 10 s"
+            time.sleep(0.05)
+    assert run_id not in heartbeat.tracked_runs()

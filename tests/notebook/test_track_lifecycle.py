@@ -43,7 +43,8 @@ def test_success_records_params_cell_and_status(
     assert tags["mltrack.source.name"].endswith("analysis.ipynb")
     assert tags["mltrack.notebook.executionCount"] == "2"
     assert tags["mltrack.kernel.pid"].isdigit()
-    assert "mltrack.heartbeat" in tags
+    assert tags["mltrack.owner.pid"] == tags["mltrack.kernel.pid"]
+    assert "mltrack.heartbeat" not in tags  # dropped when the run ended
     cell_py = client.download_artifacts(run.info.run_id, "cell.py")
     assert Path(cell_py).read_text().rstrip("\n") == body
 

@@ -54,8 +54,13 @@ def test_the_workflow_runs_three_child_steps(client: TrackingClient) -> None:
     children = client.search_runs(
         parent.info.experiment_id, f"tags.`mltrack.parentRunId` = '{parent.info.run_id}'"
     )
-    assert sorted(r.info.run_name for r in children) == ["evaluate", "main", "prepare"]
+    names = sorted(r.info.run_name for r in children)
+    assert names == ["evaluate", "evaluate", "main", "main", "prepare"]  # two candidates
     assert all(r.info.status == "FINISHED" for r in children)
+    depths = sorted(t.data.params["max_depth"] for t, _ in runs["candidates"])
+    assert depths == ["2", "3"]  # trained in parallel, each evaluated
+    best = max(e.data.metrics["accuracy_score"] for _, e in runs["candidates"])
+    assert runs["evaluate"].data.metrics["accuracy_score"] == best
     train = runs["train"]
     prepared = f"runs:/{runs['prepare'].info.run_id}/data/split.npz"
     assert train.data.params["data_uri"] == prepared

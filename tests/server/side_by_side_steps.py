@@ -118,6 +118,12 @@ def runs() -> list[Step]:
         get("metric history", "/metrics/get-history", lambda s: {"run_id": s["run"], "metric_key": "m"}),
         get("metric history: no key", "/metrics/get-history", lambda s: {"run_id": s["run"]}),
         get("metric history: unknown run", "/metrics/get-history", {"run_id": "0123456789abcdef0123456789abcdef", "metric_key": "m"}),
+        get("metric bulk interval", "/metrics/get-history-bulk-interval", lambda s: {"run_ids": [s["run"], "0123456789abcdef0123456789abcdef"], "metric_key": "m", "max_results": 1}),
+        get("metric bulk interval: steps", "/metrics/get-history-bulk-interval", lambda s: {"run_ids": [s["run"]], "metric_key": "m", "start_step": 0, "end_step": 1}),
+        get("metric bulk interval: no run_ids", "/metrics/get-history-bulk-interval", {"metric_key": "m"}),
+        get("metric bulk interval: max_results 0", "/metrics/get-history-bulk-interval", lambda s: {"run_ids": [s["run"]], "metric_key": "m", "max_results": 0}),
+        get("metric bulk interval: start only", "/metrics/get-history-bulk-interval", lambda s: {"run_ids": [s["run"]], "metric_key": "m", "start_step": 1}),
+        get("metric bulk interval: start > end", "/metrics/get-history-bulk-interval", lambda s: {"run_ids": [s["run"]], "metric_key": "m", "start_step": 2, "end_step": 1}),
         get("artifacts list: empty run", "/artifacts/list", lambda s: {"run_id": s["run"]}),
         get("artifacts list: no run_id", "/artifacts/list", {}),
         get("artifacts list: traversal", "/artifacts/list", lambda s: {"run_id": s["run"], "path": "../x"}),
@@ -216,6 +222,18 @@ def logged_models() -> list[Step]:
         Step("logged finalize", "PATCH", url(), lambda s: {"model_id": s["model"], "status": "LOGGED_MODEL_READY"}),
         post("logged search", lm + "/search", lambda s: {"experiment_ids": [s["exp"]], "filter": "name = 'lm'"}),
         post("logged search: datasets", lm + "/search", lambda s: {"experiment_ids": [s["exp"]], "datasets": [{"dataset_name": "nope"}]}),
+        post("logged log-metric with model_id", "/runs/log-metric", lambda s: {"run_id": s["run"], "key": "lm_acc", "value": 0.5, "timestamp": 5, "step": 1, "model_id": s["model"]}),
+        post("logged log-batch with model_id", "/runs/log-batch", lambda s: {"run_id": s["run"], "metrics": [{"key": "lm_acc", "value": 0.75, "timestamp": 6, "step": 2, "model_id": s["model"], "dataset_name": "eval", "dataset_digest": "e1"}]}),
+        Step("logged get with metrics", "GET", url()),
+        post("logged search: on eval", lm + "/search", lambda s: {"experiment_ids": [s["exp"]], "datasets": [{"dataset_name": "eval", "dataset_digest": "e1"}]}),
+        post("logged search: metric on eval", lm + "/search", lambda s: {"experiment_ids": [s["exp"]], "filter": "metrics.lm_acc > 0.6", "datasets": [{"dataset_name": "eval"}]}),
+        post("logged search: order by metric", lm + "/search", lambda s: {"experiment_ids": [s["exp"]], "order_by": [{"field_name": "metrics.lm_acc", "ascending": False, "dataset_name": "eval"}]}),
+        post("logged search: dataset without name", lm + "/search", lambda s: {"experiment_ids": [s["exp"]], "datasets": [{"dataset_digest": "e1"}]}),
+        Step("logged artifact upload", "PUT", lambda s: f"{ARTIFACTS}/{s['exp']}/models/{s['model']}/artifacts/sub/m.txt", raw=b"model"),
+        Step("logged artifacts list", "GET", url("/artifacts/directories")),
+        Step("logged artifacts list: folder", "GET", url("/artifacts/directories"), {"artifact_directory_path": "sub"}),
+        Step("logged artifacts list: traversal", "GET", url("/artifacts/directories"), {"artifact_directory_path": "../x"}),
+        Step("logged artifacts list: unknown", "GET", f"{API}{lm}/m-0123456789abcdef0123456789abcdef/artifacts/directories"),
         Step("logged delete", "DELETE", url()),
         Step("logged get deleted", "GET", url()),
     ]  # fmt: skip
@@ -259,7 +277,7 @@ EMPTY_BODIES = [
 ]  # fmt: skip
 EMPTY_QUERIES = [
     "/experiments/get", "/experiments/get-by-name", "/runs/get", "/metrics/get-history",
-    "/artifacts/list", "/registered-models/get", "/registered-models/alias", "/model-versions/get",
+    "/artifacts/list", "/metrics/get-history-bulk-interval", "/registered-models/get", "/registered-models/alias", "/model-versions/get",
     "/model-versions/get-download-uri",
 ]  # fmt: skip
 

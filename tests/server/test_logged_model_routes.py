@@ -246,3 +246,95 @@ def test_params_and_delete_as_mlflow_answers(client):
     missing = client.get(f"{LM}/{model_id}")
     assert missing.status_code == 404
     assert missing.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
+
+
+def _model_id(client, run: dict[str, Any], name: str = "model") -> str:  # type: ignore[no-untyped-def]
+    return str(_create(client, run, name=name)["info"]["model_id"])
+
+
+def test_metrics_logged_with_a_model_id_show_on_the_model(client, make_run):
+    run = make_run()
+    model_id = _model_id(client, run)
+    point = {"key": "acc", "value": 0.5, "timestamp": 7, "step": 2, "model_id": model_id}
+    eval_set = {"dataset_name": "eval", "dataset_digest": "d1"}
+    answer = client.post(f"{API}/runs/log-metric", json={"run_id": run["run_id"], **point})
+    assert answer.status_code == 200 and answer.json() == {}
+    batch = {
+        "run_id": run["run_id"],
+        "metrics": [
+            {**point, "value": "NaN", "step": 3, **eval_set},
+            {"key": "plain", "value": 1.0, "timestamp": 7, "step": 0},
+        ],
+        "params": [{"key": "p", "value": "1"}],
+    }
+    assert client.post(f"{API}/runs/log-batch", json=batch).status_code == 200
+    metrics = client.get(f"{LM}/{model_id}").json()["model"]["data"]["metrics"]
+    assert metrics == [
+        {**point, "run_id": run["run_id"]},
+        {**point, "value": "NaN", "step": 3, **eval_set, "run_id": run["run_id"]},
+    ]
+    got = client.get(f"{API}/runs/get", params={"run_id": run["run_id"]}).json()["run"]["data"]
+    assert {m["key"] for m in got["metrics"]} == {"acc", "plain"}
+    assert got["params"] == [{"key": "p", "value": "1"}]
+    searched = client.post(f"{LM}/search", json={"experiment_ids": [run["experiment_id"]]})
+    assert searched.json()["models"][0]["data"]["metrics"] == metrics
+
+
+def test_search_honours_datasets_and_metric_order_on_a_dataset(client, make_run):
+    run = make_run()
+    ids = [_model_id(client, run, name) for name in ("a", "b", "c")]
+    points = [
+        (ids[0], 0.9, "eval", 0),
+        (ids[0], 0.1, "test", 1),
+        (ids[1], 0.5, "eval", 5),
+    ]
+    metrics = [
+        {"key": "acc", "value": v, "timestamp": 1, "step": s, "model_id": m, "dataset_name": d}
+        for m, v, d, s in points
+    ]
+    client.post(f"{API}/runs/log-batch", json={"run_id": run["run_id"], "metrics": metrics})
+
+    def search(**fields: Any) -> list[str]:
+        body = {"experiment_ids": [run["experiment_id"]], **fields}
+        answer = client.post(f"{LM}/search", json=body)
+        assert answer.status_code == 200, answer.text
+        return [m["info"]["model_id"] for m in answer.json().get("models", [])]
+
+    assert set(search(datasets=[{"dataset_name": "eval"}])) == {ids[0], ids[1]}
+    assert search(datasets=[{"dataset_name": "test", "dataset_digest": "x"}]) == []
+    assert search(filter="metrics.acc > 0.3", datasets=[{"dataset_name": "test"}]) == []
+    on_eval = {"field_name": "metrics.acc", "ascending": False, "dataset_name": "eval"}
+    assert search(order_by=[on_eval]) == ids  # a 0.9, b 0.5, c none: last
+    assert search(order_by=[{"field_name": "metrics.acc", "ascending": False}])[:2] == [
+        ids[1],
+        ids[0],
+    ]  # latest points: b 0.5 (step 5), a 0.1 (step 1)
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "message"),
+    [
+        (
+            f"{LM}/search",
+            {"experiment_ids": ["0"], "datasets": [{"dataset_digest": "d"}]},
+            400,
+            "`dataset_name` in the `datasets` clause must be specified",
+        ),
+        (
+            f"{API}/runs/log-metric",
+            {"key": "a", "value": 1, "timestamp": 1, "model_id": f"m-{'0' * 32}"},
+            404,
+            "not found",
+        ),
+        (
+            f"{API}/runs/log-batch",
+            {"metrics": [{"key": "a", "value": 1, "timestamp": 1, "model_id": 5}]},
+            400,
+            "model_id",
+        ),
+    ],
+)
+def test_model_metric_errors(client, make_run, path, body, status, message):
+    answer = client.post(path, json={"run_id": make_run()["run_id"], **body})
+    assert answer.status_code == status, answer.text
+    assert message in answer.json()["message"]

@@ -90,6 +90,35 @@ out["lm_all"] = len(c.search_logged_models([exp]))
 c.delete_logged_model(lm.model_id)
 out["lm_deleted"] = err(lambda: c.get_logged_model(lm.model_id))
 
+# item 9: metrics logged with a model_id show on the model; search honours datasets
+a = c.create_logged_model(exp, name="a")
+b = c.create_logged_model(exp, name="b")
+c.create_logged_model(exp, name="unscored")
+mlflow.log_metric("acc", 0.25, step=1, run_id=rid, model_id=a.model_id, synchronous=True)
+c.log_metric(rid, "acc", 0.9, step=2, model_id=a.model_id, dataset_name="eval", dataset_digest="e1")
+c.log_metric(rid, "acc", 0.5, step=3, model_id=b.model_id, dataset_name="eval", dataset_digest="e1")
+c.log_metric(rid, "acc", 0.1, step=4, model_id=a.model_id, dataset_name="test", dataset_digest="t1")
+out["lm_metrics"] = [
+    [m.key, m.value, m.step, m.dataset_name, m.dataset_digest, m.run_id == rid]
+    + [m.model_id == a.model_id]
+    for m in sorted(mlflow.get_logged_model(a.model_id).metrics, key=lambda m: m.step)
+]
+names = {a.model_id: "a", b.model_id: "b"}
+search = lambda **kw: [
+    names.get(m.model_id, "unscored")
+    for m in mlflow.search_logged_models(experiment_ids=[exp], output_format="list", **kw)
+]
+out["lm_on_eval"] = sorted(search(datasets=[{"dataset_name": "eval"}]))
+out["lm_on_test"] = search(datasets=[{"dataset_name": "test", "dataset_digest": "t1"}])
+out["lm_on_nothing"] = search(datasets=[{"dataset_name": "eval", "dataset_digest": "zz"}])
+out["lm_filter_on_test"] = search(
+    filter_string="metrics.acc > 0.3", datasets=[{"dataset_name": "test"}]
+)
+out["lm_order_eval"] = search(
+    order_by=[{"field_name": "metrics.acc", "ascending": False, "dataset_name": "eval"}]
+)
+out["lm_order_latest"] = search(order_by=[{"field_name": "metrics.acc", "ascending": True}])
+
 # item 1: model versions in MLflow's default order; item 8: sources MLflow refuses
 c.create_registered_model("clf")
 for _ in range(3):
@@ -203,6 +232,26 @@ def test_logged_models(seen):  # type: ignore[no-untyped-def]
     assert seen["lm_source"] == "0123456789abcdef0123456789abcdef"  # accepted, as MLflow does
     assert (seen["lm_all"], seen["lm_datasets"]) == (1, 0)
     assert seen["lm_deleted"][0] == "RESOURCE_DOES_NOT_EXIST"
+
+
+def test_logged_model_metrics(seen):  # type: ignore[no-untyped-def]
+    # mlflow.log_metric(model_id=...) and MlflowClient.log_metric(dataset_name=...) land on
+    # the model, with run id and dataset, as MLflow's server keeps them.
+    assert seen["lm_metrics"] == [
+        ["acc", 0.25, 1, None, None, True, True],
+        ["acc", 0.9, 2, "eval", "e1", True, True],
+        ["acc", 0.1, 4, "test", "t1", True, True],
+    ]
+
+
+def test_search_logged_models_with_datasets(seen):  # type: ignore[no-untyped-def]
+    assert seen["lm_on_eval"] == ["a", "b"]
+    assert seen["lm_on_test"] == ["a"]
+    assert seen["lm_on_nothing"] == []
+    assert seen["lm_filter_on_test"] == []  # a's 0.9 is on eval; on test it has 0.1
+    assert seen["lm_order_eval"] == ["a", "b", "unscored"]  # eval: a 0.9, b 0.5, then none
+    # Latest point (by timestamp, then step) per model: a 0.1, b 0.5; without metrics last.
+    assert seen["lm_order_latest"] == ["a", "b", "unscored"]
 
 
 def test_model_versions_sort_as_mlflow_does(seen):  # type: ignore[no-untyped-def]

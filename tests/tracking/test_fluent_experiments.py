@@ -81,9 +81,10 @@ def test_relative_paths_become_absolute(tmp_path: Path) -> None:
     assert normalize_tracking_uri(tmp_path / "d") == f"sqlite:///{tmp_path}/d/mltrack.db"
 
 
-def test_empty_uri_is_refused() -> None:
+@pytest.mark.parametrize("uri", ["  ", None, 5])
+def test_empty_or_non_text_uri_is_refused(uri: object) -> None:
     with pytest.raises(InvalidParameterError, match="non-empty"):
-        mlt.set_tracking_uri("  ")
+        mlt.set_tracking_uri(uri)  # type: ignore[arg-type]
 
 
 def test_runs_go_to_the_uri_set_at_start(tmp_path: Path) -> None:

@@ -33,13 +33,15 @@ def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Seeded:
 def seeded(tmp_path: Path, seeded_template: Seeded) -> Seeded:
     """A private copy of the seeded SQLite store (see the module docstring).
 
-    Only the database is copied (with its WAL files); the artifacts stay in the template's
-    folder, which the runs' absolute artifact URIs point to, so do not write artifacts here.
+    The database (with its WAL files) and its ``artifacts/`` folder are copied: the store is
+    self-contained, and opening the copy points its artifact locations into the copy.
     """
     source = Path(seeded_template.uri.removeprefix("sqlite:///"))
     target = tmp_path / "mltrack.db"
     for path in source.parent.glob(source.name + "*"):  # mltrack.db, -wal, -shm
         shutil.copyfile(path, target.parent / path.name)
+    if (source.parent / "artifacts").is_dir():
+        shutil.copytree(source.parent / "artifacts", tmp_path / "artifacts")
     uri = f"sqlite:///{target}"
     return Seeded(
         uri=uri,

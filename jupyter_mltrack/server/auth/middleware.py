@@ -5,6 +5,12 @@ metric. So verified credentials are remembered for a few seconds in a small LRU 
 SHA-256 of the ``Authorization`` header (never the header itself), and concurrent requests with
 the same new header share one verification. A revoked token or a changed password therefore stops
 working within ``cache_seconds`` on every worker (at once on the worker that changed it).
+
+Wrong credentials are throttled per user name and per client address (``throttle.py``): past the
+limit a request gets 429 with ``Retry-After`` before any password is checked. Headers already
+verified (cached) keep working, so a guesser cannot lock out a user's running jobs for longer
+than the cache lasts. Nothing here logs a header, a user name or a password: a user name field is
+where people paste passwords by mistake.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from jupyter_mltrack.errors import MltrackError, PermissionDenied, StoreError, Unauthenticated
 from jupyter_mltrack.server.auth.roles import PUBLIC_PATHS, USERS_PREFIX, required_role
 from jupyter_mltrack.server.auth.store import AuthStore, User
+from jupyter_mltrack.server.auth.throttle import LoginThrottle, ThrottlePolicy, TooManyAttempts
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -56,6 +63,8 @@ class Authenticator:
         store: Where users and tokens live (the tracking database).
         cache_seconds: How long a verified header is trusted without asking the database.
         realm: The realm named in ``WWW-Authenticate``.
+        throttle: Failed-login limits; by default from ``MLTRACK_SERVER_AUTH_*`` variables
+            (see :mod:`~jupyter_mltrack.server.auth.throttle`).
 
     Example:
         >>> auth = Authenticator.for_engine(store.engine)  # doctest: +SKIP
@@ -68,10 +77,12 @@ class Authenticator:
         *,
         cache_seconds: float = DEFAULT_CACHE_SECONDS,
         realm: str = "mltrack",
+        throttle: ThrottlePolicy | None = None,
     ) -> None:
         self.store = store
         self.cache_seconds = cache_seconds
         self.realm = realm
+        self.throttle = LoginThrottle(store.engine, throttle)
         self._cache: OrderedDict[bytes, tuple[float, User | None]] = OrderedDict()
         self._pending: dict[bytes, asyncio.Future[User | None]] = {}
 
@@ -89,8 +100,15 @@ class Authenticator:
         """Drop every remembered verification (after a password change or a revocation)."""
         self._cache.clear()
 
-    async def authenticate(self, authorization: str | None) -> User | None:
-        """Return the user an ``Authorization`` header proves, or None."""
+    async def authenticate(
+        self, authorization: str | None, address: str | None = None
+    ) -> User | None:
+        """Return the user an ``Authorization`` header proves, or None.
+
+        Raises:
+            TooManyAttempts: The user or the client ``address`` failed too often lately.
+            Unauthenticated: A known token has expired.
+        """
         if not authorization:
             return None
         key = hashlib.sha256(authorization.encode()).digest()
@@ -104,7 +122,7 @@ class Authenticator:
         future: asyncio.Future[User | None] = asyncio.get_running_loop().create_future()
         self._pending[key] = future
         try:
-            user: User | None = await _in_thread(self.verify, authorization)
+            user: User | None = await _in_thread(self.verify, authorization, address)
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # retrieved here, so an unawaited future logs nothing
@@ -116,31 +134,38 @@ class Authenticator:
         self._remember(key, user)
         return user
 
-    def verify(self, authorization: str) -> User | None:
-        """Check a header against the database, uncached (blocking; argon2 for passwords)."""
+    def verify(self, authorization: str, address: str | None = None) -> User | None:
+        """Check a header against the database, uncached (blocking; argon2 for passwords).
+
+        Failures count against the login throttle (user name and client ``address``).
+        """
         scheme, _, value = authorization.strip().partition(" ")
         value = value.strip()
         if scheme.lower() == "bearer" and value:
-            return self.store.authenticate_token(value)
-        if scheme.lower() != "basic" or not value:
+            self.throttle.check(None, address)
+            user = self.store.authenticate_token(value)
+            if user is None:
+                self.throttle.failed(None, address)
+            return user
+        credentials = _basic(value) if scheme.lower() == "basic" else None
+        if credentials is None:
+            self.throttle.failed(None, address)
             return None
-        try:
-            decoded = base64.b64decode(value, validate=True)
-        except (binascii.Error, ValueError):
-            return None
-        try:
-            text = decoded.decode("utf-8")
-        except UnicodeDecodeError:
-            text = decoded.decode("latin-1")
-        name, sep, password = text.partition(":")
-        if not sep or not name:
-            return None
-        return self.store.authenticate_password(name, password)
+        name, password = credentials
+        self.throttle.check(name, address)
+        found = self.store.authenticate_password(name, password)
+        if found is None:
+            self.throttle.failed(name, address)
+        else:
+            self.throttle.succeeded(name)
+        return found
 
     def _remember(self, key: bytes, user: User | None) -> None:
         ttl = self.cache_seconds
         if user is None:
             ttl = min(ttl, _NEGATIVE_CACHE_SECONDS)
+        elif user.valid_until is not None:  # an expiring token is not trusted past its end
+            ttl = min(ttl, user.valid_until / 1000 - time.time())
         if ttl <= 0:
             return
         self._cache[key] = (time.monotonic() + ttl, user)
@@ -165,8 +190,17 @@ class AuthMiddleware:
             await self.app(scope, receive, send)
             return
         header = _header(scope, b"authorization")
+        client = scope.get("client")
         try:
-            user = await self.auth.authenticate(header)
+            user = await self.auth.authenticate(header, client[0] if client else None)
+        except TooManyAttempts as exc:
+            logger.warning(
+                "Refused a login from %s: too many failed logins (retry in %d s)",
+                client[0] if client else "an unknown address",
+                exc.retry_after,
+            )
+            await error_response(exc, {"Retry-After": str(exc.retry_after)})(scope, receive, send)
+            return
         except MltrackError as exc:
             await error_response(exc)(scope, receive, send)
             return
@@ -203,6 +237,22 @@ def error_response(exc: MltrackError, headers: dict[str, str] | None = None) -> 
     from starlette.responses import JSONResponse
 
     return JSONResponse(exc.to_dict(), status_code=exc.http_status, headers=headers)
+
+
+def _basic(value: str) -> tuple[str, str] | None:
+    """Return ``(name, password)`` of HTTP Basic credentials, or None if they are malformed."""
+    if not value:
+        return None
+    try:
+        decoded = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    try:
+        text = decoded.decode("utf-8")
+    except UnicodeDecodeError:
+        text = decoded.decode("latin-1")
+    name, sep, password = text.partition(":")
+    return (name, password) if sep and name else None
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

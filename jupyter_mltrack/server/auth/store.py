@@ -1,12 +1,20 @@
 """Users and tokens, kept in the tracking store's own database through SQLAlchemy Core.
 
-The two tables (``mltrack_users``, ``mltrack_tokens``) have their own metadata and are created on
-first use, so a tracking database gains them only when authentication is switched on, and the
-tracking schema's migrations never need to know about them.
+The tables (``mltrack_users``, ``mltrack_tokens`` and ``mltrack_auth_failures``, the login
+throttle's counters) have their own metadata and are created on first use, so a tracking database
+gains them only when authentication is switched on, and the tracking schema's migrations never
+need to know about them. A column added later (``mltrack_tokens.expires``) is added in place by
+:meth:`AuthStore.ensure_tables`.
+
+Secrets are compared in constant time: passwords by argon2's own verification, token digests and
+user names with :func:`hmac.compare_digest` after the indexed lookup (the lookup itself is keyed
+by a SHA-256 digest, whose prefix an attacker cannot steer, and MySQL's case-insensitive
+collations must not let ``ADA`` log in as ``ada``).
 """
 
 from __future__ import annotations
 
+import hmac
 import secrets
 import time
 from collections.abc import Sequence
@@ -16,12 +24,25 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from jupyter_mltrack.errors import AlreadyExistsError, InvalidParameterError, NotFoundError
+from jupyter_mltrack.errors import (
+    AlreadyExistsError,
+    InvalidParameterError,
+    NotFoundError,
+    Unauthenticated,
+)
 from jupyter_mltrack.server.auth import hashing
 from jupyter_mltrack.server.auth.roles import Role
 from jupyter_mltrack.store.sql.engine import WRITE_OPTION
 
-__all__ = ["MIN_PASSWORD_LENGTH", "AuthStore", "TokenInfo", "User", "metadata"]
+__all__ = [
+    "MIN_PASSWORD_LENGTH",
+    "AuthStore",
+    "TokenInfo",
+    "User",
+    "failures",
+    "metadata",
+    "parse_duration",
+]
 
 MIN_PASSWORD_LENGTH = 8
 _MAX_NAME_LENGTH = 256
@@ -45,6 +66,17 @@ tokens = sa.Table(
     sa.Column("token_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("created", sa.BigInteger, nullable=False),
     sa.Column("revoked", sa.BigInteger, nullable=True),
+    sa.Column("expires", sa.BigInteger, nullable=True),  # epoch ms; None: never
+)
+
+#: Failed logins per ``user:<name>`` and ``address:<ip>`` (see ``throttle.py``).
+failures = sa.Table(
+    "mltrack_auth_failures",
+    metadata,
+    sa.Column("scope", sa.String(320), primary_key=True),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.Column("window_start", sa.BigInteger, nullable=False),
+    sa.Column("locked_until", sa.BigInteger, nullable=False),
 )
 
 
@@ -55,6 +87,8 @@ class User:
     name: str
     role: Role
     created: int
+    #: When the credentials that proved this user stop working (epoch ms; an expiring token).
+    valid_until: int | None = None
 
     def to_dict(self) -> dict[str, object]:
         """Return the JSON shape used by the CLI and the users API."""
@@ -69,10 +103,42 @@ class TokenInfo:
     user: str
     created: int
     revoked: int | None = None
+    expires: int | None = None
 
     def to_dict(self) -> dict[str, object]:
         """Return the JSON shape used by the CLI."""
-        return {"id": self.id, "user": self.user, "created": self.created, "revoked": self.revoked}
+        return {
+            "id": self.id,
+            "user": self.user,
+            "created": self.created,
+            "revoked": self.revoked,
+            "expires": self.expires,
+        }
+
+
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_duration(text: str) -> float:
+    """Return the seconds of a duration such as ``3600``, ``90m``, ``12h``, ``30d`` or ``2w``.
+
+    Example:
+        >>> parse_duration("12h")
+        43200.0
+    """
+    value = text.strip().lower()
+    unit = _UNITS.get(value[-1:], 0) if value else 0
+    number = value[:-1] if unit else value
+    try:
+        seconds = float(number) * (unit or 1)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0 or seconds == float("inf"):
+        raise InvalidParameterError(
+            f"Invalid duration {text!r}: use a positive number of seconds or a number with "
+            "s, m, h, d or w, e.g. 90m, 12h, 30d"
+        )
+    return seconds
 
 
 def _now_ms() -> int:
@@ -123,9 +189,23 @@ class AuthStore:
         except sa.exc.SQLAlchemyError:
             # Another worker created them between our check and our CREATE; fine if they
             # exist now, the real error otherwise.
-            if not sa.inspect(self.engine).has_table(users.name):
+            if not sa.inspect(self.engine).has_table(failures.name):
                 raise
+        self._add_expires_column()
         self._ready = True
+
+    def _add_expires_column(self) -> None:
+        """Give a tokens table made before token expiry its ``expires`` column."""
+        columns = {c["name"] for c in sa.inspect(self.engine).get_columns(tokens.name)}
+        if "expires" in columns:
+            return
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(sa.text(f"ALTER TABLE {tokens.name} ADD COLUMN expires BIGINT"))
+        except sa.exc.SQLAlchemyError:
+            columns = {c["name"] for c in sa.inspect(self.engine).get_columns(tokens.name)}
+            if "expires" not in columns:  # not another worker's ALTER winning the race
+                raise
 
     def _connect(self, *, write: bool = False) -> sa.Connection:
         self.ensure_tables()
@@ -194,7 +274,7 @@ class AuthStore:
         query = sa.select(users.c.name, users.c.role, users.c.created, users.c.password_hash)
         with self._connect() as conn:
             row = conn.execute(query.where(users.c.name == name)).first()
-        if row is None:
+        if row is None or not hmac.compare_digest(row[0].encode(), name.encode()):
             hashing.waste_verification(password)
             return None
         if not hashing.verify_password(row[3], password):
@@ -210,10 +290,23 @@ class AuthStore:
 
     # --- tokens ----------------------------------------------------------------------------
 
-    def create_token(self, user: str) -> tuple[TokenInfo, str]:
-        """Create a bearer token for ``user``; return its facts and the secret (shown once)."""
+    def create_token(self, user: str, *, expires_in: float | None = None) -> tuple[TokenInfo, str]:
+        """Create a bearer token for ``user``; return its facts and the secret (shown once).
+
+        Args:
+            user: The token's owner.
+            expires_in: Seconds until the token stops working; None for a token that works
+                until it is revoked.
+        """
+        if expires_in is not None and not expires_in > 0:
+            raise InvalidParameterError(
+                f"A token's lifetime must be positive, got {expires_in!r} seconds; leave it out "
+                "for a token that works until revoked"
+            )
         secret = hashing.new_token()
-        info = TokenInfo(id=secrets.token_hex(6), user=user, created=_now_ms())
+        now = _now_ms()
+        expires = None if expires_in is None else now + round(expires_in * 1000)
+        info = TokenInfo(id=secrets.token_hex(6), user=user, created=now, expires=expires)
         with self._connect(write=True) as conn, conn.begin():
             if self._find(conn, user) is None:
                 raise NotFoundError(
@@ -225,18 +318,23 @@ class AuthStore:
                     user=user,
                     token_hash=hashing.token_digest(secret),
                     created=info.created,
+                    expires=info.expires,
                 )
             )
         return info, secret
 
     def list_tokens(self, user: str | None = None) -> list[TokenInfo]:
         """Return every token (of ``user`` if given), oldest first, revoked ones included."""
-        query = sa.select(tokens.c.id, tokens.c.user, tokens.c.created, tokens.c.revoked)
+        c = tokens.c
+        query = sa.select(c.id, c.user, c.created, c.revoked, c.expires)
         if user is not None:
             query = query.where(tokens.c.user == user)
         with self._connect() as conn:
             rows = conn.execute(query.order_by(tokens.c.created, tokens.c.id))
-            return [TokenInfo(id=r[0], user=r[1], created=r[2], revoked=r[3]) for r in rows]
+            return [
+                TokenInfo(id=r[0], user=r[1], created=r[2], revoked=r[3], expires=r[4])
+                for r in rows
+            ]
 
     def revoke_token(self, token_id: str) -> None:
         """Revoke a token by its id; revoking twice is harmless."""
@@ -252,14 +350,29 @@ class AuthStore:
                 conn.execute(update.values(revoked=_now_ms()))
 
     def authenticate_token(self, secret: str) -> User | None:
-        """Return the owner of a valid, unrevoked token, else None."""
+        """Return the owner of a valid, unrevoked token, else None.
+
+        Raises:
+            Unauthenticated: The token is known but expired (a clear message, not a bare 401).
+        """
         if not secret.startswith(hashing.TOKEN_PREFIX):
             return None
+        digest = hashing.token_digest(secret)
         query = (
-            sa.select(users.c.name, users.c.role, users.c.created)
+            sa.select(
+                users.c.name, users.c.role, users.c.created, tokens.c.token_hash, tokens.c.expires
+            )
             .select_from(tokens.join(users, tokens.c.user == users.c.name))
-            .where(tokens.c.token_hash == hashing.token_digest(secret), tokens.c.revoked.is_(None))
+            .where(tokens.c.token_hash == digest, tokens.c.revoked.is_(None))
         )
         with self._connect() as conn:
             row = conn.execute(query).first()
-        return None if row is None else _user(row)
+        if row is None or not hmac.compare_digest(row[3], digest):
+            return None
+        if row[4] is not None and row[4] <= _now_ms():
+            expired = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(row[4] / 1000))
+            raise Unauthenticated(
+                f"This bearer token expired at {expired}; ask an admin for a new one "
+                f"('mltrack server tokens create {row[0]} --expires-in 30d')"
+            )
+        return User(name=row[0], role=Role(row[1]), created=row[2], valid_until=row[4])

@@ -3,25 +3,23 @@
 ``/api/2.0/mlflow/logged-models`` (create), ``/logged-models/{model_id}`` (GET, PATCH =
 finalize), ``/logged-models/search``, ``/logged-models/{model_id}/tags`` (PATCH) and
 ``/logged-models/{model_id}/tags/{tag_key}`` (DELETE), as MLflow's server serves them;
-``/runs/outputs`` and ``/runs/log-inputs``. A model's files are uploaded by the client through the
-artifact proxy to its ``artifact_uri``
+``/runs/outputs`` and ``/runs/log-inputs``. Metric points logged with a ``model_id`` through
+``runs/log-metric`` and ``runs/log-batch`` are split off in ``logged_model_messages.py``.
+A model's files are uploaded by the client through the artifact proxy to its ``artifact_uri``
 (``mlflow-artifacts:/<experiment>/models/<model_id>/artifacts`` for server experiments).
 """
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
-from jupyter_mltrack.entities import DatasetInput, LoggedModelStatus
-from jupyter_mltrack.errors import InvalidParameterError
+from jupyter_mltrack.entities import LoggedModelStatus
 from jupyter_mltrack.server._http import (
     API,
     blocking,
-    get_bool,
     get_int,
     get_list,
     get_str,
@@ -31,7 +29,24 @@ from jupyter_mltrack.server._http import (
     paged,
     run_id_of,
 )
-from jupyter_mltrack.server.openapi import INT64, KEY, NONEMPTY, STR, array, get, obj, post, ref
+from jupyter_mltrack.server.openapi import (
+    INT64,
+    KEY,
+    NONEMPTY,
+    STR,
+    array,
+    double,
+    get,
+    obj,
+    post,
+    ref,
+)
+from jupyter_mltrack.server.routes.logged_model_messages import (
+    dataset_filters,
+    datasets_of,
+    model_ids_of,
+    order_by_clauses,
+)
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -39,59 +54,10 @@ if TYPE_CHECKING:
 
     from jupyter_mltrack.server.context import ServerContext
 
-__all__ = ["OPENAPI", "OPENAPI_SCHEMAS", "order_by_clauses", "routes"]
+__all__ = ["OPENAPI", "OPENAPI_SCHEMAS", "routes"]
 
 _LM = f"{API}/logged-models"
 _SEARCH_DEFAULT = 100
-
-
-def order_by_clauses(entries: list[Any]) -> list[str] | None:
-    """Turn MLflow's ``order_by`` messages (``{"field_name", "ascending"}``) into clauses.
-
-    Plain strings such as ``"name DESC"`` pass through. MLflow's ``ascending`` defaults to true.
-    """
-    clauses: list[str] = []
-    for entry in entries:
-        if isinstance(entry, str):
-            clauses.append(entry)
-        elif isinstance(entry, dict):
-            field = get_str(entry, "field_name")
-            ascending = get_bool(entry, "ascending", default=True)
-            clauses.append(f"{field} {'ASC' if ascending else 'DESC'}")
-        else:
-            raise InvalidParameterError(
-                f"Invalid order_by entry {entry!r}: expected {{'field_name': ..., "
-                "'ascending': true|false}} or a clause like 'creation_timestamp DESC'"
-            )
-    return clauses or None
-
-
-def _datasets(msg: dict[str, Any]) -> list[DatasetInput]:
-    out: list[DatasetInput] = []
-    entry: Any
-    for entry in get_list(msg, "datasets"):
-        dataset = entry.get("dataset") if isinstance(entry, dict) else None
-        if not isinstance(dataset, dict):
-            raise InvalidParameterError(
-                f"Invalid dataset input {entry!r:.100}: expected "
-                '{"dataset": {"name", "digest", "source_type", "source", ...}, "tags": [...]}'
-            )
-        for field in ("name", "digest", "source_type"):
-            get_str(dataset, field)  # required, and a string
-        for field in ("source", "schema", "profile"):
-            get_str(dataset, field, required=False)
-        out.append(
-            DatasetInput(
-                name=dataset["name"],
-                digest=dataset["digest"],
-                source_type=dataset["source_type"],
-                source=dataset.get("source") or "",
-                schema=dataset.get("schema") or "",
-                profile=dataset.get("profile") or "",
-                tags=get_tags(entry),
-            )
-        )
-    return out
 
 
 def _model_id(request: Request) -> str:
@@ -106,33 +72,6 @@ def _model_id(request: Request) -> str:
     if model_id == "search":
         raise HTTPException(405, headers={"Allow": "POST"})
     return model_id
-
-
-def _model_ids(msg: dict[str, Any], name: str) -> list[tuple[str, int]]:
-    """Return ``(model_id, step)`` of a ``[{"model_id": ..., "step": ...}]`` field."""
-    out: list[tuple[str, int]] = []
-    entry: Any
-    for entry in get_list(msg, name):
-        if not isinstance(entry, dict):
-            raise InvalidParameterError(
-                f"Invalid {name} entry {entry!r:.100}: expected {{'model_id': 'm-...'}}"
-            )
-        out.append((get_str(entry, "model_id"), get_int(entry, "step", required=False, default=0)))
-    return out
-
-
-def _dataset_names(msg: dict[str, Any]) -> list[str]:
-    """Return the ``datasets`` filter's dataset names (each entry needs ``dataset_name``)."""
-    names = []
-    entry: Any
-    for index, entry in enumerate(get_list(msg, "datasets")):
-        if not isinstance(entry, dict):
-            raise InvalidParameterError(
-                f"Invalid value {json.dumps(entry)[:100]} for parameter 'datasets[{index}]' "
-                "supplied: expected an object with dataset_name (and dataset_digest)"
-            )
-        names.append(get_str(entry, "dataset_name"))
-    return names
 
 
 def routes(ctx: ServerContext) -> list[Route]:
@@ -165,14 +104,11 @@ def routes(ctx: ServerContext) -> list[Route]:
 
     async def search(request: Request) -> Response:
         msg = await json_body(request, ctx)
-        if _dataset_names(msg):
-            # MLflow keeps the models with a metric logged on one of these datasets. Our logged
-            # models carry no metrics yet, so none matches (rather than ignoring the filter).
-            return ok({})
         page = await blocking(
             lambda: ctx.logged_models.search_logged_models(
                 get_list(msg, "experiment_ids", required=True, item=str),
                 filter_string=get_str(msg, "filter", required=False),
+                datasets=dataset_filters(msg),
                 order_by=order_by_clauses(get_list(msg, "order_by")),
                 max_results=get_int(msg, "max_results", required=False, default=_SEARCH_DEFAULT),
                 page_token=get_str(msg, "page_token", required=False),
@@ -206,13 +142,13 @@ def routes(ctx: ServerContext) -> list[Route]:
 
     async def log_outputs(request: Request) -> Response:
         msg = await json_body(request, ctx)
-        await blocking(ctx.logged_models.log_outputs, run_id_of(msg), _model_ids(msg, "models"))
+        await blocking(ctx.logged_models.log_outputs, run_id_of(msg), model_ids_of(msg, "models"))
         return ok()
 
     async def log_inputs(request: Request) -> Response:
         msg = await json_body(request, ctx)
-        models = [model_id for model_id, _ in _model_ids(msg, "models")]
-        await blocking(ctx.logged_models.log_inputs, run_id_of(msg), _datasets(msg), models)
+        models = [model_id for model_id, _ in model_ids_of(msg, "models")]
+        await blocking(ctx.logged_models.log_inputs, run_id_of(msg), datasets_of(msg), models)
         return ok()
 
     return [
@@ -264,7 +200,18 @@ OPENAPI_SCHEMAS: dict[str, dict[str, Any]] = {
             source_run_id=STR,
             tags=array(ref("KeyValue")),
         ),
-        data=obj(params=array(ref("KeyValue"))),
+        data=obj(params=array(ref("KeyValue")), metrics=array(ref("LoggedModelMetric"))),
+    ),
+    "LoggedModelMetric": obj(
+        ("key", "value", "timestamp", "step", "model_id"),
+        key=STR,
+        value=double(),
+        timestamp=INT64,
+        step=INT64,
+        model_id=STR,
+        run_id=STR,
+        dataset_name=STR,
+        dataset_digest=STR,
     ),
 }
 
@@ -293,9 +240,16 @@ OPENAPI: dict[str, dict[str, Any]] = {
                 ("experiment_ids",),
                 experiment_ids=array(STR, minItems=1),
                 filter=STR,
+                datasets=array(obj(("dataset_name",), dataset_name=NONEMPTY, dataset_digest=STR)),
                 max_results={"type": "integer", "minimum": 1, "maximum": 100_000_000},
                 order_by=array(
-                    obj(("field_name",), field_name=NONEMPTY, ascending={"type": "boolean"})
+                    obj(
+                        ("field_name",),
+                        field_name=NONEMPTY,
+                        ascending={"type": "boolean"},
+                        dataset_name=STR,
+                        dataset_digest=STR,
+                    )
                 ),
                 page_token=STR,
             ),

@@ -52,6 +52,10 @@ from jupyter_mltrack.server.openapi import (
     run_message,
 )
 from jupyter_mltrack.server.openapi import ref as schema_ref
+from jupyter_mltrack.server.routes.logged_model_messages import (
+    model_metric,
+    split_model_points,
+)
 
 if TYPE_CHECKING:
     from starlette.requests import Request
@@ -80,13 +84,18 @@ def routes(ctx: ServerContext) -> list[Route]:
             get_int(msg, "timestamp"),  # required, as in MLflow
             get_int(msg, "step", required=False, default=0),
         )
+        if msg.get("model_id"):  # also recorded on the logged model (logged_model_messages.py)
+            model_point = model_metric(msg, point, run_id)
+            await blocking(ctx.logged_models.log_model_metrics, run_id, [model_point])
+            return ok()
         await blocking(store.log_metric_points, run_id, [point])
         return ok()
 
     async def log_batch(request: Request) -> Response:
         msg = await json_body(request, ctx)
         run_id = run_id_of(msg)
-        points = _points(get_list(msg, "metrics"))
+        metrics_json: list[Any] = get_list(msg, "metrics")
+        points, for_models = split_model_points(metrics_json, _points(metrics_json), run_id)
         params = [
             Param(key=k, value=validate_param_value(k, v))
             for k, v in _pairs(msg, "params", "Param", MAX_BATCH_PARAMS)
@@ -95,12 +104,14 @@ def routes(ctx: ServerContext) -> list[Route]:
             RunTag(key=k, value=validate_tag_value(k, v))
             for k, v in _pairs(msg, "tags", "Tag", MAX_BATCH_TAGS)
         ]
+        if for_models:  # points with a model_id: logged to the run and recorded on the model
+            await blocking(ctx.logged_models.log_model_metrics, run_id, for_models)
         if params or tags:
             metrics = [Metric(key=k, value=v, timestamp=t, step=s) for k, v, t, s in points]
             await blocking(store.log_batch, run_id, metrics, params, tags)
         elif points:
             await blocking(store.log_metric_points, run_id, points)
-        else:  # an empty batch still names a run that must exist, as in MLflow
+        elif not for_models:  # an empty batch still names a run that must exist, as in MLflow
             await blocking(store.get_run, run_id)
         return ok()
 
@@ -193,7 +204,15 @@ def _pairs(msg: dict[str, Any], field: str, kind: str, limit: int) -> list[tuple
 
 _TAG = "runs"
 _RUN_ID = RUN_ID_FIELDS
-_POINT = obj(("key", "value", "timestamp"), key=KEY, value=double(), timestamp=INT64, step=INT64)
+_MODEL_FIELDS = {"model_id": STR, "dataset_name": STR, "dataset_digest": STR}
+_POINT = obj(
+    ("key", "value", "timestamp"),
+    key=KEY,
+    value=double(),
+    timestamp=INT64,
+    step=INT64,
+    **_MODEL_FIELDS,
+)
 _KV = obj(("key",), key=KEY, value=STR)
 
 OPENAPI: dict[str, dict[str, Any]] = {
@@ -202,7 +221,12 @@ OPENAPI: dict[str, dict[str, Any]] = {
             'Log one metric point (value may be "NaN", "Infinity" or "-Infinity")',
             _TAG,
             run_message(
-                ("key", "value", "timestamp"), key=KEY, value=double(), timestamp=INT64, step=INT64
+                ("key", "value", "timestamp"),
+                key=KEY,
+                value=double(),
+                timestamp=INT64,
+                step=INT64,
+                **_MODEL_FIELDS,
             ),
         )
     },

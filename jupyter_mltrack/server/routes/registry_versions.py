@@ -132,6 +132,12 @@ def _create_version(ctx: ServerContext, msg: dict[str, Any], user: str) -> Model
 
 def _record_on_logged_model(ctx: ServerContext, model_id: str, name: str, version: int) -> None:
     """Append ``{"name", "version"}`` to the logged model's ``mlflow.modelVersions`` tag."""
+    from jupyter_mltrack.store.sql.registry_versions import ModelVersionsMixin
+
+    registry = ctx.registry
+    if isinstance(registry, ModelVersionsMixin):  # atomic: concurrent registrations all count
+        registry.record_logged_model_version(model_id, name, version)
+        return
     try:
         entries = json.loads(ctx.logged_models.get_logged_model(model_id).tags[MODEL_VERSIONS_TAG])
     except (KeyError, ValueError):

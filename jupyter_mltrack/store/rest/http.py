@@ -5,9 +5,11 @@ the query string, everything else as a JSON body; non-finite floats travel as th
 ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``; errors come back as ``{"error_code", "message"}``
 and are raised as the matching :mod:`jupyter_mltrack.errors` class.
 
-Connection errors and the statuses in :data:`RETRY_STATUSES` are retried with exponential
-backoff (honouring ``Retry-After``); after the last try a :class:`~jupyter_mltrack.errors.
-StoreError` names the URL and the cause. Settings come from the environment:
+Connection errors, read timeouts and the statuses in :data:`RETRY_STATUSES` are retried with
+exponential backoff (honouring ``Retry-After``), for writes (POST) too: each write carries an
+``X-Mltrack-Request-Id`` that stays the same on every retry, so an mltrack server applies it
+once. After the last try a :class:`ServerUnreachable` (a ``StoreError``) names the URL and the
+cause. Settings come from the environment:
 
 ==========================================  ================================================
 ``MLTRACK_TRACKING_TOKEN``                  sent as ``Authorization: Bearer <token>``
@@ -38,23 +40,33 @@ import urllib3
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import ProtocolError
 
+from jupyter_mltrack._validation import env_number
 from jupyter_mltrack._version import __version__
 from jupyter_mltrack.errors import (
-    InvalidParameterError,
     InvalidStateError,
     MltrackError,
     NotFoundError,
     StoreError,
     error_class_for_code,
 )
-from jupyter_mltrack.store.rest.wire import basic_auth, dumps, encode_query, split_credentials
+from jupyter_mltrack.store.rest.wire import (
+    REQUEST_ID_HEADER,
+    ServerUnreachable,
+    basic_auth,
+    dumps,
+    encode_query,
+    new_request_id,
+    split_credentials,
+)
 
 __all__ = [
     "RETRY_STATUSES",
     "HttpClient",
     "RequestBody",
+    "ServerUnreachable",
     "forget_client",
     "last_server",
+    "new_request_id",
     "remember_server",
     "shared_client",
 ]
@@ -78,19 +90,6 @@ def _env(*names: str) -> str | None:
         if value:
             return value
     return None
-
-
-def _env_number(name: str, default: float) -> float:
-    text = os.environ.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise InvalidParameterError(f"{name}={text!r} is not a number") from None
-    if value < 0:
-        raise InvalidParameterError(f"{name}={text!r} must not be negative")
-    return value
 
 
 def _truthy(text: str | None) -> bool:
@@ -130,15 +129,15 @@ class HttpClient:
         url, self._url_credentials = split_credentials(base_url.rstrip("/"))
         self.base_url = url
         if max_retries is None:
-            max_retries = int(_env_number("MLTRACK_HTTP_REQUEST_MAX_RETRIES", 5))
+            max_retries = int(env_number("MLTRACK_HTTP_REQUEST_MAX_RETRIES", 5))
         self.max_retries = max_retries
         self.backoff_factor = (
-            _env_number("MLTRACK_HTTP_REQUEST_BACKOFF_FACTOR", 0.5)
+            env_number("MLTRACK_HTTP_REQUEST_BACKOFF_FACTOR", 0.5)
             if backoff_factor is None
             else backoff_factor
         )
         self.timeout = (
-            _env_number("MLTRACK_HTTP_REQUEST_TIMEOUT", 120) if timeout is None else timeout
+            env_number("MLTRACK_HTTP_REQUEST_TIMEOUT", 120) if timeout is None else timeout
         )
         self.pool = urllib3.PoolManager(
             num_pools=4,
@@ -205,6 +204,7 @@ class HttpClient:
         message: Mapping[str, Any] | None = None,
         *,
         api: str = "/api/2.0/mlflow/",
+        request_id: str | None = None,
     ) -> dict[str, Any]:
         """Call a JSON endpoint and return the decoded answer (``{}`` for an empty body).
 
@@ -213,21 +213,34 @@ class HttpClient:
         Raises:
             MltrackError: The server answered with an error; the subclass follows its
                 ``error_code`` (e.g. NotFoundError for ``RESOURCE_DOES_NOT_EXIST``).
-            StoreError: The server stayed unreachable or kept failing after every retry.
+            ServerUnreachable: The server stayed unreachable or kept answering 502-504/429
+                after every retry (a StoreError).
         """
         path = api + endpoint
-        return self.decode(self.send(method, path, message), method, path)
+        response = self.send(method, path, message, request_id=request_id)
+        return self.decode(response, method, path)
 
     def send(
-        self, method: str, path: str, message: Mapping[str, Any] | None = None
+        self,
+        method: str,
+        path: str,
+        message: Mapping[str, Any] | None = None,
+        *,
+        request_id: str | None = None,
     ) -> urllib3.BaseHTTPResponse:
-        """Send ``message`` to ``path`` (query string for ``GET``, else a JSON body), undecoded."""
+        """Send ``message`` to ``path`` (query string for ``GET``, else a JSON body), undecoded.
+
+        Every other method carries a client request id (``request_id``, else a new one), the
+        same on each retry: an mltrack server applies a retried write once.
+        """
         if method == "GET":
             query = encode_query(message or {})
             return self.request(method, path + (f"?{query}" if query else ""))
-        return self.request(
-            method, path, body=dumps(message or {}), headers={"Content-Type": "application/json"}
-        )
+        headers = {
+            "Content-Type": "application/json",
+            REQUEST_ID_HEADER: request_id or new_request_id(),
+        }
+        return self.request(method, path, body=dumps(message or {}), headers=headers)
 
     def decode(self, response: urllib3.BaseHTTPResponse, method: str, path: str) -> dict[str, Any]:
         """Return the JSON object of a response, or raise the error it carries."""
@@ -297,7 +310,7 @@ class HttpClient:
                 response = self._send(method, url, body, all_headers, stream)
             except Urllib3Error as exc:
                 if last:
-                    raise StoreError(
+                    raise ServerUnreachable(
                         f"Could not reach the tracking server: {method} {url} failed after "
                         f"{attempts} attempt(s): {_cause(exc)}; check that the server is running "
                         "and that the tracking URI is right"
@@ -306,11 +319,11 @@ class HttpClient:
                 stale = attempt == 0 and isinstance(exc, ProtocolError)
                 self._wait(attempt, None, f"{method} {url}: {_cause(exc)}", immediately=stale)
                 continue
-            if response.status not in RETRY_STATUSES:
+            if response.status not in RETRY_STATUSES or _wait_too_long(response):
                 return response
             if last:
                 detail = _error_text(response)
-                raise StoreError(
+                raise ServerUnreachable(
                     f"{method} {url} still answered HTTP {response.status}{detail} after "
                     f"{attempts} attempt(s); the server is overloaded or restarting, try again "
                     "later (MLTRACK_HTTP_REQUEST_MAX_RETRIES sets how often to retry)"
@@ -348,6 +361,16 @@ class HttpClient:
                 delay = max(delay, min(float(retry_after), MAX_BACKOFF_SECONDS))
         logger.warning("Retrying in %.1fs (attempt %d): %s", delay, attempt + 2, what)
         time.sleep(delay)
+
+
+def _wait_too_long(response: urllib3.BaseHTTPResponse) -> bool:
+    """A 429 asking for more than we would ever wait (a login lockout): report it at once."""
+    if response.status != 429:
+        return False
+    try:
+        return float(response.headers.get("Retry-After") or 0) > MAX_BACKOFF_SECONDS
+    except ValueError:
+        return False
 
 
 _clients: dict[str, HttpClient] = {}

@@ -1,7 +1,9 @@
 """The logged-model half of :class:`~jupyter_mltrack.store.rest.store.RestStore` (MLflow 3).
 
 ``/api/2.0/mlflow/logged-models`` (create, get, finalize, tags, search) and the run links
-``runs/outputs`` and ``runs/log-inputs``, in the shapes of the protocol document §1f.
+``runs/outputs`` and ``runs/log-inputs``, in the shapes of the protocol document §1f. Metric
+points of a model go through ``runs/log-batch`` with a ``model_id`` on each, as MLflow's client
+sends them.
 """
 
 from __future__ import annotations
@@ -10,21 +12,31 @@ import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from jupyter_mltrack._validation import MAX_BATCH_METRICS
 from jupyter_mltrack.entities import DatasetInput, LoggedModel, LoggedModelStatus, PagedList
+from jupyter_mltrack.entities.logged_model import LoggedModelMetric
 from jupyter_mltrack.errors import InvalidParameterError, NotFoundError, RunNotFound
 from jupyter_mltrack.store.logged_model_base import (
     LOGGED_MODELS_MAX_RESULTS_DEFAULT,
+    DatasetFilter,
     LoggedModelStore,
+    OrderByEntry,
 )
 from jupyter_mltrack.store.rest import codec
 
 __all__ = ["LoggedModelsMixin", "order_by_to_json"]
 
 
-def order_by_to_json(order_by: Sequence[str]) -> list[dict[str, Any]]:
-    """``["creation_timestamp DESC"]`` -> MLflow's ``[{"field_name", "ascending"}]`` objects."""
+def order_by_to_json(order_by: Sequence[OrderByEntry]) -> list[dict[str, Any]]:
+    """``["creation_timestamp DESC"]`` -> MLflow's ``[{"field_name", "ascending"}]`` objects.
+
+    Entries that already are such objects (with ``dataset_name``/``dataset_digest``) pass.
+    """
     out = []
     for clause in order_by:
+        if not isinstance(clause, str):
+            out.append(dict(clause))
+            continue
         parts = clause.split()
         if (
             not parts
@@ -105,12 +117,19 @@ class LoggedModelsMixin(LoggedModelStore):
     def delete_logged_model(self, model_id: str) -> None:
         self.call("DELETE", f"logged-models/{_quote(model_id)}")
 
+    def log_model_metrics(self, run_id: str, metrics: Sequence[LoggedModelMetric]) -> None:
+        points = [{k: v for k, v in m.to_dict().items() if k != "run_id"} for m in metrics]
+        for start in range(0, len(points), MAX_BATCH_METRICS):
+            message = {"run_id": run_id, "metrics": points[start : start + MAX_BATCH_METRICS]}
+            self.call("POST", "runs/log-batch", message)
+
     def search_logged_models(
         self,
         experiment_ids: Sequence[str],
         *,
         filter_string: str | None = None,
-        order_by: Sequence[str] | None = None,
+        datasets: Sequence[DatasetFilter] | None = None,
+        order_by: Sequence[OrderByEntry] | None = None,
         max_results: int = LOGGED_MODELS_MAX_RESULTS_DEFAULT,
         page_token: str | None = None,
     ) -> PagedList[LoggedModel]:
@@ -120,6 +139,9 @@ class LoggedModelsMixin(LoggedModelStore):
         }
         if filter_string:
             message["filter"] = filter_string
+        if datasets:
+            # Sent as given: the server checks them (each needs a dataset_name).
+            message["datasets"] = [dict(d) if isinstance(d, Mapping) else d for d in datasets]
         if order_by:
             message["order_by"] = order_by_to_json(order_by)
         if page_token:

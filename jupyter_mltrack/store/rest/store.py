@@ -44,6 +44,7 @@ from jupyter_mltrack.store.rest.http import (
 )
 from jupyter_mltrack.store.rest.logged_models import LoggedModelsMixin
 from jupyter_mltrack.store.rest.mltrack_api import MltrackApiMixin
+from jupyter_mltrack.store.rest.offline_log import OfflineLog, offline_log_for, offline_run_info
 from jupyter_mltrack.store.rest.registry import RegistryMixin
 
 __all__ = ["MAX_METRICS_PER_BATCH", "MAX_PARAMS_PER_BATCH", "MAX_TAGS_PER_BATCH", "RestStore"]
@@ -75,6 +76,9 @@ class RestStore(MltrackApiMixin, LoggedModelsMixin, RegistryMixin, TrackingStore
         self.http: HttpClient = http if http is not None else shared_client(uri)
         self.uri = self.http.base_url
         self.lacking_endpoints: set[str] = set()  # mltrack endpoints an MLflow server lacks
+        # Writes into runs go to the offline journal while the server is unreachable.
+        self.offline: OfflineLog | None = offline_log_for(uri, self.http)
+        self._infos: dict[str, RunInfo] = {}  # last known info per run, for offline updates
         remember_server(uri)
 
     def __repr__(self) -> str:
@@ -91,14 +95,34 @@ class RestStore(MltrackApiMixin, LoggedModelsMixin, RegistryMixin, TrackingStore
         message: Mapping[str, Any] | None = None,
         *,
         not_found: Callable[[str], NotFoundError] | None = None,
+        request_id: str | None = None,
     ) -> dict[str, Any]:
         """Call an MLflow endpoint; a RESOURCE_DOES_NOT_EXIST error becomes ``not_found(msg)``."""
         try:
-            return self.http.call(method, endpoint, message)
+            return self.http.call(method, endpoint, message, request_id=request_id)
         except NotFoundError as exc:
             if not_found is None or type(exc) is not NotFoundError:
                 raise
             raise not_found(exc.message) from None
+
+    def run_write(
+        self, run_id: str, endpoint: str, message: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """POST a write into a run; None when it went to the offline journal instead."""
+        not_found = _run_not_found(run_id)
+
+        def send(request_id: str | None = None) -> dict[str, Any]:
+            return self.call("POST", endpoint, message, not_found=not_found, request_id=request_id)
+
+        return (
+            send() if self.offline is None else self.offline.write(run_id, endpoint, message, send)
+        )
+
+    def _known(self, info: RunInfo) -> RunInfo:
+        if len(self._infos) > 10_000:  # a bound, not a cache policy: only offline ends use it
+            self._infos.clear()
+        self._infos[info.run_id] = info
+        return info
 
     # -- experiments ------------------------------------------------------------------------
     def create_experiment(
@@ -195,6 +219,7 @@ class RestStore(MltrackApiMixin, LoggedModelsMixin, RegistryMixin, TrackingStore
             "POST", "runs/create", message, not_found=_experiment_not_found(experiment_id)
         )
         run = codec.run_from_json(answer["run"])
+        self._known(run.info)
         if run_id is not None and run.info.run_id != run_id:
             raise StoreError(
                 f"The server at {self.uri} does not let clients choose run ids (asked for "
@@ -209,7 +234,9 @@ class RestStore(MltrackApiMixin, LoggedModelsMixin, RegistryMixin, TrackingStore
         answer = self.call(
             "GET", "runs/get", _run_message(run_id), not_found=_run_not_found(run_id)
         )
-        return codec.run_from_json(answer["run"])
+        run = codec.run_from_json(answer["run"])
+        self._known(run.info)
+        return run
 
     def update_run_info(
         self,
@@ -226,11 +253,13 @@ class RestStore(MltrackApiMixin, LoggedModelsMixin, RegistryMixin, TrackingStore
             end_time=end_time,
             run_name=run_name,
         )
-        answer = self.call("POST", "runs/update", message, not_found=_run_not_found(run_id))
+        answer = self.run_write(run_id, "runs/update", message)
+        if answer is None:  # journaled: the server applies it later; answer what it will hold
+            return offline_run_info(self._infos.get(run_id), run_id, status, end_time, run_name)
         info = answer.get("run_info")
         if not info:  # an MLflow server answering an empty update may omit it
             return self.get_run(run_id).info
-        return codec.run_info_from_json(info)
+        return self._known(codec.run_info_from_json(info))
 
     def delete_run(self, run_id: str) -> None:
         self.call("POST", "runs/delete", {"run_id": run_id}, not_found=_run_not_found(run_id))
@@ -276,7 +305,6 @@ class RestStore(MltrackApiMixin, LoggedModelsMixin, RegistryMixin, TrackingStore
         params: list[dict[str, Any]],
         tags: list[dict[str, Any]],
     ) -> None:
-        not_found = _run_not_found(run_id)
         m = p = t = 0
         while True:  # at least one request, so an empty batch still checks the run
             batch_params = params[p : p + MAX_PARAMS_PER_BATCH]
@@ -285,25 +313,25 @@ class RestStore(MltrackApiMixin, LoggedModelsMixin, RegistryMixin, TrackingStore
             batch_metrics = metrics[m : m + min(MAX_METRICS_PER_BATCH, room)]
             message: dict[str, Any] = {"run_id": run_id}
             _put(message, metrics=batch_metrics, params=batch_params, tags=batch_tags)
-            self.call("POST", "runs/log-batch", message, not_found=not_found)
+            self.run_write(run_id, "runs/log-batch", message)
             m, p, t = m + len(batch_metrics), p + len(batch_params), t + len(batch_tags)
             if m >= len(metrics) and p >= len(params) and t >= len(tags):
                 return
 
     def log_metric(self, run_id: str, metric: Metric) -> None:
         message = {**_run_message(run_id), **codec.metric_to_json(metric)}
-        self.call("POST", "runs/log-metric", message, not_found=_run_not_found(run_id))
+        self.run_write(run_id, "runs/log-metric", message)
 
     def log_param(self, run_id: str, param: Param) -> None:
         message = {**_run_message(run_id), "key": param.key, "value": param.value}
-        self.call("POST", "runs/log-parameter", message, not_found=_run_not_found(run_id))
+        self.run_write(run_id, "runs/log-parameter", message)
 
     def set_tag(self, run_id: str, tag: RunTag) -> None:
         if tag.key in codec.MLFLOW_MIRRORS:  # the tag and its MLflow twin, in one request
             self.log_batch(run_id, tags=[tag])
             return
         message = {**_run_message(run_id), "key": tag.key, "value": tag.value}
-        self.call("POST", "runs/set-tag", message, not_found=_run_not_found(run_id))
+        self.run_write(run_id, "runs/set-tag", message)
 
     def get_metric_history(self, run_id: str, key: str) -> list[Metric]:
         # No max_results: both servers then answer the whole history at once; a server that

@@ -10,13 +10,36 @@ from __future__ import annotations
 import base64
 import json
 import urllib.parse
+import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from jupyter_mltrack.entities.metric import float_to_json
 from jupyter_mltrack.errors import StoreError
 
-__all__ = ["basic_auth", "dumps", "encode_query", "float_from_json", "split_credentials"]
+__all__ = [
+    "REQUEST_ID_HEADER",
+    "ServerUnreachable",
+    "basic_auth",
+    "dumps",
+    "encode_query",
+    "float_from_json",
+    "new_request_id",
+    "split_credentials",
+]
+
+#: The header of a write's client request id: the same id on every retry, so an mltrack server
+#: applies the request once (an MLflow server ignores it).
+REQUEST_ID_HEADER = "X-Mltrack-Request-Id"
+
+
+class ServerUnreachable(StoreError):
+    """The tracking server could not be reached (or kept answering 502-504) after every retry."""
+
+
+def new_request_id() -> str:
+    """Return a fresh client request id (32 hex digits)."""
+    return uuid.uuid4().hex
 
 
 def dumps(message: Mapping[str, Any]) -> bytes:

@@ -13,10 +13,11 @@ from jupyter_mltrack.entities import LifecycleStage, RunInfo, RunStatus
 from jupyter_mltrack.errors import (
     InvalidStateError,
     RunNotFound,
-    StoreError,
 )
 from jupyter_mltrack.store.sql import raw, schema
+from jupyter_mltrack.store.sql.client_requests import recorded_in
 from jupyter_mltrack.store.sql.engine import WRITE_OPTION
+from jupyter_mltrack.store.sql.open_errors import database_error
 
 if TYPE_CHECKING:
     from jupyter_mltrack.store.sql.held_connection import HeldWriteConnection
@@ -72,21 +73,26 @@ class SqlBase:
             with self.engine.connect() as conn:
                 yield conn
         except self._driver_errors as exc:
-            raise StoreError(f"Database error: {getattr(exc, 'orig', exc)}") from exc
+            raise database_error(self.engine, exc) from exc
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
         try:
             held = self.held_write_connection
+            # recorded_in: a request id served over HTTP commits with the write (see there).
             if held is not None:  # SQLite (see held_connection.py)
-                with held.transaction() as conn:
+                with held.transaction() as conn, recorded_in(conn):
                     yield conn
                 return
             write_options = {WRITE_OPTION: True}
-            with self.engine.connect().execution_options(**write_options) as conn, conn.begin():
+            with (
+                self.engine.connect().execution_options(**write_options) as conn,
+                conn.begin(),
+                recorded_in(conn),
+            ):
                 yield conn
         except self._driver_errors as exc:
-            raise StoreError(f"Database error: {getattr(exc, 'orig', exc)}") from exc
+            raise database_error(self.engine, exc) from exc
 
     @staticmethod
     def _run_state(conn: sa.Connection, run_id: str) -> tuple[str, str]:

@@ -14,9 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from jupyter_mltrack._time import now_ms
-from jupyter_mltrack.errors import StoreError
 from jupyter_mltrack.store.sql import schema
-from jupyter_mltrack.store.sql.engine import WRITE_OPTION
+from jupyter_mltrack.store.sql.engine import WRITE_OPTION, sqlite_path
+from jupyter_mltrack.store.sql.open_errors import newer_schema_error
+from jupyter_mltrack.store.sql.store_folder import record_folder, store_folder
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +52,19 @@ def ensure_schema(engine: Engine, default_artifact_root: str) -> None:
         return
     if revision is None:
         _create_new(engine, default_artifact_root)
+    elif revision not in known_revisions():
+        # Migrating would fail halfway or, worse, rewrite a schema we do not know.
+        where = sqlite_path(str(engine.url)) or engine.url.render_as_string(hide_password=True)
+        raise newer_schema_error(where, revision, schema.SCHEMA_REVISION)
     else:
         _upgrade(engine, revision, default_artifact_root)
+
+
+def known_revisions() -> set[str]:
+    """The alembic revisions this version can migrate from (one file per revision)."""
+    from jupyter_mltrack.store.sql.migrate import MIGRATIONS_DIR
+
+    return {path.stem for path in (MIGRATIONS_DIR / "versions").glob("[0-9]*.py")}
 
 
 def _quick_revision(engine: Engine) -> str | None:
@@ -76,10 +88,19 @@ def _create_new(engine: Engine, default_artifact_root: str) -> None:
             _version_metadata.create_all(conn)
             conn.execute(sa.insert(alembic_version), {"version_num": schema.SCHEMA_REVISION})
             insert_default_experiment(conn, default_artifact_root)
-    except sa.exc.DBAPIError as exc:
+            path = sqlite_path(str(engine.url)) if engine.dialect.name == "sqlite" else None
+            if path is not None:  # see store_folder.py
+                record_folder(conn, store_folder(path))
+    except sa.exc.DBAPIError:
         # A concurrent creator on a server database wins the race: accept its schema.
-        if _quick_revision(engine) != schema.SCHEMA_REVISION:
-            raise StoreError(f"Could not create the tracking schema: {exc}") from exc
+        # Anything else (a full disk, a read-only folder) goes up to the store's open, which
+        # explains it (open_errors.py).
+        try:
+            created = _quick_revision(engine) == schema.SCHEMA_REVISION
+        except sa.exc.DBAPIError:
+            created = False
+        if not created:
+            raise
 
 
 def insert_default_experiment(conn: sa.Connection, default_artifact_root: str) -> None:

@@ -8,7 +8,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from jupyter_mltrack._time import now_ms
-from jupyter_mltrack._validation import validate_key, validate_name, validate_tag_value
+from jupyter_mltrack._validation import (
+    validate_artifact_location,
+    validate_key,
+    validate_name,
+    validate_tag_value,
+)
 from jupyter_mltrack.entities import Experiment, LifecycleStage, PagedList, ViewType
 from jupyter_mltrack.errors import (
     AlreadyExistsError,
@@ -65,6 +70,8 @@ class ExperimentsMixin(SqlBase):
         tags: Mapping[str, str] | None = None,
     ) -> str:
         name = validate_name("Experiment", name)
+        if artifact_location:
+            validate_artifact_location(artifact_location)
         with self._write() as conn:
             taken = conn.execute(sa.select(E.lifecycle_stage).where(E.name == name)).first()
             if taken is not None:

@@ -4,6 +4,11 @@ Logged models belong to an experiment; tags and params are child tables keyed by
 Run links (``run_model_outputs``, ``run_model_inputs``, ``run_dataset_inputs``) are keyed by the
 run so ``get_run`` and ``search_runs`` read them with one indexed query each; a run purge deletes
 them. ``source_run_id`` has no foreign key: a purged run must not take its models with it.
+
+``logged_model_metrics`` holds the points runs logged against a model (MLflow's
+``log_metric(..., model_id=...)``), with the dataset they were measured on; values are stored as
+in ``schema.py`` (a clamped double plus a ``kind`` code for NaN and infinities). A row belongs to
+its model (deleted with it) and to the run that logged it (purged with it).
 """
 
 from __future__ import annotations
@@ -11,19 +16,21 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
+    Float,
     ForeignKey,
     Index,
     Integer,
     PrimaryKeyConstraint,
+    SmallInteger,
     String,
     Table,
-    Text,
 )
 
-from jupyter_mltrack.store.sql.schema import exact_string, metadata
+from jupyter_mltrack.store.sql.schema import KIND_FINITE, exact_string, long_text, metadata
 
 __all__ = [
     "RUN_LINK_TABLES",
+    "logged_model_metrics",
     "logged_model_params",
     "logged_model_tags",
     "logged_models",
@@ -88,6 +95,25 @@ logged_model_params = _model_pairs(
     "logged_model_params", PARAM_VALUE_LENGTH, "logged_model_param_pk"
 )
 
+logged_model_metrics = Table(
+    "logged_model_metrics",
+    metadata,
+    # A surrogate key: one key, run, step and time may hold points of several datasets, and a
+    # natural key over all of them would pass MySQL's index length limit.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    _model_fk(),
+    Column("key", exact_string(KEY_LENGTH), nullable=False),
+    Column("value", Float(precision=53), nullable=False),
+    Column("kind", SmallInteger, nullable=False, default=KIND_FINITE),
+    Column("timestamp_ms", BigInteger, nullable=False),
+    Column("step", BigInteger, nullable=False),
+    _run_fk(),
+    Column("dataset_name", exact_string(NAME_LENGTH)),
+    Column("dataset_digest", exact_string(DIGEST_LENGTH)),
+    Index("ix_logged_model_metrics_model_key", "model_id", "key"),
+    Index("ix_logged_model_metrics_run", "run_uuid"),
+)
+
 run_model_outputs = Table(
     "run_model_outputs",
     metadata,
@@ -112,12 +138,12 @@ run_dataset_inputs = Table(
     Column("name", exact_string(NAME_LENGTH), nullable=False),
     Column("digest", exact_string(DIGEST_LENGTH), nullable=False),
     Column("source_type", String(SOURCE_TYPE_LENGTH), nullable=False),
-    Column("source", Text, nullable=False),
-    Column("dataset_schema", Text),
-    Column("profile", Text),
-    Column("tags", Text),  # JSON object of input tag key -> value
+    Column("source", long_text(), nullable=False),
+    Column("dataset_schema", long_text()),
+    Column("profile", long_text()),
+    Column("tags", long_text()),  # JSON object of input tag key -> value
     PrimaryKeyConstraint("run_uuid", "name", "digest", name="run_dataset_input_pk"),
 )
 
 #: The tables whose rows belong to one run (deleted with it by ``purge_runs``).
-RUN_LINK_TABLES = (run_model_outputs, run_model_inputs, run_dataset_inputs)
+RUN_LINK_TABLES = (run_model_outputs, run_model_inputs, run_dataset_inputs, logged_model_metrics)

@@ -2,20 +2,20 @@
 
 Run inputs and outputs (``log_inputs``/``log_outputs`` and their read path) are in
 ``run_links.py``; the tables are in ``logged_model_schema``, the search language in
-``logged_model_search``.
+``logged_model_search``, the models' metric points in ``logged_model_metrics``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from jupyter_mltrack._time import now_ms
 from jupyter_mltrack._validation import validate_key, validate_param_value, validate_tag_value
 from jupyter_mltrack.entities import LifecycleStage, LoggedModel, LoggedModelStatus, PagedList
-from jupyter_mltrack.entities.logged_model import new_model_id
+from jupyter_mltrack.entities.logged_model import LoggedModelMetric, new_model_id
 from jupyter_mltrack.errors import (
     ExperimentNotFound,
     InvalidParameterError,
@@ -23,18 +23,31 @@ from jupyter_mltrack.errors import (
     NotFoundError,
 )
 from jupyter_mltrack.store.base import SEARCH_MAX_RESULTS_LIMIT
-from jupyter_mltrack.store.logged_model_base import LOGGED_MODELS_MAX_RESULTS_DEFAULT
+from jupyter_mltrack.store.logged_model_base import (
+    LOGGED_MODELS_MAX_RESULTS_DEFAULT,
+    DatasetFilter,
+    OrderByEntry,
+)
 from jupyter_mltrack.store.sql import raw, schema
 from jupyter_mltrack.store.sql._base import SqlBase
 from jupyter_mltrack.store.sql.experiments import parse_experiment_id
+from jupyter_mltrack.store.sql.logged_model_metrics import (
+    check_model_points,
+    load_model_metrics,
+    write_model_points,
+)
 from jupyter_mltrack.store.sql.logged_model_schema import (
     NAME_LENGTH,
+    logged_model_metrics,
     logged_model_params,
     logged_model_tags,
     logged_models,
     run_model_inputs,
     run_model_outputs,
 )
+
+if TYPE_CHECKING:
+    from jupyter_mltrack.store.sql.metric_writes import SeriesCache
 
 __all__ = ["LoggedModelsMixin", "logged_model_not_found"]
 
@@ -72,6 +85,28 @@ def _check_model_type(model_type: object) -> str:
 
 class LoggedModelsMixin(SqlBase):
     """Logged models for :class:`~jupyter_mltrack.store.logged_model_base.LoggedModelStore`."""
+
+    if TYPE_CHECKING:  # from WritesMixin, next to this mixin in SqlStore
+
+        def _write_points(
+            self,
+            run_id: str,
+            write: Callable[[sa.Connection, SeriesCache | None], dict[str, list[int]]],
+        ) -> None: ...
+
+    def log_model_metrics(self, run_id: str, metrics: Sequence[LoggedModelMetric]) -> None:
+        from jupyter_mltrack.store.sql.metric_writes import write_metric_points
+
+        points, rows = check_model_points(metrics)
+        if not points:
+            return
+
+        def write(conn: sa.Connection, cache: SeriesCache | None) -> dict[str, list[int]]:
+            self._check_run_writable(conn, run_id)
+            write_model_points(conn, run_id, rows)  # first: an unknown model writes nothing
+            return write_metric_points(conn, run_id, points, cache)
+
+        self._write_points(run_id, write)
 
     def create_logged_model(
         self,
@@ -186,9 +221,15 @@ class LoggedModelsMixin(SqlBase):
     def delete_logged_model(self, model_id: str) -> None:
         with self._write() as conn:
             self._touch(conn, model_id)  # NotFoundError for an unknown id
-            for table in (run_model_inputs, run_model_outputs, logged_model_tags):
+            children = (
+                run_model_inputs,
+                run_model_outputs,
+                logged_model_tags,
+                logged_model_params,
+                logged_model_metrics,
+            )
+            for table in children:
                 conn.execute(sa.delete(table).where(table.c.model_id == model_id))
-            conn.execute(sa.delete(logged_model_params).where(LMP.model_id == model_id))
             conn.execute(sa.delete(logged_models).where(LM.model_id == model_id))
 
     @staticmethod
@@ -207,7 +248,8 @@ class LoggedModelsMixin(SqlBase):
         experiment_ids: Sequence[str],
         *,
         filter_string: str | None = None,
-        order_by: Sequence[str] | None = None,
+        datasets: Sequence[DatasetFilter] | None = None,
+        order_by: Sequence[OrderByEntry] | None = None,
         max_results: int = LOGGED_MODELS_MAX_RESULTS_DEFAULT,
         page_token: str | None = None,
     ) -> PagedList[LoggedModel]:
@@ -230,6 +272,7 @@ class LoggedModelsMixin(SqlBase):
             ids,
             lms.parse_logged_model_filter(filter_string or ""),
             lms.parse_logged_model_order_by(order_by),
+            datasets=lms.parse_dataset_filters(datasets),
             offset=offset,
             limit=max_results + 1,
         )
@@ -258,6 +301,7 @@ def _load(conn: sa.Connection, result: sa.CursorResult[Any]) -> list[LoggedModel
             query = sa.select(c.model_id, c.key, c.value).where(c.model_id.in_(ids))
             for model_id, key, value in conn.execute(query):
                 into[model_id][key] = value
+    metrics = load_model_metrics(conn, ids)
     return [
         LoggedModel(
             model_id=row["model_id"],
@@ -271,6 +315,7 @@ def _load(conn: sa.Connection, result: sa.CursorResult[Any]) -> list[LoggedModel
             last_updated_timestamp_ms=row["last_updated_timestamp_ms"],
             tags=dict(sorted(tags[row["model_id"]].items())),
             params=dict(sorted(params[row["model_id"]].items())),
+            metrics=tuple(metrics[row["model_id"]]),
         )
         for row in rows
     ]

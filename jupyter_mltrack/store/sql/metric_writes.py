@@ -17,6 +17,13 @@ each point past the rows it ties with (the ``seq`` column, see ``schema.py``). I
 process appended to the series since our cache last saw it, the insert hits the primary key;
 the store then retries the batch with the cache dropped (:class:`StaleSeriesCache`).
 
+Several processes may create one (run, key) series at the same instant. The series rows are
+inserted in key order (so concurrent writers take their row locks in one order and cannot
+deadlock on them) with the unique constraint's conflicts ignored (``ON CONFLICT DO NOTHING``,
+MySQL's ``INSERT IGNORE``): the database makes a second creator wait for the first one's commit
+and then skip the row, and the select that follows finds it. Only when every row was inserted
+by this call are the series known to be empty; otherwise each is treated as existing.
+
 ``ts_offset`` is stored relative to the series' base (its first timestamp, if that is a normal
 epoch time). Offsets fit int64 except for timestamps within the base of ``-2**63``; a batch with
 such a point first rebases its series to 0 (moving the rows through negative series ids, so no
@@ -34,6 +41,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from jupyter_mltrack.errors import RunNotFound, StoreError
 from jupyter_mltrack.store.base import MetricPoint
 from jupyter_mltrack.store.sql import raw, schema
 
@@ -41,6 +49,7 @@ __all__ = ["SeriesCache", "StaleSeriesCache", "write_metric_points"]
 
 _MAX = schema.DOUBLE_MAX
 _SERIES_ID = operator.itemgetter(0)
+_UPDATE_SERIES_ID = operator.itemgetter(4)
 _encode = schema.encode_metric_value
 _INT64_MIN = -(2**63)
 #: A series' first timestamp becomes its base if it lies in [0, _BASE_LIMIT) (any epoch time).
@@ -52,11 +61,28 @@ INSERT_POINTS = (
 _MAX_SEQ = "SELECT MAX(seq) FROM metrics WHERE series_id = ? AND step = ? AND ts_offset = ?"
 # The run's experiment and stage are copied into the series row (the search read model, see
 # schema.py); the series is created once per (run, key), so the run lookup is off the hot path.
-INSERT_SERIES = (
-    "INSERT INTO latest_metrics (run_uuid, {key}, {value}, kind, {timestamp}, step, ts_base, "
+_SERIES_ROW = (
+    "INTO latest_metrics (run_uuid, {key}, {value}, kind, {timestamp}, step, ts_base, "
     "experiment_id, lifecycle_stage) SELECT ?, ?, ?, ?, ?, ?, ?, experiment_id, lifecycle_stage "
     "FROM runs WHERE run_uuid = ?"
 )
+#: Creates series that nobody else can be creating (``bulk.py`` imports whole runs).
+INSERT_SERIES = "INSERT " + _SERIES_ROW
+# Creates series while other writers may create the same ones: their rows are skipped (see the
+# module docstring). The run's columns are read first instead of INSERT ... SELECT: on MySQL that
+# form holds the table's AUTO-INC lock for the whole statement, and two writers, each holding
+# one of it and a row lock the other waits for, hang there undetected. MySQL has no ON CONFLICT,
+# and its ON DUPLICATE KEY UPDATE reports a skipped row as one changed row (SQLAlchemy's driver
+# sets CLIENT_FOUND_ROWS); INSERT IGNORE reports 0. That IGNORE would truncate a too-long key
+# instead of failing does not bite: keys are validated before they get here, and every key is
+# looked up again after the insert.
+_SERIES_VALUES = (
+    "INTO latest_metrics (run_uuid, {key}, {value}, kind, {timestamp}, step, ts_base, "
+    "experiment_id, lifecycle_stage) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_CREATE_SERIES = "INSERT " + _SERIES_VALUES + " ON CONFLICT (run_uuid, {key}) DO NOTHING"
+_CREATE_SERIES_MYSQL = "INSERT IGNORE " + _SERIES_VALUES
+_RUN_PLACE = "SELECT experiment_id, lifecycle_stage FROM runs WHERE run_uuid = ?"
 # Moves the latest value forward only: another process may have logged a later point.
 UPDATE_SERIES = (
     "UPDATE latest_metrics SET {value} = ?, kind = ?, {timestamp} = ?, step = ? "
@@ -141,8 +167,10 @@ def write_metric_points(
     series, created = _series(conn, run_id, seen, cache)
     if lowest < _INT64_MIN + _BASE_LIMIT:
         _rebase_far_series(conn, series, points)
-    _move_latest(conn, series, {k: v for k, v in seen.items() if k not in created})
     _insert_points(conn, series, seen, points)
+    # Last: the update row-locks each series until the commit, and writers of one run queue
+    # on that lock (the history inserts above take no lock another writer waits for).
+    _move_latest(conn, series, {k: v for k, v in seen.items() if k not in created})
     for key, entry in seen.items():  # new lists: the cache's own entries are never changed
         sid, base, known_step, known_ts = series[key]
         if entry[0] > known_step or (entry[0] == known_step and entry[1] > known_ts):
@@ -168,21 +196,32 @@ def _series(
     if not unknown:
         return series, set()
     series.update(_select_series(conn, run_id, unknown))
-    missing = [key for key in unknown if key not in series]
-    if missing:
-        rows = []
-        for key in missing:
-            last_step, last_ts, value, _, first_ts, _ = seen[key]
-            base = first_ts if 0 <= first_ts < _BASE_LIMIT else 0
-            rows.append((run_id, key, *_encode(value), last_ts, last_step, base, run_id))
-        try:
-            raw.executemany(conn, INSERT_SERIES, rows)
-        except conn.dialect.loaded_dbapi.IntegrityError as exc:  # another writer created one
-            raise StaleSeriesCache(str(exc)) from exc
-        found = _select_series(conn, run_id, missing)
-        for key in missing:
-            entry = series[key] = found[key]
-            entry[2], entry[3] = _INT64_MIN, _INT64_MIN  # its points are all new to it
+    missing = sorted(key for key in unknown if key not in series)  # one lock order for all
+    if not missing:
+        return series, set()
+    place = raw.fetchone(conn, _RUN_PLACE, (run_id,))
+    if place is None:  # the run was purged meanwhile
+        raise RunNotFound.for_id(run_id)
+    rows = []
+    for key in missing:
+        last_step, last_ts, value, _, first_ts, _ = seen[key]
+        base = first_ts if 0 <= first_ts < _BASE_LIMIT else 0
+        rows.append((run_id, key, *_encode(value), last_ts, last_step, base, *place))
+    mysql = conn.dialect.name in ("mysql", "mariadb")
+    inserted = raw.executemany(conn, _CREATE_SERIES_MYSQL if mysql else _CREATE_SERIES, rows)
+    found = _select_series(conn, run_id, missing)
+    if len(found) < len(missing):  # the insert skipped a row for another reason than its key
+        lost = sorted(set(missing) - found.keys())
+        raise StoreError(
+            f"Metric series {lost} of run {run_id!r} could not be created; "
+            "check the keys' length and characters"
+        )
+    series.update(found)
+    if inserted != len(missing):  # another writer created some: each one may hold points
+        return series, set()
+    for key in missing:
+        entry = series[key]
+        entry[2], entry[3] = _INT64_MIN, _INT64_MIN  # its points are all new to it
     return series, set(missing)
 
 
@@ -204,6 +243,7 @@ def _move_latest(
         if step > known_step or (step == known_step and timestamp >= known_ts):
             stored, kind = (value, 0) if value - value == 0.0 else _encode(value)
             updates.append((stored, kind, timestamp, step, sid, step, step, timestamp))
+    updates.sort(key=_UPDATE_SERIES_ID)  # every writer row-locks series in one order
     raw.executemany(conn, UPDATE_SERIES, updates)
 
 

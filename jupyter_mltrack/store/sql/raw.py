@@ -80,13 +80,15 @@ def execute(conn: sa.Connection, template: str, params: Sequence[Any] = ()) -> i
         cursor.close()
 
 
-def executemany(conn: sa.Connection, template: str, rows: Sequence[Sequence[Any]]) -> None:
-    """Run a statement once per row with the driver's executemany."""
+def executemany(conn: sa.Connection, template: str, rows: Sequence[Sequence[Any]]) -> int:
+    """Run a statement once per row with the driver's executemany; return the rows changed
+    (summed over the rows by every driver used here; -1 where a driver cannot tell)."""
     if not rows:
-        return
+        return 0
     cursor = _cursor(conn)
     try:
         cursor.executemany(render(conn, template), rows)
+        return cursor.rowcount  # type: ignore[no-any-return]
     finally:
         cursor.close()
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.sql.elements import ColumnElement
 
 from jupyter_mltrack._time import now_ms
-from jupyter_mltrack._validation import validate_key, validate_tag_value
+from jupyter_mltrack._validation import validate_key, validate_tag_value, validate_user_id
 from jupyter_mltrack.entities import ModelStage, ModelVersion, PagedList, RegisteredModel
 from jupyter_mltrack.errors import (
     InvalidParameterError,
@@ -22,6 +22,7 @@ from jupyter_mltrack.store.sql import raw
 from jupyter_mltrack.store.sql._base import SqlBase
 from jupyter_mltrack.store.sql.registry_schema import (
     NAME_LENGTH,
+    URI_LENGTH,
     model_version_events,
     model_version_tags,
     model_versions,
@@ -193,6 +194,13 @@ class RegistryBase(SqlBase):
         evidence_uri: str | None = None,
         metrics: Mapping[str, float] | None = None,
     ) -> None:
+        # Checked here, inside the caller's transaction: a refused event rolls back its change.
+        validate_user_id(user_id or "")
+        if evidence_uri is not None and len(evidence_uri) > URI_LENGTH:
+            raise InvalidParameterError(
+                f"Evidence URI {evidence_uri[:40]!r}... is {len(evidence_uri)} characters; "
+                f"the limit is {URI_LENGTH}"
+            )
         metrics_json = json.dumps({k: float(v) for k, v in metrics.items()}) if metrics else None
         conn.execute(
             sa.insert(model_version_events).values(

@@ -24,10 +24,9 @@ from sqlalchemy import (
     PrimaryKeyConstraint,
     String,
     Table,
-    Text,
 )
 
-from jupyter_mltrack.store.sql.schema import exact_string, metadata
+from jupyter_mltrack.store.sql.schema import exact_string, long_text, metadata
 
 __all__ = [
     "model_version_events",
@@ -42,6 +41,7 @@ NAME_LENGTH = 256
 TAG_KEY_LENGTH = 250
 TAG_VALUE_LENGTH = 8000
 URI_LENGTH = 2000
+FLAVORS_LENGTH = 1000  # a version's flavor names, comma-separated
 
 
 registered_models = Table(
@@ -49,7 +49,7 @@ registered_models = Table(
     metadata,
     Column("model_id", Integer, primary_key=True, autoincrement=True),
     Column("name", exact_string(NAME_LENGTH), nullable=False, unique=True),
-    Column("description", Text),
+    Column("description", long_text()),
     Column("creation_timestamp", BigInteger, nullable=False),
     Column("last_updated_timestamp", BigInteger, nullable=False),
     Column("last_version", Integer, nullable=False, default=0),
@@ -81,7 +81,7 @@ model_versions = Table(
     Column("version", Integer, nullable=False),
     Column("creation_timestamp", BigInteger, nullable=False),
     Column("last_updated_timestamp", BigInteger, nullable=False),
-    Column("description", Text),
+    Column("description", long_text()),
     Column("user_id", String(256), nullable=False, default=""),
     Column("current_stage", String(20), nullable=False, default="None"),
     Column("source", String(URI_LENGTH), nullable=False),
@@ -89,8 +89,8 @@ model_versions = Table(
     Column("run_link", String(URI_LENGTH)),
     Column("experiment_id", String(32)),
     Column("status", String(20), nullable=False, default="READY"),
-    Column("signature", Text),
-    Column("flavors", String(1000), nullable=False, default=""),
+    Column("signature", long_text()),
+    Column("flavors", String(FLAVORS_LENGTH), nullable=False, default=""),
     PrimaryKeyConstraint("model_id", "version", name="model_version_pk"),
     Index("ix_model_versions_run_id", "run_id"),
 )
@@ -143,8 +143,8 @@ model_version_events = Table(
     Column("to_value", String(NAME_LENGTH)),
     Column("user_id", String(256), nullable=False, default=""),
     Column("timestamp", BigInteger, nullable=False),
-    Column("comment", Text),
+    Column("comment", long_text()),
     Column("evidence_uri", String(URI_LENGTH)),
-    Column("metrics", Text),  # JSON object of metric name -> value
+    Column("metrics", long_text()),  # JSON object of metric name -> value
     Index("ix_model_version_events_model", "model_id", "version"),
 )

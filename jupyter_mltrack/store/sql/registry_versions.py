@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 
 import sqlalchemy as sa
 
 from jupyter_mltrack._time import now_ms
+from jupyter_mltrack._validation import validate_user_id
 from jupyter_mltrack.entities import ModelStage, ModelVersion, PagedList
 from jupyter_mltrack.errors import InvalidParameterError, RegisteredModelNotFound
 from jupyter_mltrack.store.registry_base import MODEL_VERSIONS_MAX_RESULTS_DEFAULT
+from jupyter_mltrack.store.sql import raw
+from jupyter_mltrack.store.sql.logged_model_schema import logged_model_tags, logged_models
+from jupyter_mltrack.store.sql.logged_models import logged_model_not_found
 from jupyter_mltrack.store.sql.registry_rows import (
     AL,
     MV,
@@ -22,12 +27,18 @@ from jupyter_mltrack.store.sql.registry_rows import (
     version_not_found,
 )
 from jupyter_mltrack.store.sql.registry_schema import (
+    FLAVORS_LENGTH,
     URI_LENGTH,
     model_version_tags,
     model_versions,
     registered_model_aliases,
     registered_models,
 )
+
+#: The logged-model tag listing the registry versions made from it (JSON list of name/version).
+MODEL_VERSIONS_TAG = "mlflow.modelVersions"
+LM = logged_models.c
+LMT = logged_model_tags.c
 
 
 class ModelVersionsMixin(RegistryBase):
@@ -55,6 +66,12 @@ class ModelVersionsMixin(RegistryBase):
         bad = [f for f in flavors if not f or "," in f]
         if bad:
             raise InvalidParameterError(f"Invalid flavor name {bad[0]!r}: no commas, not empty")
+        if len(",".join(flavors)) > FLAVORS_LENGTH:
+            raise InvalidParameterError(
+                f"Flavor names take {len(','.join(flavors))} characters together; the limit is "
+                f"{FLAVORS_LENGTH}"
+            )
+        validate_user_id(user_id or "")
         row = {
             "source": source,
             "run_id": run_id,
@@ -106,6 +123,35 @@ class ModelVersionsMixin(RegistryBase):
             )
             self._upsert_version_tags(conn, model_id, version, tags)
         return int(version)
+
+    def record_logged_model_version(self, model_id: str, name: str, version: int) -> None:
+        """Append ``{"name", "version"}`` to a logged model's ``mlflow.modelVersions`` tag.
+
+        The tag is read, extended and written in one transaction that first locks the logged
+        model's row (``FOR UPDATE`` on PostgreSQL and MySQL; SQLite's write transactions are
+        ``BEGIN IMMEDIATE``), so versions registered from one model at the same instant, by
+        any number of server workers, are all recorded.
+
+        Raises:
+            NotFoundError: No logged model has this id.
+        """
+        with self._write() as conn:
+            locked = conn.execute(
+                sa.select(LM.model_id).where(LM.model_id == model_id).with_for_update()
+            ).first()
+            if locked is None:
+                raise logged_model_not_found(model_id)
+            current = conn.execute(
+                sa.select(LMT.value).where(LMT.model_id == model_id, LMT.key == MODEL_VERSIONS_TAG)
+            ).scalar()
+            entries = [*_version_entries(current), {"name": name, "version": version}]
+            upsert = raw.upsert_template(conn, "logged_model_tags", ("model_id", "key"), ("value",))
+            raw.execute(conn, upsert, (model_id, MODEL_VERSIONS_TAG, json.dumps(entries)))
+            conn.execute(
+                sa.update(logged_models)
+                .where(LM.model_id == model_id)
+                .values(last_updated_timestamp_ms=now_ms())
+            )
 
     def get_model_version(self, name: str, version: int) -> ModelVersion:
         version = check_version(version)
@@ -201,3 +247,12 @@ class ModelVersionsMixin(RegistryBase):
             )
             if deleted.rowcount:
                 self._touch_version(conn, model_id, version, now_ms())
+
+
+def _version_entries(value: str | None) -> list[object]:
+    """The entries of a ``mlflow.modelVersions`` tag value; a missing or garbled one is empty."""
+    try:
+        entries = json.loads(value) if value else []
+    except ValueError:
+        return []
+    return entries if isinstance(entries, list) else []

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import sqlalchemy as sa
 
 from jupyter_mltrack._time import new_run_id, now_ms
+from jupyter_mltrack._validation import validate_user_id
 from jupyter_mltrack.entities import LifecycleStage, Run, RunData, RunInfo, RunStatus
 from jupyter_mltrack.errors import (
     ExperimentNotFound,
@@ -49,6 +50,7 @@ class RunsMixin(SqlBase):
         status: RunStatus = RunStatus.RUNNING,
     ) -> Run:
         exp_id = parse_experiment_id(experiment_id)
+        validate_user_id(user_id)
         if run_id:  # a run recreated under an old id must not reuse its series
             self.series_cache.forget([run_id])
         run_id = run_id or new_run_id()

@@ -24,6 +24,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.dialects import mysql
@@ -46,6 +47,15 @@ def exact_string(length: int) -> TypeEngine[str]:
     """
     binary = mysql.VARCHAR(length, collation="utf8mb4_bin")
     return String(length).with_variant(binary, "mysql", "mariadb")
+
+
+def long_text() -> TypeEngine[str]:
+    """Return a TEXT that holds 100,000-character descriptions: MEDIUMTEXT on MySQL/MariaDB.
+
+    MySQL's TEXT stops at 65,535 bytes (a quarter of that in 4-byte characters); SQLite's and
+    PostgreSQL's TEXT have no such limit (migration ``0008_long_text`` converts old stores).
+    """
+    return Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
 
 
 # Params and tags are read by run (get_run, search results): on SQLite they are WITHOUT ROWID
@@ -180,6 +190,19 @@ _DECODE = {KIND_NAN: math.nan, KIND_POS_INF: math.inf, KIND_NEG_INF: -math.inf}
 def decode_metric_value(value: float, kind: int) -> float:
     """Invert :func:`encode_metric_value`."""
     return value if kind == KIND_FINITE else _DECODE[kind]
+
+
+# Client request ids of writes applied over HTTP, so a retried request is applied once
+# (``client_requests.py``). Recorded in the write's own transaction; pruned by age and count.
+client_requests = Table(
+    "client_requests",
+    metadata,
+    Column("request_id", exact_string(64), primary_key=True),
+    Column("created_time", BigInteger, nullable=False),
+    Column("status", Integer),
+    Column("response", Text),
+    Index("ix_client_requests_created", "created_time"),
+)
 
 
 # The registry's and the logged models' tables live on the same metadata, so ``create_all``

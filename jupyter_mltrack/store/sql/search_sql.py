@@ -39,6 +39,7 @@ from jupyter_mltrack.store.sql.schema import (
     tags,
 )
 from jupyter_mltrack.store.sql.search_terms import (
+    MAX_ID,
     DrivingJoin,
     direct,
     id_condition,
@@ -208,7 +209,9 @@ def _scope(
     if experiment_ids is not None:
         bad = [e for e in experiment_ids if not is_id(e)]
         if bad:
-            raise InvalidParameterError(f"Invalid experiment id {bad[0]!r}; ids are integers")
+            raise InvalidParameterError(
+                f"Invalid experiment id {bad[0]!r}; ids are integers from 0 to {MAX_ID}"
+            )
         where.append(table.c.experiment_id.in_([int(e) for e in experiment_ids]))
     if view_type is not ViewType.ALL:
         where.append(table.c.lifecycle_stage.in_([stage.value for stage in view_type.stages()]))

@@ -30,6 +30,7 @@ from jupyter_mltrack.store.sql.schema import (
 
 __all__ = [
     "COMPARE",
+    "MAX_ID",
     "DrivingJoin",
     "PerDialect",
     "direct",
@@ -224,9 +225,15 @@ def id_condition(column: ColumnElement[Any], op: str, value: Any) -> _Bool:
     return found if op in ("=", "IN") else sa.not_(found)
 
 
+#: Ids are INTEGER columns; a larger number names no row (and would overflow the driver).
+MAX_ID = 2**31 - 1
+
+
 def is_id(text: str) -> bool:
-    """Return True if ``text`` is the canonical decimal form of an integer id."""
-    return text.isascii() and text.isdigit() and str(int(text)) == text
+    """Return True if ``text`` is the canonical decimal form of an integer id (0 to MAX_ID)."""
+    # The length check first: int() refuses strings of over 4,300 digits with a ValueError.
+    digits = text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ID))
+    return digits and str(int(text)) == text and int(text) <= MAX_ID
 
 
 def metric_condition(table: sa.FromClause, op: str, target: float) -> _Bool:

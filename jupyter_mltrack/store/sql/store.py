@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import weakref
 
 from sqlalchemy.engine import Engine, make_url
@@ -19,10 +18,12 @@ from jupyter_mltrack.store.sql.held_connection import HeldWriteConnection
 from jupyter_mltrack.store.sql.history_arrays import HistoryArraysMixin
 from jupyter_mltrack.store.sql.logged_models import LoggedModelsMixin
 from jupyter_mltrack.store.sql.metric_writes import SeriesCache
+from jupyter_mltrack.store.sql.open_errors import translate_open_errors
 from jupyter_mltrack.store.sql.reads import ReadsMixin
 from jupyter_mltrack.store.sql.registry import RegistryMixin
 from jupyter_mltrack.store.sql.run_links import RunLinksMixin
 from jupyter_mltrack.store.sql.runs import RunsMixin
+from jupyter_mltrack.store.sql.store_folder import rebase_moved_store
 from jupyter_mltrack.store.sql.writes import WritesMixin
 
 ARTIFACT_ROOT_ENV = "MLTRACK_ARTIFACT_ROOT"
@@ -46,7 +47,9 @@ def default_artifact_root_for(uri: str) -> str:
 
 def mask_password(uri: str) -> str:
     """Hide the password of a database URI for messages and ``store.uri``."""
-    return re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", uri)
+    from jupyter_mltrack._redact import redact_uri
+
+    return redact_uri(uri)
 
 
 def _dispose_in_child(engine_ref: weakref.ref[Engine]) -> None:
@@ -82,12 +85,20 @@ class SqlStore(
         self.uri = mask_password(uri)
         self.dialect = make_url(uri).get_backend_name()
         self.default_artifact_root = default_artifact_root or default_artifact_root_for(uri)
-        self.engine = create_engine(uri)
+        path = sqlite_path(uri) if self.dialect == "sqlite" else None
+        with translate_open_errors(path):
+            self.engine = create_engine(uri)
+            try:
+                ensure_schema(self.engine, self.default_artifact_root)
+                if path is not None:  # a copied or moved store folder points into itself
+                    rebase_moved_store(self.engine, path)
+            except BaseException:
+                self.engine.dispose()  # a store that failed to open keeps no -wal/-shm files
+                raise
         self.series_cache = SeriesCache()
         self.held_write_connection = (
             HeldWriteConnection(self.engine) if self.dialect == "sqlite" else None
         )
-        ensure_schema(self.engine, self.default_artifact_root)
         # A forked child (multiprocessing, papermill workers) must not share the parent's pooled
         # connections; it opens its own on first use.
         engine = weakref.ref(self.engine)

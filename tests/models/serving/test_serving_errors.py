@@ -126,7 +126,7 @@ def test_body_over_the_limit_is_413(serve_model: ServerFactory, sklearn_model_di
         assert client.get("/ping").status_code == 200
 
 
-def test_a_model_that_raises_gives_500_and_the_server_survives(
+def test_a_model_that_raises_gives_400_as_mlflow_and_the_server_survives(
     serve_model: ServerFactory, tmp_path: Path
 ) -> None:
     save_pyfunc(tmp_path / "m", python_model=FailingModel())
@@ -135,6 +135,6 @@ def test_a_model_that_raises_gives_500_and_the_server_survives(
     payload = {"dataframe_split": {"columns": ["x"], "data": frame.values.tolist()}}
     for _ in range(3):
         response = httpx.post(f"{url}/invocations", json=payload)
-        assert_error(response, 500, "RuntimeError", "the model is broken")
-        assert response.json()["error_code"] == "INTERNAL_ERROR"
+        assert_error(response, 400, "RuntimeError", "the model is broken")
+        assert response.json()["error_code"] == "BAD_REQUEST"
     assert httpx.get(f"{url}/ping").status_code == 200

@@ -22,7 +22,7 @@ from jupyter_mltrack.tracking.client import TrackingClient
 pytestmark = [pytest.mark.server, pytest.mark.slow]
 
 
-def test_client_bridges_server_startup_and_reports_it_gone(tmp_path: Path, caplog):
+def test_client_bridges_server_startup_and_reports_it_gone(tmp_path: Path, caplog, monkeypatch):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
@@ -67,6 +67,7 @@ def test_client_bridges_server_startup_and_reports_it_gone(tmp_path: Path, caplo
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
 
+    monkeypatch.setenv("MLTRACK_OFFLINE_LOGGING", "false")  # writes fail, not journaled
     gone = RestStore(url, http=HttpClient(url, max_retries=1, backoff_factor=0.01))
     with pytest.raises(StoreError, match=rf"{url}/api/2.0/mlflow/runs/get.*2 attempt\(s\)"):
         gone.get_run(run_ids[0])
