@@ -31,7 +31,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeEngine
 
 #: The alembic revision this schema corresponds to; bump with every migration.
-SCHEMA_REVISION = "0011_scale_indexes"
+SCHEMA_REVISION = "0010_relative_artifact_locations"
 
 KIND_FINITE, KIND_NAN, KIND_POS_INF, KIND_NEG_INF = 0, 1, 2, 3
 DOUBLE_MAX = 1.7976931348623157e308
