@@ -55,10 +55,10 @@ def write_static_report(model_uri: str, output: str | os.PathLike[str], **kw: st
     Keyword arguments go to :func:`gather_model_report` (``tracking_uri``). The file is written
     through a temporary file, so a failure never leaves half a report behind.
     """
-    from jupyter_mltrack.widgets._app_mode import enable_app_mode
     from jupyter_mltrack.widgets._report_html import static_report_html
 
-    enable_app_mode()  # the file goes to people outside: no server paths in it
+    # The file goes to people outside: the page shows file names, never paths (cut_paths), and
+    # this process is left as it was (no app mode: the caller may be the user's own notebook).
     facts = gather_model_report(model_uri, **kw)
     stamp = time.strftime("%Y-%m-%d %H:%M %Z")
     page = static_report_html(facts, generated_at=stamp)

@@ -41,14 +41,17 @@ def app_mode() -> bool:
     return _enabled
 
 
-def shown_path(value: str | None) -> str | None:
+def shown_path(value: str | None, *, cut: bool | None = None) -> str | None:
     """Return ``value`` as a page may show it: in app mode only a file name, never a full path.
 
     Outside app mode everything passes unchanged. In app mode logical URIs (``runs:/``,
     ``models:/``), which name no place on the server, pass too; every other path-like value
     (a file path, ``file://``, ``s3://`` or a database URI) is cut to its last component.
+    ``cut=True`` cuts whatever the mode (a page written for other people, such as the static
+    model report), ``cut=False`` never cuts.
     """
-    if value is None or not app_mode() or value.startswith(_LOGICAL_SCHEMES):
+    cut = app_mode() if cut is None else cut
+    if value is None or not cut or value.startswith(_LOGICAL_SCHEMES):
         return value
     tail = value.rstrip("/\\")
     if "://" in tail or ":\\" in tail or tail.startswith(("/", "~", ".")) or "/" in tail:

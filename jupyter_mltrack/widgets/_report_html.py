@@ -88,13 +88,17 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[str]], css: str) -> str:
 
 
 # -- sections -----------------------------------------------------------------------------------
-def report_sections(facts: ModelReportFacts) -> dict[str, str]:
-    """Return the report's HTML sections by name, in page order (plots are drawn apart)."""
+def report_sections(facts: ModelReportFacts, *, cut_paths: bool | None = None) -> dict[str, str]:
+    """Return the report's HTML sections by name, in page order (plots are drawn apart).
+
+    ``cut_paths``: show file names instead of paths (default: in app mode only, see
+    :func:`~jupyter_mltrack.widgets._app_mode.shown_path`).
+    """
     return {
         "header": _header(facts),
         "metrics": _metrics(facts),
         "signature": _signature(facts),
-        "lineage": _lineage(facts),
+        "lineage": _lineage(facts, cut_paths),
         "history": "<h2>Promotion history</h2>" + history_html(facts.history),
     }
 
@@ -190,16 +194,17 @@ def _signature(facts: ModelReportFacts) -> str:
     return f'<h2>Input signature</h2><p class="mltrack-muted">Flavors: {_e(flavors)}</p>{body}'
 
 
-def _lineage(facts: ModelReportFacts) -> str:
+def _lineage(facts: ModelReportFacts, cut_paths: bool | None) -> str:
     run = facts.run
-    source = shown_path(facts.version.source) or "-"
+    source = shown_path(facts.version.source, cut=cut_paths) or "-"
     rows = [["<td>registered from</td>", f"<td>{_e(source)}</td>"]]
     if run is not None:
         rows.append(["<td>run</td>", f"<td>{_e(_run_name(run))} ({_e(run.info.run_id)})</td>"])
         rows.append(["<td>experiment</td>", f"<td>{_e(facts.experiment_name or '-')}</td>"])
         for label, tag in _LINEAGE_TAGS:
             if run.data.tags.get(tag):
-                shown = shown_path(run.data.tags[tag]) if tag in _PATH_TAGS else run.data.tags[tag]
+                value = run.data.tags[tag]
+                shown = shown_path(value, cut=cut_paths) if tag in _PATH_TAGS else value
                 rows.append([f"<td>{label}</td>", f"<td>{_e(shown)}</td>"])
     lineage = _table(["", ""], rows, "mltrack-lineage")
     params = run.data.params if run is not None else {}
@@ -246,7 +251,7 @@ def _static_plots(facts: ModelReportFacts) -> str:
 
 def static_report_html(facts: ModelReportFacts, *, generated_at: str) -> str:
     """Return the report as one self-contained HTML document (opens offline)."""
-    sections = report_sections(facts)
+    sections = report_sections(facts, cut_paths=True)  # the file goes to people outside
     title = f"{facts.version.name} v{facts.version.version} — model report"
     body = (
         sections["header"] + sections["metrics"] + _static_plots(facts) + sections["signature"]

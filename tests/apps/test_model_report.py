@@ -13,6 +13,7 @@ from report_seed import MODEL, PAYLOAD, ReportStore, seed_report_store
 
 from jupyter_mltrack.apps.report import gather_model_report, write_static_report
 from jupyter_mltrack.errors import MltrackError
+from jupyter_mltrack.widgets._app_mode import app_mode
 from jupyter_mltrack.widgets._report_html import report_sections
 
 
@@ -69,6 +70,7 @@ def test_static_file_is_self_contained(store: ReportStore, tmp_path: Path) -> No
     assert not re.search(r"<(script|link|img)[^>]+(src|href)=", page)  # nothing to fetch
     assert PAYLOAD not in page and str(tmp_path.parent) not in page  # no server paths either
     assert not list(tmp_path.glob(".*partial"))
+    assert not app_mode()  # the caller's process (maybe the user's own notebook) is left as it was
 
 
 def test_version_without_a_place_is_compared_with_the_version_before(store: ReportStore) -> None:
