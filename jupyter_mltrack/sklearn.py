@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_mltrack._types import PathLike
 from jupyter_mltrack.models.flavors._save import Requirements
-from jupyter_mltrack.models.flavors._skops import prewarm_skops
 from jupyter_mltrack.models.flavors.sklearn import SerializationFormat, save_model
 from jupyter_mltrack.sklearn_autolog import autolog
 
@@ -28,10 +27,6 @@ if TYPE_CHECKING:
     from jupyter_mltrack.models.signature import ModelSignature
 
 __all__ = ["autolog", "load_model", "log_model", "save_model"]
-
-# The first log_model would otherwise spend most of its time importing skops: import it now, in
-# the background, while the user trains (see prewarm_skops).
-prewarm_skops()
 
 
 def log_model(

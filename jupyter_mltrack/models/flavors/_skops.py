@@ -9,49 +9,16 @@ time: the ``MLmodel`` never makes us trust a type outside those libraries on its
 
 from __future__ import annotations
 
-import contextlib
 import os
-import sys
-import threading
 from collections.abc import Iterable
 from typing import Any
 
 from jupyter_mltrack.errors import InvalidParameterError, ModelFormatError
 
-__all__ = ["AUTO_TRUSTED_PACKAGES", "dump_skops", "load_skops", "prewarm_skops"]
+__all__ = ["AUTO_TRUSTED_PACKAGES", "dump_skops", "load_skops"]
 
 #: Top-level packages whose types are trusted automatically.
 AUTO_TRUSTED_PACKAGES = frozenset({"sklearn", "numpy", "scipy"})
-
-
-_prewarm_lock = threading.Lock()
-_prewarm_thread: threading.Thread | None = None
-
-
-def prewarm_skops() -> None:
-    """Start importing ``skops.io`` in a background thread, once per process.
-
-    ``import skops.io`` walks every scikit-learn module to list the types it trusts (about a
-    quarter of a second, most of a first ``log_model``). Started when the sklearn door is
-    imported, it runs while the user trains, so the first ``log_model`` does not pay for it;
-    ``import jupyter_mltrack`` never starts it. A ``log_model`` that comes first simply waits
-    for the import in progress (Python's per-module import lock), so nothing runs twice.
-    """
-    global _prewarm_thread
-    if "skops.io" in sys.modules:
-        return
-    with _prewarm_lock:
-        if _prewarm_thread is None:
-            _prewarm_thread = threading.Thread(
-                target=_import_skops, name="mltrack-skops-prewarm", daemon=True
-            )
-            _prewarm_thread.start()
-
-
-def _import_skops() -> None:
-    # Not installed or broken: the real error surfaces, with its message, at save time.
-    with contextlib.suppress(Exception):
-        import skops.io  # noqa: F401
 
 
 def _auto_trusted(type_name: str) -> bool:
