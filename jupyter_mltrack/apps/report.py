@@ -11,6 +11,7 @@ do not read notebooks, so it shows no server paths and offers no action.
 
 from __future__ import annotations
 
+import html
 import os
 import time
 from pathlib import Path
@@ -97,7 +98,7 @@ def show_model_report(model_uri: str | None = None) -> ModelReportFacts:
     if facts.plots:
         show("<h2>Evaluation</h2>")
     for plot in facts.plots:
-        show(f"<h3>{_escape(plot.title)}</h3>")
+        show(f"<h3>{html.escape(plot.title)}</h3>")
         # Inside an Output widget, as the dashboard draws its figures: Voila's top-level
         # output area trips over the plotly mime renderer ("setData is not a function").
         figure = FigureOutput()
@@ -105,9 +106,3 @@ def show_model_report(model_uri: str | None = None) -> ModelReportFacts:
         display(figure)  # type: ignore[no-untyped-call]
     show(sections["signature"] + sections["lineage"] + sections["history"])
     return facts
-
-
-def _escape(text: str) -> str:
-    import html
-
-    return html.escape(text)

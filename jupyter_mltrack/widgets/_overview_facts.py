@@ -31,7 +31,15 @@ if TYPE_CHECKING:
     from jupyter_mltrack.registry.client import RegistryClient
     from jupyter_mltrack.tracking.client import TrackingClient
 
-__all__ = ["Holder", "Overview", "SweptParam", "gather", "holder_of", "swept_params"]
+__all__ = [
+    "Holder",
+    "Overview",
+    "SweptParam",
+    "gather",
+    "holder_of",
+    "quote_filter_value",
+    "swept_params",
+]
 
 #: Newest runs read for the swept ranges, statuses and the registered versions.
 SAMPLE = 1000
@@ -262,7 +270,9 @@ def _previous_in_stage(
 ) -> ModelVersion | None:
     """The other version of the model that most recently entered ``stage`` before ``before``."""
     others = registry.search_model_versions(
-        f"name = '{_quote(version.name)}'", max_results=200, order_by=["version_number DESC"]
+        f"name = '{quote_filter_value(version.name)}'",
+        max_results=200,
+        order_by=["version_number DESC"],
     )
     latest: tuple[int, ModelVersion] | None = None
     for other in others:
@@ -279,5 +289,6 @@ def _previous_in_stage(
     return None if latest is None else latest[1]
 
 
-def _quote(value: str) -> str:
+def quote_filter_value(value: str) -> str:
+    """Escape ``value`` for a single-quoted string of the search filter language."""
     return value.replace("\\", "\\\\").replace("'", "''")

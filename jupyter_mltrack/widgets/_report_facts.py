@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_mltrack.entities import ModelStage, ModelVersion, ModelVersionEvent, RegisteredModel
 from jupyter_mltrack.errors import MltrackError
-from jupyter_mltrack.widgets._overview_facts import holder_of
+from jupyter_mltrack.widgets._overview_facts import holder_of, quote_filter_value
 
 if TYPE_CHECKING:
     from jupyter_mltrack.entities import Run
@@ -157,7 +157,9 @@ def _compare_with_previous(
         if facts.previous is not None:
             return
     older = registry.search_model_versions(
-        f"name = '{_quote(version.name)}'", max_results=200, order_by=["version_number DESC"]
+        f"name = '{quote_filter_value(version.name)}'",
+        max_results=200,
+        order_by=["version_number DESC"],
     )
     earlier = [v for v in older if v.version < version.version]
     if earlier:
@@ -226,7 +228,3 @@ def _json_files(repo: Any, folder: str, depth: int = 3) -> list[str]:
 
 def _reason(exc: BaseException) -> str:
     return exc.message if isinstance(exc, MltrackError) else (str(exc) or type(exc).__name__)
-
-
-def _quote(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("'", "''")
