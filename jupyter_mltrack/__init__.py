@@ -23,7 +23,8 @@ from jupyter_mltrack.entities import (
     RunTag,
     ViewType,
 )
-from jupyter_mltrack.model_evaluation import evaluate
+from jupyter_mltrack.model_logging.autolog import autolog
+from jupyter_mltrack.model_logging.evaluate import evaluate
 from jupyter_mltrack.registry import RegistryClient, register_model
 from jupyter_mltrack.tracking.active import ActiveRun
 from jupyter_mltrack.tracking.client import TrackingClient
@@ -75,6 +76,7 @@ from jupyter_mltrack.tracking.uri import get_tracking_uri, set_tracking_uri
 
 def load_ipython_extension(ipython: object) -> None:
     """Load the notebook layer: ``%load_ext jupyter_mltrack`` (IPython is imported only now)."""
+    # Upward on purpose (docs/architecture.md): IPython looks for this hook on the root.
     from jupyter_mltrack.notebook import load_ipython_extension as load
 
     load(ipython)
@@ -82,6 +84,7 @@ def load_ipython_extension(ipython: object) -> None:
 
 def unload_ipython_extension(ipython: object) -> None:
     """Unload the notebook layer (``%unload_ext jupyter_mltrack``)."""
+    # Upward on purpose (docs/architecture.md): IPython looks for this hook on the root.
     from jupyter_mltrack.notebook import unload_ipython_extension as unload
 
     unload(ipython)
@@ -103,6 +106,7 @@ __all__ = [
     "ViewType",
     "__version__",
     "active_run",
+    "autolog",
     "create_experiment",
     "delete_experiment",
     "delete_tag",

@@ -16,7 +16,16 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 MLFLOW_VENV = REPO / ".bench" / "mlflow-venv"
 # boto3: the mlflow client's S3 artifact repository (tests/server/test_s3_artifacts.py).
-MLFLOW_PACKAGES = ["mlflow==3.17.2", "scikit-learn", "skops", "boto3"]
+# xgboost-cpu, lightgbm, torch: flavor interop (torch: the CPU build on the machines' disk).
+MLFLOW_PACKAGES = [
+    "mlflow==3.17.2",
+    "scikit-learn",
+    "skops",
+    "boto3",
+    "xgboost-cpu",
+    "lightgbm",
+    "torch==2.13.0",
+]
 
 
 def _create_venv() -> Path:

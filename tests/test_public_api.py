@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import inspect
+
+import pytest
 
 import jupyter_mltrack as mlt
 import jupyter_mltrack.tracking as tracking
@@ -23,6 +27,7 @@ PUBLIC_API = [
     "ViewType",
     "__version__",
     "active_run",
+    "autolog",
     "create_experiment",
     "delete_experiment",
     "delete_tag",
@@ -150,3 +155,49 @@ def test_options_are_keyword_only() -> None:
     )
     assert {"timestamp", "step"} <= keyword_only(mlt.TrackingClient.log_metric)
     assert {"run_view_type", "max_results", "output_format"} <= keyword_only(mlt.search_runs)
+
+
+FLAVOR_DOOR_API = ["autolog", "load_model", "log_model", "save_model"]
+PYFUNC_DOOR_API = [
+    "PyFuncModel",
+    "PythonModel",
+    "PythonModelContext",
+    "load_model",
+    "log_model",
+    "save_model",
+    "spark_udf",
+]
+
+
+def test_sklearn_and_pyfunc_doors_are_pinned() -> None:
+    import jupyter_mltrack.pyfunc as pyfunc
+    import jupyter_mltrack.sklearn as sklearn
+
+    assert sklearn.__all__ == FLAVOR_DOOR_API
+    assert pyfunc.__all__ == PYFUNC_DOOR_API
+    for door in (sklearn, pyfunc):
+        for name in door.__all__:
+            assert hasattr(door, name), (door.__name__, name)
+
+
+BOOSTING_DOOR_API = ["autolog", "get_default_pip_requirements", "load_model", "log_model"]
+DOOR_APIS = {
+    "xgboost": [*BOOSTING_DOOR_API, "save_model"],
+    "lightgbm": [*BOOSTING_DOOR_API, "save_model"],
+    "pytorch": [
+        *BOOSTING_DOOR_API[:3],
+        "load_state_dict",
+        "log_model",
+        "log_state_dict",
+        "save_model",
+        "save_state_dict",
+    ],
+}
+
+
+@pytest.mark.parametrize("flavor", sorted(DOOR_APIS))
+def test_flavor_doors_are_pinned(flavor: str) -> None:
+    door = importlib.import_module(f"jupyter_mltrack.{flavor}")
+    assert door.__all__ == DOOR_APIS[flavor]
+    for attr in door.__all__:
+        assert hasattr(door, attr), (flavor, attr)

@@ -50,6 +50,14 @@ NOTEBOOK_WORKLOADS = (
     "notebook_iopub_bytes_10k",
 )
 
+#: The autolog overhead per library (jupyter_mltrack only), in ``mltrack_autolog_workloads.py``.
+AUTOLOG_WORKLOADS = (
+    "autolog_overhead_sklearn",
+    "autolog_overhead_xgboost",
+    "autolog_overhead_lightgbm",
+    "autolog_overhead_lightning",
+)
+
 #: The Lab server extension workloads (jupyter_mltrack only), in ``mltrack_lab_workloads.py``.
 LAB_WORKLOADS = ("lab_runs_page",)
 
@@ -78,7 +86,13 @@ SCALE_WORKLOADS = (
 MLFLOW_SCALE_WORKLOADS = ("scale_page_1e4", "scale_frame", "scale_disk_run", "scale_disk_point")
 
 #: The metric-shape workloads (jupyter_mltrack, with W&B beside), in ``mltrack_wide_workloads.py``.
-WIDE_WORKLOADS = ("wide_log_metrics", "wide_log_batch", "narrow_log_metric", "wide_store_size")
+WIDE_WORKLOADS = (
+    "wide_log_metrics",
+    "wide_log_batch",
+    "wide_log_batch_async",
+    "narrow_log_metric",
+    "wide_store_size",
+)
 
 #: The tracking-server workloads, in ``<tool>_server_workloads.py`` over ``_server_bench.py``.
 SERVER_WORKLOADS = (

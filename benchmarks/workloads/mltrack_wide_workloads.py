@@ -2,7 +2,8 @@
 
 A training loop typically logs a thousand values per step (per-layer norms, per-class scores):
 1,000 keys x 1,000 steps, one call per step. These workloads time that shape through the fluent
-``log_metrics`` (background writer) and through ``TrackingClient.log_batch``, the one-key shape
+``log_metrics`` (background writer) and through ``TrackingClient.log_batch`` (at the call, and
+with ``synchronous=False`` through the same background writer), the one-key shape
 through fluent ``log_metric``, and the store's size for the wide shape. Each also runs the same
 shape with Weights & Biases 0.31 in offline mode (``wandb_wide_workloads.py`` in its own venv,
 ``.bench/wandb-venv``, created on first use) and reports W&B's figure in its details; set
@@ -90,6 +91,38 @@ def wide_log_batch(size: int) -> None:
     stored = len(client.get_metric_history(run_id, _names()[0]))
     rates = {"points_per_cpu_s": size / cpu, "seconds": seconds}
     emit(size / seconds, stored=stored, **rates, **_wandb("wide", size))
+
+
+def wide_log_batch_async(size: int) -> None:
+    """As :func:`wide_log_batch` with ``synchronous=False``, then ``wait()`` on the last call.
+
+    The points go to the background writer fluent ``log_metrics`` uses; ``wait()`` returns once
+    every queued point is stored, so the time covers the whole write. W&B's figure for this
+    shape is in ``wide_log_batch``'s details.
+    """
+    from jupyter_mltrack import TrackingClient
+    from jupyter_mltrack.entities import Metric
+
+    client = TrackingClient()
+    run_id = client.create_run(client.create_experiment("bench")).info.run_id
+    batches = [
+        [
+            Metric(key=name, value=value, timestamp=BASE_TIMESTAMP_MS + step, step=step)
+            for name, value in row.items()
+        ]
+        for step, row in enumerate(_rows(size))
+    ]
+    start, cpu = time.perf_counter(), time.process_time()
+    ops = None
+    for n, batch in enumerate(batches, 1):
+        ops = client.log_batch(run_id, metrics=batch, synchronous=False)
+        if n % 100 == 0:
+            progress(f"{n * KEYS:,} points")
+    assert ops is not None
+    ops.wait()
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    stored = len(client.get_metric_history(run_id, _names()[0]))
+    emit(size / seconds, stored=stored, points_per_cpu_s=size / cpu, seconds=seconds)
 
 
 def narrow_log_metric(size: int) -> None:

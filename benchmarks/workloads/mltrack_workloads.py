@@ -11,6 +11,7 @@ import contextlib
 import time
 
 from _common import (
+    AUTOLOG_WORKLOADS,
     BASE_TIMESTAMP_MS,
     ENV_WORKLOADS,
     LAB_WORKLOADS,
@@ -313,6 +314,7 @@ WORKLOADS = {
     **lazy_workloads("mltrack_scale_workloads", SCALE_WORKLOADS),
     **lazy_workloads("mltrack_env_workloads", ENV_WORKLOADS),
     **lazy_workloads("mltrack_system_metrics_workloads", ("system_metrics_overhead",)),
+    **lazy_workloads("mltrack_autolog_workloads", AUTOLOG_WORKLOADS),
 }
 
 if __name__ == "__main__":

@@ -84,7 +84,7 @@ def resolve_mlflow_artifacts_uri(uri: str, tracking_uri: str | None = None) -> s
 def _tracking_server(tracking_uri: str | None, uri: str) -> str | None:
     if tracking_uri is not None and _server_base(tracking_uri):
         return _server_base(tracking_uri)
-    from jupyter_mltrack.tracking.uri import get_tracking_uri
+    from jupyter_mltrack.store.tracking_uri import get_tracking_uri
 
     current = _server_base(get_tracking_uri())
     if current is not None:

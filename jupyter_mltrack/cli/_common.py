@@ -43,7 +43,7 @@ class CliState:
     def client(self) -> TrackingClient:
         """The tracking client; importing and opening the store waits until a command needs it."""
         if self._client is None:
-            from jupyter_mltrack import TrackingClient
+            from jupyter_mltrack.tracking.client import TrackingClient
 
             self._client = TrackingClient(self.tracking_uri)
         return self._client

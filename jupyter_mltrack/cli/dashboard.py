@@ -54,6 +54,7 @@ def dashboard(
     given. Each open page runs its own kernel;
     stopping the command stops them all.
     """
+    # Upward on purpose (docs/architecture.md): this command launches the packaged app.
     from jupyter_mltrack.apps import DASHBOARD_NOTEBOOK, DashboardSettings
     from jupyter_mltrack.apps.voila import VoilaServer, check_port_free, require_voila
     from jupyter_mltrack.tracking.uri import get_tracking_uri, normalize_tracking_uri

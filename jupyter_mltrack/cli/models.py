@@ -151,10 +151,8 @@ def _exec_in_environment(model_uri: str, env_manager: str, command: str, args: l
     the environment built or reused; exec keeps the pid, so signals reach the server directly.
     """
     from jupyter_mltrack.environments.model_env import model_environment, scoring_command
-    from jupyter_mltrack.model_logging import ensure_uri_resolvers
     from jupyter_mltrack.models.uri import resolve_model_uri
 
-    ensure_uri_resolvers()
     model_dir = resolve_model_uri(model_uri)
     environment = model_environment(model_dir, env_manager)
     click.echo(

@@ -45,6 +45,7 @@ def report(
     Read-only, with no server paths. With --output, nothing is served: the same page is written
     to FILE. An unknown model or store is reported before anything starts.
     """
+    # Upward on purpose (docs/architecture.md): the static report is the app's own page.
     from jupyter_mltrack.apps.report import gather_model_report, write_static_report
     from jupyter_mltrack.tracking.uri import get_tracking_uri, normalize_tracking_uri
 
@@ -59,6 +60,7 @@ def report(
 
 
 def _serve(model_uri: str, tracking_uri: str, host: str, port: int, what: str) -> None:
+    # Upward on purpose (docs/architecture.md): this command launches the packaged app.
     from jupyter_mltrack.apps import ENV_TRACKING_URI
     from jupyter_mltrack.apps.report import ENV_MODEL_URI, REPORT_NOTEBOOK
     from jupyter_mltrack.apps.voila import VoilaServer, check_port_free, require_voila

@@ -20,8 +20,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import jupyter_mltrack.environments.cache as cache
 from jupyter_mltrack._version import __version__
-from jupyter_mltrack.environments import cache
 from jupyter_mltrack.environments.builders import (
     ISOLATED_MANAGERS,
     Builder,

@@ -72,9 +72,9 @@ def link_package(env_dir: Path) -> None:
     The package folder is linked (not copied), with a small ``dist-info`` so
     ``importlib.metadata`` and pip see the distribution as installed.
     """
-    import jupyter_mltrack
-
-    source = Path(jupyter_mltrack.__file__).resolve().parent
+    # The package folder, found from this file (jupyter_mltrack/environments/host.py) rather
+    # than by importing the package root, which sits above this layer.
+    source = Path(__file__).resolve().parents[1]
     sites = sorted(env_dir.glob("lib/python*/site-packages"))
     if not sites:
         raise EnvironmentBuildError(f"No site-packages folder in the new environment {env_dir}")

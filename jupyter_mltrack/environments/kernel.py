@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from jupyter_mltrack.environments import cache
+import jupyter_mltrack.environments.cache as cache
 from jupyter_mltrack.environments.builders import get_builder
 
 if TYPE_CHECKING:

@@ -12,9 +12,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+import jupyter_mltrack.labserver.convert as convert
 from jupyter_mltrack.entities import ModelStage, ModelVersion
 from jupyter_mltrack.errors import InvalidParameterError, NotFoundError
-from jupyter_mltrack.labserver import convert
 from jupyter_mltrack.labserver.errors import ConfirmationRequired
 from jupyter_mltrack.labserver.tracking_service import parse_int, quote
 

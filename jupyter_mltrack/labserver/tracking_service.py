@@ -14,10 +14,10 @@ import posixpath
 import re
 from typing import TYPE_CHECKING, Any
 
+import jupyter_mltrack.labserver.convert as convert
 from jupyter_mltrack._validation import validate_artifact_path
 from jupyter_mltrack.entities import RunStatus, SourceType, ViewType
 from jupyter_mltrack.errors import InvalidParameterError, NotFoundError
-from jupyter_mltrack.labserver import convert
 from jupyter_mltrack.labserver.errors import ArtifactTooLarge
 from jupyter_mltrack.labserver.paths import inside_root
 from jupyter_mltrack.tracking import tags as t

@@ -6,7 +6,7 @@ Importing this package is cheap: numpy and pandas are imported by the functions 
 from __future__ import annotations
 
 from jupyter_mltrack.models.mlmodel import Model
-from jupyter_mltrack.models.serving_input import validate_serving_input
+from jupyter_mltrack.models.serving import validate_serving_input
 from jupyter_mltrack.models.signature import ModelSignature, infer_signature
 from jupyter_mltrack.models.types import (
     ColSpec,

@@ -8,7 +8,6 @@ schemas: the dtype must match exactly and the shape must match, ``-1`` matching 
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -19,9 +18,9 @@ from jupyter_mltrack.models.types import (
     ComplexType,
     DataType,
     ParamSchema,
-    ParamSpec,
     Schema,
     TensorSpec,
+    convert_param,
 )
 
 if TYPE_CHECKING:
@@ -323,57 +322,3 @@ def enforce_params(params: Mapping[str, Any] | None, schema: ParamSchema | None)
         spec.name: convert_param(spec, given[spec.name]) if spec.name in given else spec.default
         for spec in schema.params
     }
-
-
-def convert_param(spec: ParamSpec, value: Any) -> Any:
-    """Return ``value`` converted to the param's type, or raise InvalidInputError."""
-    if spec.shape is None:
-        return _convert_scalar(spec, value)
-    if not isinstance(value, list | tuple) and not hasattr(value, "tolist"):
-        raise InvalidInputError(f"Param {spec.name!r} must be a list of {spec.type}; got {value!r}")
-    items = value.tolist() if hasattr(value, "tolist") else value
-    return [_convert_scalar(spec, v) for v in items]
-
-
-def _convert_scalar(spec: ParamSpec, value: Any) -> Any:
-    import numpy as np
-
-    if isinstance(value, np.generic):
-        value = value.item()
-    target = spec.type
-    ok: bool
-    if isinstance(target, ComplexType):
-        ok = isinstance(value, Mapping)
-    elif target is DataType.boolean:
-        ok = isinstance(value, bool)
-    elif target in (DataType.integer, DataType.long):
-        ok = isinstance(value, int) and not isinstance(value, bool)
-    elif target in (DataType.float, DataType.double):
-        ok = isinstance(value, int | float) and not isinstance(value, bool)
-        value = float(value) if ok else value
-    elif target is DataType.string:
-        ok = isinstance(value, str)
-    elif target is DataType.binary:
-        ok = isinstance(value, bytes)
-        if isinstance(value, str):
-            value, ok = value.encode(), True
-    else:
-        value, ok = _to_datetime(value)
-    if not ok:
-        raise InvalidInputError(
-            f"Param {spec.name!r} must be of type {target}; got {value!r} ({type(value).__name__})"
-        )
-    return value
-
-
-def _to_datetime(value: Any) -> tuple[Any, bool]:
-    if isinstance(value, dt.datetime):
-        return value, True
-    if isinstance(value, dt.date):
-        return dt.datetime(value.year, value.month, value.day), True
-    if isinstance(value, str):
-        try:
-            return dt.datetime.fromisoformat(value), True
-        except ValueError:
-            return value, False
-    return value, False

@@ -221,7 +221,7 @@ def _as_numbers(values: np.ndarray, what: str) -> np.ndarray:
 def _evaluate_classifier(
     model: Any, features: Any, y_true: np.ndarray, y_pred: np.ndarray
 ) -> Evaluation:
-    from jupyter_mltrack.models import evaluation_plots as plots
+    import jupyter_mltrack.models.evaluation_plots as plots
     from jupyter_mltrack.models.evaluation_metrics import classifier_metrics
 
     y_proba, classes = predict_probabilities(model, features)

@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
+from jupyter_mltrack._types import PathLike
 from jupyter_mltrack.errors import InvalidParameterError, ModelFormatError
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ __all__ = [
     "PythonModel",
     "PythonModelContext",
     "TypeHints",
+    "load_model",
     "load_pyfunc",
     "predict_caller",
     "register_pyfunc_loader",
@@ -46,12 +48,21 @@ PyFuncLoader = Callable[[str, "Model", dict[str, Any]], Any]
 
 _CUSTOM = "jupyter_mltrack.models.pyfunc_custom:load_custom_model"
 _SKLEARN = "jupyter_mltrack.models.flavors.sklearn:load_sklearn_pyfunc"
+_XGBOOST = "jupyter_mltrack.models.flavors.xgboost:load_xgboost_pyfunc"
+_LIGHTGBM = "jupyter_mltrack.models.flavors.lightgbm:load_lightgbm_pyfunc"
+_PYTORCH = "jupyter_mltrack.models.flavors.pytorch:load_pytorch_pyfunc"
 #: Built-in loaders, imported on first use: ``loader_module`` -> ``"module:function"``.
 _BUILTIN_LOADERS = {
     "mlflow.pyfunc.model": _CUSTOM,
     "jupyter_mltrack.models.pyfunc": _CUSTOM,
     "mlflow.sklearn": _SKLEARN,
     "jupyter_mltrack.models.flavors.sklearn": _SKLEARN,
+    "mlflow.xgboost": _XGBOOST,
+    "jupyter_mltrack.models.flavors.xgboost": _XGBOOST,
+    "mlflow.lightgbm": _LIGHTGBM,
+    "jupyter_mltrack.models.flavors.lightgbm": _LIGHTGBM,
+    "mlflow.pytorch": _PYTORCH,
+    "jupyter_mltrack.models.flavors.pytorch": _PYTORCH,
 }
 _loaders: dict[str, PyFuncLoader] = {}
 _lock = threading.Lock()
@@ -224,6 +235,23 @@ def load_pyfunc(
     return PyFuncModel(
         metadata=mlmodel, model_dir=model_dir, loader_module=loader_module, impl=impl
     )
+
+
+def load_model(
+    model_uri: PathLike, *, verify: bool = True, model_config: Mapping[str, Any] | None = None
+) -> PyFuncModel:
+    """Load any model through ``python_function``, from a path or a model URI.
+
+    ``model_uri`` is a local path, ``file://``, ``runs:/`` or ``models:/`` URI (resolved by
+    :func:`jupyter_mltrack.models.uri.resolve_model_uri`, which imports the layers that know runs
+    and the registry only when such a URI comes).
+
+    Example:
+        >>> model = load_model("models:/churn@champion")  # doctest: +SKIP
+    """
+    from jupyter_mltrack.models.uri import resolve_model_uri
+
+    return load_pyfunc(resolve_model_uri(model_uri), verify=verify, model_config=model_config)
 
 
 def verify_model_files(model_dir: str, mlmodel: Model) -> None:

@@ -20,7 +20,7 @@ because its overhead is what the serving benchmark measures.
 from __future__ import annotations
 
 import os
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mltrack._version import __version__
@@ -37,6 +37,7 @@ __all__ = [
     "create_scoring_app_from_env",
     "predictions_to_json",
     "serve",
+    "validate_serving_input",
 ]
 
 #: The environment variable through which each uvicorn worker learns which model to load.
@@ -87,7 +88,7 @@ def create_scoring_app_from_env() -> ASGIApp:
 
     This is the factory each uvicorn worker calls when :func:`serve` runs several workers.
     """
-    from jupyter_mltrack.pyfunc import load_model
+    from jupyter_mltrack.models.pyfunc import load_model
 
     uri = os.environ.get(MODEL_URI_ENV)
     if not uri:
@@ -114,7 +115,7 @@ def serve(model_uri: str, *, host: str = "127.0.0.1", port: int = 5001, workers:
         import uvicorn
     except ImportError as exc:
         raise MissingDependencyError("uvicorn", extra="serve", feature="serving models") from exc
-    from jupyter_mltrack.pyfunc import load_model
+    from jupyter_mltrack.models.pyfunc import load_model
 
     if workers < 1:
         raise InvalidInputError(f"workers must be at least 1, got {workers}")
@@ -155,3 +156,27 @@ class _Static:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await respond(send, 200, self.body)
+
+
+def validate_serving_input(model_uri: str, serving_input: str | Mapping[str, Any]) -> Any:
+    """Load a model and predict on a serving payload, as the scoring server would.
+
+    Use it before deploying to check that a payload (e.g. the model's
+    ``serving_input_example.json``) is accepted.
+
+    Args:
+        model_uri: A model URI or local path.
+        serving_input: The JSON payload as text or as a decoded object.
+
+    Returns:
+        The model's prediction.
+
+    Example:
+        >>> validate_serving_input(model_info.model_uri, '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}')
+    """
+    from jupyter_mltrack.models.pyfunc import load_model
+    from jupyter_mltrack.models.serving_input import parse_serving_input
+
+    model = load_model(model_uri)
+    data, params = parse_serving_input(serving_input, schema=model.metadata.get_input_schema())
+    return model.predict(data, params=params)

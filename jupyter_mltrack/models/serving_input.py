@@ -16,7 +16,7 @@ from typing import Any
 from jupyter_mltrack.errors import InvalidInputError
 from jupyter_mltrack.models.types import ColSpec, ComplexType, DataType, Schema, TensorSpec
 
-__all__ = ["INPUT_FORMATS", "parse_serving_input", "validate_serving_input"]
+__all__ = ["INPUT_FORMATS", "parse_serving_input"]
 
 INPUT_FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 _JSON_TYPES = ("application/json", "")
@@ -288,26 +288,3 @@ _PARSERS = {
     "instances": _parse_instances,
     "inputs": _parse_inputs,
 }
-
-
-def validate_serving_input(model_uri: str, serving_input: str | Mapping[str, Any]) -> Any:
-    """Load a model and predict on a serving payload, as the scoring server would.
-
-    Use it before deploying to check that a payload (e.g. the model's
-    ``serving_input_example.json``) is accepted.
-
-    Args:
-        model_uri: A model URI or local path.
-        serving_input: The JSON payload as text or as a decoded object.
-
-    Returns:
-        The model's prediction.
-
-    Example:
-        >>> validate_serving_input(model_info.model_uri, '{"inputs": [[5.1, 3.5, 1.4, 0.2]]}')
-    """
-    from jupyter_mltrack.pyfunc import load_model
-
-    model = load_model(model_uri)
-    data, params = parse_serving_input(serving_input, schema=model.metadata.get_input_schema())
-    return model.predict(data, params=params)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from jupyter_mltrack.errors import InvalidParameterError, ModelFormatError
+from jupyter_mltrack.errors import InvalidInputError, InvalidParameterError, ModelFormatError
 
 if TYPE_CHECKING:
     import numpy as np
@@ -288,8 +288,6 @@ class ParamSpec:
                     f"Param {self.name!r}: only shape None (scalar) or (-1,) (list) is supported"
                 )
         if self.default is not None:
-            from jupyter_mltrack.models.enforcement import convert_param
-
             object.__setattr__(self, "default", convert_param(self, self.default))
 
     def to_dict(self) -> dict[str, Any]:
@@ -363,3 +361,60 @@ class ParamSchema:
 
     def __repr__(self) -> str:
         return f"ParamSchema({self.params!r})"
+
+
+# ---- param values (ParamSpec checks its default with these; enforcement uses them too) ----
+
+
+def convert_param(spec: ParamSpec, value: Any) -> Any:
+    """Return ``value`` converted to the param's type, or raise InvalidInputError."""
+    if spec.shape is None:
+        return _convert_scalar(spec, value)
+    if not isinstance(value, list | tuple) and not hasattr(value, "tolist"):
+        raise InvalidInputError(f"Param {spec.name!r} must be a list of {spec.type}; got {value!r}")
+    items = value.tolist() if hasattr(value, "tolist") else value
+    return [_convert_scalar(spec, v) for v in items]
+
+
+def _convert_scalar(spec: ParamSpec, value: Any) -> Any:
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        value = value.item()
+    target = spec.type
+    ok: bool
+    if isinstance(target, ComplexType):
+        ok = isinstance(value, Mapping)
+    elif target is DataType.boolean:
+        ok = isinstance(value, bool)
+    elif target in (DataType.integer, DataType.long):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif target in (DataType.float, DataType.double):
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif target is DataType.string:
+        ok = isinstance(value, str)
+    elif target is DataType.binary:
+        ok = isinstance(value, bytes)
+        if isinstance(value, str):
+            value, ok = value.encode(), True
+    else:
+        value, ok = _to_datetime(value)
+    if not ok:
+        raise InvalidInputError(
+            f"Param {spec.name!r} must be of type {target}; got {value!r} ({type(value).__name__})"
+        )
+    return value
+
+
+def _to_datetime(value: Any) -> tuple[Any, bool]:
+    if isinstance(value, dt.datetime):
+        return value, True
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day), True
+    if isinstance(value, str):
+        try:
+            return dt.datetime.fromisoformat(value), True
+        except ValueError:
+            return value, False
+    return value, False

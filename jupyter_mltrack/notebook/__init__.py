@@ -50,7 +50,7 @@ def load_ipython_extension(ipython: Any) -> None:
 
 
 def _sweep() -> None:
-    from jupyter_mltrack.tracking.heartbeat import sweep_dead_runs
+    from jupyter_mltrack.tracking.liveness import sweep_dead_runs
 
     try:
         killed = sweep_dead_runs()

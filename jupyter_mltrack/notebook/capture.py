@@ -77,9 +77,9 @@ class DisplayCapture:
             return  # nothing was shown that is worth saving: no folder was ever made
         try:
             if self.saved:
-                import jupyter_mltrack as mlt
+                from jupyter_mltrack.tracking.client import TrackingClient
 
-                client = mlt.TrackingClient()
+                client = TrackingClient()
                 client.log_artifacts(self.run_id, self._tmp.name, artifact_path=ARTIFACT_DIR)
         except Exception:
             logger.warning("Could not upload the cell's displayed outputs", exc_info=True)

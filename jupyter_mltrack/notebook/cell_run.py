@@ -18,7 +18,6 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-import jupyter_mltrack as mlt
 from jupyter_mltrack.errors import MltrackError
 from jupyter_mltrack.notebook.cell_record import (
     ERROR,
@@ -29,8 +28,13 @@ from jupyter_mltrack.notebook.cell_record import (
 )
 from jupyter_mltrack.notebook.kernel_heartbeat import beating
 from jupyter_mltrack.tracking.active import isolated_run_stack
-from jupyter_mltrack.tracking.heartbeat import KERNEL_ID, kernel_tags
+from jupyter_mltrack.tracking.fluent import active_run, start_run
+from jupyter_mltrack.tracking.fluent_experiments import create_experiment, get_experiment_by_name
+from jupyter_mltrack.tracking.fluent_logging import log_params
+from jupyter_mltrack.tracking.heartbeat import KERNEL_ID
+from jupyter_mltrack.tracking.liveness import kernel_tags
 from jupyter_mltrack.tracking.tags import RERUN_OF
+from jupyter_mltrack.tracking.uri import get_tracking_uri
 
 if TYPE_CHECKING:
     from jupyter_mltrack.notebook.magics import TrackOptions
@@ -103,11 +107,11 @@ class CellTracker:
 
     def _experiment_id(self, name: str) -> str:
         """The id of experiment ``name`` (created if missing), remembered per store."""
-        key = (mlt.get_tracking_uri(), name)
+        key = (get_tracking_uri(), name)
         if key not in self._experiments:
-            experiment = mlt.get_experiment_by_name(name)
+            experiment = get_experiment_by_name(name)
             self._experiments[key] = (
-                experiment.experiment_id if experiment is not None else mlt.create_experiment(name)
+                experiment.experiment_id if experiment is not None else create_experiment(name)
             )
         return self._experiments[key]
 
@@ -115,7 +119,7 @@ class CellTracker:
         self, options: TrackOptions, experiment_id: str | None, tags: dict[str, str]
     ) -> ActiveRun:
         try:
-            return mlt.start_run(
+            return start_run(
                 nested=True,
                 experiment_id=experiment_id,
                 run_name=options.name,
@@ -126,9 +130,9 @@ class CellTracker:
             if experiment_id is None or options.experiment is None:
                 raise
             # The remembered experiment was deleted (or the store changed): look it up again.
-            self._experiments.pop((mlt.get_tracking_uri(), options.experiment), None)
+            self._experiments.pop((get_tracking_uri(), options.experiment), None)
             experiment_id = self._experiment_id(options.experiment)
-            return mlt.start_run(
+            return start_run(
                 nested=True,
                 experiment_id=experiment_id,
                 run_name=options.name,
@@ -169,7 +173,7 @@ class CellTracker:
         filename = self.shell.compile.cache(code, self._execution_count(), raw_code=record.cell)
         with run:
             if record.params:
-                mlt.log_params(record.params)
+                log_params(record.params)
             try:
                 record.write_artifacts(run)
             except Exception:
@@ -200,7 +204,7 @@ class CellTracker:
                 if feature is not None:
                     _enter_quietly(stack, lambda f=feature: f(run.run_id))
             if not options.autolog:
-                suspended = optional("jupyter_mltrack.sklearn_autolog", "suspended")
+                suspended = optional("jupyter_mltrack.model_logging.autolog._common", "suspended")
                 if suspended is not None:
                     _enter_quietly(stack, suspended)
             yield
@@ -229,8 +233,8 @@ def _resume_env_run() -> None:
     """
     from jupyter_mltrack.tracking.fluent import ENV_RUN_ID
 
-    if mlt.active_run() is None and os.environ.get(ENV_RUN_ID, "").strip():
-        mlt.start_run()  # resumes the environment's run; the kernel's exit ends it
+    if active_run() is None and os.environ.get(ENV_RUN_ID, "").strip():
+        start_run()  # resumes the environment's run; the kernel's exit ends it
 
 
 @contextlib.contextmanager

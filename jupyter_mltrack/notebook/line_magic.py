@@ -12,8 +12,8 @@ import shlex
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from jupyter_mltrack._redact import redact_uri
 from jupyter_mltrack.errors import MltrackError
+from jupyter_mltrack.store.redact import redact_uri
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -88,12 +88,12 @@ def _expect(args: list[str], most: int, command: str) -> None:
 
 # -- subcommands -------------------------------------------------------------------------------
 def _status(args: list[str], _raw: str) -> None:
-    import jupyter_mltrack as mlt
     from jupyter_mltrack.tracking.active import current_stack
+    from jupyter_mltrack.tracking.client import TrackingClient
     from jupyter_mltrack.tracking.fluent_experiments import current_experiment_id
 
     _expect(args, 0, "status")
-    client = mlt.TrackingClient()
+    client = TrackingClient()
     experiment = client.get_experiment(current_experiment_id(client))
     runs = [f"  {run.run_id}" for run in current_stack()] or ["  (none)"]
     _show_text(
@@ -109,14 +109,14 @@ def _status(args: list[str], _raw: str) -> None:
 
 
 def _experiment(args: list[str], _raw: str) -> None:
-    import jupyter_mltrack as mlt
-    from jupyter_mltrack.tracking.fluent_experiments import current_experiment_id
+    from jupyter_mltrack.tracking.client import TrackingClient
+    from jupyter_mltrack.tracking.fluent_experiments import current_experiment_id, set_experiment
 
     _expect(args, 1, "experiment")
     if args:
-        experiment = mlt.set_experiment(args[0])
+        experiment = set_experiment(args[0])
     else:
-        client = mlt.TrackingClient()
+        client = TrackingClient()
         experiment = client.get_experiment(current_experiment_id(client))
     _show_text(f"experiment: {experiment.name} (id {experiment.experiment_id})")
 
@@ -162,11 +162,11 @@ def _runs_args(args: list[str], raw: str) -> tuple[str | None, str]:
 
 def _runs_experiment(name: str | None) -> tuple[Any, Any]:
     """The experiment to list: the one named, else the last ``%%track`` cell's, else current."""
-    import jupyter_mltrack as mlt
     from jupyter_mltrack.errors import ExperimentNotFound
+    from jupyter_mltrack.tracking.client import TrackingClient
     from jupyter_mltrack.tracking.fluent_experiments import current_experiment_id
 
-    client = mlt.TrackingClient()
+    client = TrackingClient()
     if name is not None:
         experiment = client.get_experiment_by_name(name)
         if experiment is None:
@@ -191,20 +191,20 @@ def _last_tracked_experiment() -> str | None:
 
 
 def _show(args: list[str], _raw: str) -> None:
-    import jupyter_mltrack as mlt
+    from jupyter_mltrack.tracking.fluent import get_run
 
     if len(args) != 1:
         raise _usage_error("show takes one RUN_ID, e.g. %mltrack show 1a2b3c")
-    _display(mlt.get_run(args[0]))
+    _display(get_run(args[0]))
 
 
 def _uri(args: list[str], _raw: str) -> None:
-    import jupyter_mltrack as mlt
+    from jupyter_mltrack.tracking.uri import get_tracking_uri, set_tracking_uri
 
     _expect(args, 1, "uri")
     if args:
-        mlt.set_tracking_uri(args[0])
-    _show_text(f"tracking URI: {redact_uri(mlt.get_tracking_uri())}")
+        set_tracking_uri(args[0])
+    _show_text(f"tracking URI: {redact_uri(get_tracking_uri())}")
 
 
 def _config(args: list[str], _raw: str) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mltrack.projects.command_runner import RunControl
+from jupyter_mltrack.tracking.notebook_exec import import_papermill
 
 if TYPE_CHECKING:
     from jupyter_mltrack.entities import Run
@@ -66,11 +67,11 @@ def launch(
 ) -> Run | SubmittedRun:
     """Run ``entry_point`` of the project at ``uri``; see :func:`projects.run`."""
     from jupyter_mltrack.projects.run_record import create_project_run
-    from jupyter_mltrack.projects.runner import _import_papermill
     from jupyter_mltrack.projects.submitted import SubmittedRun
 
     prep = _prepare(uri, entry_point, parameters, version, env_manager, tracking_uri)
-    papermill = _import_papermill() if prep.entry.command is None else None
+    if prep.entry.command is None:
+        import_papermill()  # a missing papermill fails here, before any run exists
     download_dir, local_values = _download(prep)
     try:
         run_id = create_project_run(
@@ -84,7 +85,7 @@ def launch(
 
     def job(control: RunControl) -> None:
         try:
-            _execute(prep, papermill, run_id, local_values, timeout, kernels, control)
+            _execute(prep, run_id, local_values, timeout, kernels, control)
         finally:
             _remove(download_dir)
 
@@ -103,8 +104,8 @@ def _prepare(
     tracking_uri: str | None,
 ) -> _Prepared:
     from jupyter_mltrack.environments import check_manager
+    from jupyter_mltrack.projects.execution import _entry_name
     from jupyter_mltrack.projects.git_source import fetch_project
-    from jupyter_mltrack.projects.runner import _entry_name
     from jupyter_mltrack.projects.spec import load_project, validate_parameters
     from jupyter_mltrack.tracking.client import TrackingClient
 
@@ -183,8 +184,8 @@ def _source_file(prep: _Prepared) -> str:
 
 def _tags(prep: _Prepared) -> dict[str, str]:
     """The run's source, version and environment, under our keys and MLflow's."""
+    from jupyter_mltrack.projects.execution import TAG_PARAMETER_TYPES
     from jupyter_mltrack.projects.run_record import parameter_types_tag
-    from jupyter_mltrack.projects.runner import TAG_PARAMETER_TYPES
     from jupyter_mltrack.tracking import tags as t
 
     source, entry = prep.source, prep.entry
@@ -222,7 +223,6 @@ def _tags(prep: _Prepared) -> dict[str, str]:
 
 def _execute(
     prep: _Prepared,
-    papermill: Any,
     run_id: str,
     values: Mapping[str, Any],
     timeout: float | None,
@@ -232,7 +232,7 @@ def _execute(
     if prep.entry.command is not None:
         _execute_command(prep, run_id, values, timeout, control)
     else:
-        _execute_notebook(prep, papermill, run_id, values, timeout, kernels, control)
+        _execute_notebook(prep, run_id, values, timeout, kernels, control)
 
 
 def _execute_command(
@@ -261,23 +261,20 @@ def _execute_command(
 
 def _execute_notebook(
     prep: _Prepared,
-    papermill: Any,
     run_id: str,
     values: Mapping[str, Any],
     timeout: float | None,
     kernels: KernelPool | None,
     control: RunControl,
 ) -> None:
-    from jupyter_mltrack.projects import runner
+    from jupyter_mltrack.projects.execution import _execute as execute
     from jupyter_mltrack.projects.kernels import KernelPool
 
     kernel = prep.kernel or _kernel(prep)
     pool = kernels if kernels is not None else KernelPool()
     control.on_cancel(pool.kill_all)
     try:
-        runner._execute(
-            papermill, prep.client, run_id, prep.entry.notebook, values, kernel, timeout, pool
-        )
+        execute(prep.client, run_id, prep.entry.notebook, values, kernel, timeout, pool)
     finally:
         if kernels is None:
             pool.close()
@@ -285,7 +282,7 @@ def _execute_notebook(
 
 def _kernel(prep: _Prepared) -> str:
     """The kernel to run the notebook in: the project's, or one inside the built environment."""
-    from jupyter_mltrack.projects.runner import DEFAULT_KERNEL
+    from jupyter_mltrack.projects.execution import DEFAULT_KERNEL
 
     if prep.environment.path is None:
         return prep.spec.kernel or DEFAULT_KERNEL

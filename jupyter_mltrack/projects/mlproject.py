@@ -30,8 +30,15 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_mltrack.errors import InvalidParameterError
+from jupyter_mltrack.projects.entry_points import (
+    SCRIPT_COMMANDS,
+    EntryPoint,
+    ParameterSpec,
+    ProjectSpec,
+    file_entry_point,
+    notebook_parameters,
+)
 from jupyter_mltrack.projects.params import PARAMETER_TYPES, convert_value, format_param
-from jupyter_mltrack.projects.spec import EntryPoint, ParameterSpec, ProjectSpec
 
 __all__ = [
     "MLPROJECT_FILES",
@@ -45,7 +52,6 @@ __all__ = [
 
 MLPROJECT_FILES = ("MLproject", "mlproject")
 #: How a script named as an entry point runs (MLflow's conventions).
-SCRIPT_COMMANDS = {".py": "python", ".sh": "bash"}
 #: ``MLproject`` environment keys -> the keys of :attr:`ProjectSpec.environment`.
 _ENVIRONMENTS = {"python_env": "python_env", "conda_env": "conda"}
 _EXTRA_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -87,23 +93,6 @@ def load_mlproject(root: Path, path: Path) -> ProjectSpec:
         entry_points=entries,
         environment=environment,
     )
-
-
-def file_entry_point(root: str, name: str) -> EntryPoint | None:
-    """Return the entry point that runs the file ``name`` of ``root`` (``.py``, ``.sh``,
-    ``.ipynb``), or ``None`` when ``name`` is not such a file."""
-    path = (Path(root) / name).resolve()
-    if not path.is_file() or not path.is_relative_to(Path(root).resolve()):
-        return None
-    if path.suffix == ".ipynb":
-        from jupyter_mltrack.projects.spec import notebook_parameters
-
-        return EntryPoint(name=name, notebook=str(path), parameters=notebook_parameters(path))
-    runner = SCRIPT_COMMANDS.get(path.suffix)
-    if runner is None:
-        return None
-    command = f"{runner} {shlex.quote(name)}"
-    return EntryPoint(name=name, notebook="", command=command, root=str(Path(root).resolve()))
 
 
 def command_values(entry: EntryPoint, values: Mapping[str, Any]) -> dict[str, Any]:
@@ -206,8 +195,6 @@ def _notebook_command(command: Any) -> str | None:
 def _notebook_entry(
     root: Path, path: Path, name: str, notebook: str, params: dict[str, ParameterSpec]
 ) -> EntryPoint:
-    from jupyter_mltrack.projects.spec import notebook_parameters
-
     full = (root / notebook).resolve()
     if full.suffix != ".ipynb" or not full.is_file():
         raise InvalidParameterError(

@@ -56,18 +56,16 @@ def _remote_path(type_: str | None, value: Any) -> bool:
 
 def _download(uri: str, target: str, tracking_uri: str) -> str:
     if uri.startswith("runs:"):
-        from jupyter_mltrack.tracking.client import TrackingClient
+        from jupyter_mltrack.models.uri import split_runs_uri
+        from jupyter_mltrack.tracking.runs_uri import resolve_runs_uri
 
-        run_id, _, path = uri[len("runs:") :].lstrip("/").partition("/")
-        if not run_id or not path.strip("/"):
+        if not split_runs_uri(uri)[1]:
             raise InvalidParameterError("expected runs:/<run id>/<artifact path>")
-        return TrackingClient(tracking_uri).download_artifacts(run_id, path.strip("/"), target)
+        return resolve_runs_uri(uri, tracking_uri=tracking_uri, dst_path=target)
     if uri.startswith("models:"):
-        from jupyter_mltrack.model_logging import ensure_uri_resolvers
         from jupyter_mltrack.models.uri import resolve_model_uri
 
-        ensure_uri_resolvers()
-        return resolve_model_uri(uri)
+        return resolve_model_uri(uri, tracking_uri=tracking_uri)
     return _download_fsspec(uri, target)
 
 

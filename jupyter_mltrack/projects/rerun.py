@@ -144,7 +144,7 @@ def _rerun_project(
     ``mltrack.yaml``'s types); the stored ``notebook.ipynb`` is the fallback when the folder or
     its entry point is gone, with the recorded parameter types restored beside it.
     """
-    from jupyter_mltrack.projects import runner
+    import jupyter_mltrack.projects.runner as runner
 
     run_id = original.info.run_id
     client.download_artifacts(run_id, NOTEBOOK_ARTIFACT, folder)
@@ -321,30 +321,26 @@ def _execute_cells(
     from nbformat.v4 import new_code_cell, new_notebook
 
     from jupyter_mltrack.projects.kernels import KernelPool
-    from jupyter_mltrack.projects.runner import _left
-    from jupyter_mltrack.registry.promotion import KERNEL_NAME, _import_papermill, _kernel_env
+    from jupyter_mltrack.tracking.notebook_exec import (
+        KERNEL_NAME,
+        execute_notebook,
+        import_papermill,
+        kernel_env,
+    )
 
-    papermill = _import_papermill()
+    import_papermill(feature="re-running cells")  # before the notebook is written
     path = folder / "rerun.ipynb"
     nb = new_notebook(cells=[new_code_cell(s) for s in cells])  # type: ignore[no-untyped-call]
     nb.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python 3"}
     nbformat.write(nb, path)  # type: ignore[no-untyped-call]
     # An empty MLTRACK_RUN_ID: the re-run is not nested in a run of the calling process.
-    env = _kernel_env(client.tracking_uri, "")
+    env = kernel_env(client.tracking_uri, "")
     end = None if timeout is None else time.monotonic() + timeout
     pool = KernelPool()
     try:
         km = pool.take(KERNEL_NAME, cwd, env)
-        papermill.execute_notebook(
-            str(path),
-            str(path),
-            kernel_name=KERNEL_NAME,
-            language="python",
-            progress_bar=False,
-            km=km,
-            # The timeout bounds the whole notebook: each cell gets what is left of it.
-            timeout_func=None if end is None else (lambda c: _left(end)),
-        )
+        # The timeout bounds the whole notebook: each cell gets what is left of it.
+        execute_notebook(path, path, kernel_name=KERNEL_NAME, km=km, deadline=end)
     except KeyboardInterrupt:
         pool.kill_all()
         raise

@@ -44,7 +44,7 @@ def create_project_run(
     extra_tags: Mapping[str, str] | None,
 ) -> str:
     """Create the RUNNING run of ``entry_name`` with params and tags; return its id."""
-    from jupyter_mltrack.projects import runner as r
+    import jupyter_mltrack.projects.execution as r
     from jupyter_mltrack.tracking.context import git_tags
     from jupyter_mltrack.tracking.fluent_experiments import _get_or_create, current_experiment_id
 

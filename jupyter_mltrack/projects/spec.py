@@ -22,15 +22,21 @@ point named like a ``.py``, ``.sh`` or ``.ipynb`` file of the folder runs that f
 
 from __future__ import annotations
 
-import ast
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from jupyter_mltrack._types import PathLike
 from jupyter_mltrack.errors import InvalidParameterError
+from jupyter_mltrack.projects.entry_points import (
+    SCRIPT_COMMANDS,
+    EntryPoint,
+    ParameterSpec,
+    ProjectSpec,
+    notebook_parameters,
+)
+from jupyter_mltrack.projects.mlproject import command_values, find_mlproject, load_mlproject
 from jupyter_mltrack.projects.params import PARAMETER_TYPES, convert_value, infer_type
 
 __all__ = [
@@ -39,63 +45,12 @@ __all__ = [
     "ParameterSpec",
     "ProjectSpec",
     "load_project",
+    "notebook_parameters",
     "validate_parameters",
 ]
 
 PROJECT_FILE = "mltrack.yaml"
 _ENV_KEYS = ("requirements", "python_env", "conda")
-
-
-@dataclass(frozen=True)
-class ParameterSpec:
-    """One declared parameter: its name, type (see ``PARAMETER_TYPES``), default, description."""
-
-    name: str
-    type: str
-    default: Any
-    description: str | None = None
-
-
-@dataclass(frozen=True)
-class EntryPoint:
-    """A notebook (absolute path) or a shell command of the project, and its parameters.
-
-    A command entry point (``command`` set, ``notebook`` empty) is a template in Python format
-    syntax: declared parameters fill its ``{name}`` fields, undeclared ones are appended as
-    ``--name value`` (MLflow's rules).
-    """
-
-    name: str
-    notebook: str
-    parameters: dict[str, ParameterSpec] = field(default_factory=dict)
-    command: str | None = None
-    #: The project folder of a command entry point: its working directory when it runs.
-    root: str = ""
-
-
-@dataclass(frozen=True)
-class ProjectSpec:
-    """A loaded project: name, root folder, entry points, environment and kernel name."""
-
-    name: str
-    root: str
-    entry_points: dict[str, EntryPoint]
-    environment: dict[str, Any] = field(default_factory=dict)
-    kernel: str | None = None
-
-    def entry_point(self, name: str) -> EntryPoint:
-        """Return the entry point ``name``, or the script/notebook file of that name (MLflow's
-        convention); raise InvalidParameterError listing the known ones."""
-        from jupyter_mltrack.projects.mlproject import file_entry_point
-
-        found = self.entry_points.get(name) or file_entry_point(self.root, name)
-        if found is None:
-            known = ", ".join(sorted(self.entry_points)) or "none"
-            raise InvalidParameterError(
-                f"Project {self.name!r} has no entry point {name!r}; entry points: {known} "
-                "(or the name of a .py, .sh or .ipynb file in the project folder)"
-            )
-        return found
 
 
 def load_project(path: PathLike) -> ProjectSpec:
@@ -115,8 +70,6 @@ def load_project(path: PathLike) -> ProjectSpec:
         root = root.parent
     if not root.is_dir():
         raise InvalidParameterError(f"Project folder {str(root)!r} does not exist")
-    from jupyter_mltrack.projects.mlproject import find_mlproject, load_mlproject
-
     mlproject = find_mlproject(root)
     if mlproject is not None:
         return load_mlproject(root, mlproject)
@@ -150,8 +103,6 @@ def validate_parameters(entry: EntryPoint, values: Mapping[str, Any]) -> dict[st
         )
     unknown = sorted(str(k) for k in values if k not in entry.parameters)
     if entry.command is not None:
-        from jupyter_mltrack.projects.mlproject import command_values
-
         return command_values(entry, values)
     if unknown:
         declared = ", ".join(sorted(entry.parameters)) or "none"
@@ -237,8 +188,6 @@ def _yaml_entry(root: Path, config: Path, name: str, value: Any) -> EntryPoint:
 
 
 def _inferred(root: Path) -> ProjectSpec:
-    from jupyter_mltrack.projects.mlproject import SCRIPT_COMMANDS
-
     notebooks = sorted(p for p in root.glob("*.ipynb") if not p.name.startswith("."))
     scripts = [p for p in root.iterdir() if p.suffix in SCRIPT_COMMANDS and p.is_file()]
     if not notebooks and not scripts:
@@ -251,69 +200,3 @@ def _inferred(root: Path) -> ProjectSpec:
         for p in notebooks
     }
     return ProjectSpec(name=root.name, root=str(root), entry_points=entries)
-
-
-def notebook_parameters(notebook: PathLike) -> dict[str, ParameterSpec]:
-    """Return the parameters declared by the ``parameters``-tagged cell of ``notebook``.
-
-    Each top-level ``name = <literal>`` assignment is a parameter whose type is inferred from
-    the literal; a trailing ``# comment`` on the line becomes its description.
-    """
-    for cell in _cells(notebook):
-        tags = (cell.get("metadata") or {}).get("tags") or []
-        if cell.get("cell_type") == "code" and "parameters" in tags:
-            source = cell.get("source", "")
-            text = "".join(source) if isinstance(source, list) else str(source)
-            return _parse_parameters_cell(text, str(notebook))
-    return {}
-
-
-def _cells(notebook: PathLike) -> list[dict[str, Any]]:
-    """The cells of a notebook, read as plain JSON.
-
-    Reading needs no validation, and nbformat's import costs a sweep's parent process ~0.6 s
-    of CPU (its jsonschema pulls in optional format checkers). Notebooks older than format 4
-    go through nbformat's converter.
-    """
-    import json
-
-    path = os.fspath(notebook)
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (OSError, ValueError) as exc:
-        raise InvalidParameterError(f"Cannot read notebook {path!r}: {exc}") from None
-    if isinstance(data, dict) and isinstance(data.get("cells"), list):
-        return [cell for cell in data["cells"] if isinstance(cell, dict)]
-    import nbformat
-
-    nb = nbformat.read(path, as_version=4)  # type: ignore[no-untyped-call]
-    return [dict(cell) for cell in nb.cells]
-
-
-def _parse_parameters_cell(source: str, where: str) -> dict[str, ParameterSpec]:
-    try:
-        tree = ast.parse(source)
-    except SyntaxError as exc:
-        raise InvalidParameterError(
-            f"The parameters cell of {where} does not parse: {exc}"
-        ) from None
-    lines = source.splitlines()
-    params: dict[str, ParameterSpec] = {}
-    for node in tree.body:
-        target: ast.expr | None = None
-        value: ast.expr | None = None
-        if isinstance(node, ast.Assign) and len(node.targets) == 1:
-            target, value = node.targets[0], node.value
-        elif isinstance(node, ast.AnnAssign) and node.value is not None:
-            target, value = node.target, node.value
-        if not isinstance(target, ast.Name) or value is None:
-            continue
-        try:
-            default = ast.literal_eval(value)
-        except ValueError:
-            continue  # computed defaults are not overridable parameters
-        line = lines[node.lineno - 1]
-        comment = line.split("#", 1)[1].strip() if "#" in line else None
-        params[target.id] = ParameterSpec(target.id, infer_type(default), default, comment or None)
-    return params

@@ -21,9 +21,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+import jupyter_mltrack.projects.sampling as sampling
 from jupyter_mltrack._types import PathLike
 from jupyter_mltrack.errors import InvalidParameterError
-from jupyter_mltrack.projects import sampling
 from jupyter_mltrack.projects.sweep_backends import TRIAL_TAG, TrialJob, run_dask, run_local
 from jupyter_mltrack.tracking import tags as t
 
@@ -127,7 +127,7 @@ def sweep(
         >>> from jupyter_mltrack.projects import sweep
         >>> parent, table = sweep("nb", grid={"alpha": [0.1, 1]}, metric="acc")  # doctest: +SKIP
     """
-    from jupyter_mltrack.projects.runner import TAG_ENTRY_POINT, TAG_PROJECT, _entry_name
+    from jupyter_mltrack.projects.execution import TAG_ENTRY_POINT, TAG_PROJECT, _entry_name
     from jupyter_mltrack.projects.spec import load_project, validate_parameters
     from jupyter_mltrack.tracking.client import TrackingClient
 

@@ -129,8 +129,8 @@ def _worker_init(job: TrialJob, environ: dict[str, str], cwd: str) -> None:
     the worker imports papermill and opens the store.
     """
     global _POOL
+    from jupyter_mltrack.projects.execution import DEFAULT_KERNEL, _entry_name, kernel_setting
     from jupyter_mltrack.projects.kernels import KernelPool
-    from jupyter_mltrack.projects.runner import DEFAULT_KERNEL, _entry_name, kernel_setting
     from jupyter_mltrack.projects.spec import load_project
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -148,10 +148,10 @@ def _worker_init(job: TrialJob, environ: dict[str, str], cwd: str) -> None:
         notebook = spec.entry_point(_entry_name(spec, job.entry_point)).notebook
         _POOL.prestart(spec.kernel or DEFAULT_KERNEL, *kernel_setting(job.tracking_uri, notebook))
         from jupyter_mltrack.projects.render import warm_up
-        from jupyter_mltrack.projects.runner import _import_papermill
         from jupyter_mltrack.tracking.client import TrackingClient
+        from jupyter_mltrack.tracking.notebook_exec import import_papermill
 
-        _import_papermill()
+        import_papermill()
         TrackingClient(job.tracking_uri)  # imports and opens the store once, up front
         # The HTML rendering is needed only after the first notebook ran: get it ready while
         # this process mostly waits for its kernel.

@@ -81,7 +81,7 @@ class RegistryClient(VersionMethods, LifecycleMethods):
         self._tracking: TrackingClient | None = None
 
     def __repr__(self) -> str:
-        from jupyter_mltrack._redact import redact_uri
+        from jupyter_mltrack.store.redact import redact_uri
 
         return f"RegistryClient({redact_uri(self.tracking_uri)!r})"
 
@@ -228,8 +228,8 @@ class RegistryClient(VersionMethods, LifecycleMethods):
 
     def _read_mlmodel(self, source: str) -> Model:
         from jupyter_mltrack.models.mlmodel import MLMODEL_FILE, Model
-        from jupyter_mltrack.models.uri import uri_scheme
-        from jupyter_mltrack.registry.uri import local_source, resolve_models_uri, split_runs_uri
+        from jupyter_mltrack.models.uri import resolve_model_uri, split_runs_uri, uri_scheme
+        from jupyter_mltrack.registry.sources import local_source
 
         scheme = uri_scheme(source)
         try:
@@ -238,7 +238,7 @@ class RegistryClient(VersionMethods, LifecycleMethods):
                 mlmodel_path = f"{path}/{MLMODEL_FILE}" if path else MLMODEL_FILE
                 local = self.tracking.download_artifacts(run_id, mlmodel_path)
             elif scheme == "models":
-                local = resolve_models_uri(source, tracking_uri=self.tracking_uri)
+                local = resolve_model_uri(source, tracking_uri=self.tracking_uri)
             else:
                 local = local_source(source, self.tracking_uri)
         except NotFoundError as exc:
@@ -251,8 +251,7 @@ class RegistryClient(VersionMethods, LifecycleMethods):
         return Model.load(local)
 
     def _run_id_of(self, source: str, mlmodel: Model) -> str | None:
-        from jupyter_mltrack.models.uri import uri_scheme
-        from jupyter_mltrack.registry.uri import split_runs_uri
+        from jupyter_mltrack.models.uri import split_runs_uri, uri_scheme
 
         if uri_scheme(source) == "runs":
             return split_runs_uri(source)[0]

@@ -24,8 +24,13 @@ from jupyter_mltrack.entities import RunStatus
 from jupyter_mltrack.errors import (
     AlreadyExistsError,
     InvalidParameterError,
-    MissingDependencyError,
     PromotionRejected,
+)
+from jupyter_mltrack.tracking.notebook_exec import (
+    KERNEL_NAME,
+    execute_notebook,
+    import_papermill,
+    kernel_env,
 )
 
 if TYPE_CHECKING:
@@ -44,8 +49,6 @@ logger = logging.getLogger(__name__)
 
 VALIDATION_EXPERIMENT = "mltrack-validations"
 EVIDENCE_DIR = "validation"
-#: The kernel of the running interpreter (jupyter_client maps it to ``sys.executable``).
-KERNEL_NAME = "python3"
 RESERVED_PARAMETERS = frozenset({"model_uri", "mltrack_run_id"})
 TAG_MODEL_NAME = "mltrack.registry.modelName"
 TAG_MODEL_VERSION = "mltrack.registry.modelVersion"
@@ -80,25 +83,24 @@ def run_validation(
         >>> evidence.metrics  # doctest: +SKIP
         {'auc': 0.91}
     """
-    papermill = _import_papermill()
+    import_papermill(feature="validation notebooks")  # before a run exists
     path = _notebook_path(notebook)
     injected = {**_checked_parameters(parameters), "model_uri": f"models:/{name}/{version}"}
     run_id = _start_run(tracking, name, version, path)
     injected["mltrack_run_id"] = run_id
-    env = _kernel_env(tracking.tracking_uri, run_id)
+    env = kernel_env(tracking.tracking_uri, run_id)
     logger.info("Validating %s version %s with %s in run %s", name, version, path, run_id)
     with tempfile.TemporaryDirectory(prefix="mltrack-validation-") as tmp:
         output = Path(tmp) / path.name
         failure: BaseException | None = None
         try:
-            papermill.execute_notebook(
-                str(path),
-                str(output),
+            execute_notebook(
+                path,
+                output,
                 parameters=injected,
                 kernel_name=KERNEL_NAME,
-                language="python",
-                progress_bar=False,
-                kernel_manager_class=_kernel_manager_class(env, str(path.parent)),
+                env=env,
+                cwd=str(path.parent),
             )
         except Exception as exc:  # every failure of the notebook or its kernel rejects
             failure = exc
@@ -110,16 +112,6 @@ def run_validation(
     metrics = dict(tracking.get_run(run_id).data.metrics)
     logger.info("Validation of %s version %s passed: %s", name, version, metrics)
     return ValidationEvidence(run_id=run_id, uri=uri or "", metrics=metrics)
-
-
-def _import_papermill() -> Any:
-    try:
-        import papermill
-    except ImportError:
-        raise MissingDependencyError(
-            "papermill", extra="notebook", feature="validation notebooks"
-        ) from None
-    return papermill
 
 
 def _notebook_path(notebook: PathLike) -> Path:
@@ -164,34 +156,6 @@ def _start_run(tracking: TrackingClient, name: str, version: int, path: Path) ->
     tags = {TAG_MODEL_NAME: name, TAG_MODEL_VERSION: str(version), TAG_NOTEBOOK: str(path)}
     run = tracking.create_run(experiment_id, tags=tags, run_name=f"validate-{name}-v{version}")
     return run.info.run_id
-
-
-def _kernel_env(tracking_uri: str, run_id: str) -> dict[str, str]:
-    from jupyter_mltrack.tracking.fluent import ENV_ASYNC_LOGGING, ENV_RUN_ID
-    from jupyter_mltrack.tracking.uri import ENV_TRACKING_URI
-
-    # Synchronous logging: every metric is in the store when the cell returns.
-    return {ENV_TRACKING_URI: tracking_uri, ENV_RUN_ID: run_id, ENV_ASYNC_LOGGING: "false"}
-
-
-def _kernel_manager_class(env: Mapping[str, str], cwd: str) -> type[Any]:
-    """Return a kernel manager that starts the kernel with ``env`` added, in ``cwd``.
-
-    papermill's ``cwd`` option changes this process's working directory, and its kernel
-    inherits this process's environment; passing both to the kernel alone keeps promote() free
-    of process-wide side effects.
-    """
-    from jupyter_client.manager import AsyncKernelManager
-
-    extra = dict(env)
-
-    class ValidationKernelManager(AsyncKernelManager):  # type: ignore[misc]
-        async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
-            kw["env"] = {**os.environ, **(kw.get("env") or {}), **extra}
-            kw.setdefault("cwd", cwd)
-            await super().start_kernel(**kw)
-
-    return ValidationKernelManager
 
 
 def _store_notebook(tracking: TrackingClient, run_id: str, output: Path) -> str | None:

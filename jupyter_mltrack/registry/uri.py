@@ -2,14 +2,14 @@
 
 Forms (as MLflow): ``models:/<name>/<version>``, ``models:/<name>/<stage>`` (the latest version
 in that stage), ``models:/<name>/latest`` (the highest version) and ``models:/<name>@<alias>``.
-:func:`resolve_models_uri` is registered for the ``models`` scheme by
-:func:`jupyter_mltrack.model_logging.ensure_uri_resolvers`, so every function that loads a model
-(``pyfunc.load_model``, ``evaluate``, ``mltrack models serve``/``predict``) accepts these URIs.
+:func:`resolve_models_uri` is the resolver of the ``models`` scheme in
+:mod:`jupyter_mltrack.models.uri` (imported there by name on first use), so every function that
+loads a model (``pyfunc.load_model``, ``evaluate``, ``mltrack models serve``/``predict``) accepts
+these URIs.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +18,7 @@ from urllib.parse import unquote
 
 from jupyter_mltrack.entities import ModelStage, ModelVersion
 from jupyter_mltrack.errors import InvalidParameterError, ModelVersionNotFound
+from jupyter_mltrack.registry.sources import local_source
 from jupyter_mltrack.registry.validation import check_alias, check_model_name, check_version
 
 if TYPE_CHECKING:
@@ -25,18 +26,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ModelsUri",
-    "local_source",
     "model_version_for_uri",
     "parse_models_uri",
     "resolve_models_uri",
-    "split_runs_uri",
-    "storage_uri",
 ]
 
 T = TypeVar("T")
 _LOGGED_MODEL_RE = re.compile(r"models:/(m-[0-9a-f]{32})/?", re.IGNORECASE)
-#: Sources whose files a tracking server serves (MLflow registers these, e.g. mlflow-artifacts:/).
-_SERVER_SCHEMES = frozenset({"mlflow-artifacts", "http", "https"})
 _MAX_DEPTH = 10  # a models:/ source pointing at another models:/ URI, and so on
 _HINT = (
     "expected models:/<name>/<version>, models:/<name>/<stage>, models:/<name>/latest "
@@ -157,49 +153,3 @@ def _logged_model_artifacts(client: RegistryClient, uri: str) -> str | None:
             f"{uri!r} names a logged model, but the store at {client.tracking_uri!r} has none"
         )
     return store.get_logged_model(match.group(1)).artifact_uri
-
-
-def local_source(source: str, tracking_uri: str) -> str:
-    """Return a local path for a version's (non-``models:/``) source URI."""
-    from jupyter_mltrack.models.uri import resolve_model_uri, uri_scheme
-
-    scheme = uri_scheme(source)
-    if scheme == "runs":
-        from jupyter_mltrack.tracking.client import TrackingClient
-
-        run_id, path = split_runs_uri(source)
-        return TrackingClient(tracking_uri).download_artifacts(run_id, path)
-    if source.split(":", 1)[0].lower() in _SERVER_SCHEMES:  # behind a server's artifact proxy
-        from jupyter_mltrack.artifacts import get_artifact_repository
-
-        return get_artifact_repository(source, tracking_uri=tracking_uri).download_artifacts("")
-    from jupyter_mltrack.model_logging import ensure_uri_resolvers
-
-    ensure_uri_resolvers()
-    return resolve_model_uri(source)
-
-
-def split_runs_uri(uri: str) -> tuple[str, str]:
-    """Return ``(run_id, artifact_path)`` of a ``runs:/<run_id>/<path>`` URI."""
-    run_id, _, path = uri[len("runs:") :].lstrip("/").partition("/")
-    if not run_id:
-        raise InvalidParameterError(
-            f"Invalid runs URI {uri!r}; expected 'runs:/<run_id>/<artifact path>'"
-        )
-    return run_id, path.strip("/")
-
-
-def storage_uri(source: str, tracking_uri: str) -> str:
-    """Return where a source's files live: a runs:/ URI becomes the run's artifact URI."""
-    from jupyter_mltrack.models.uri import uri_scheme
-
-    scheme = uri_scheme(source)
-    if scheme == "runs":
-        from jupyter_mltrack.tracking.client import TrackingClient
-
-        run_id, path = split_runs_uri(source)
-        root = TrackingClient(tracking_uri).get_run(run_id).info.artifact_uri.rstrip("/")
-        return f"{root}/{path}" if path else root
-    if scheme == "":
-        return os.path.abspath(os.path.expanduser(source))
-    return source

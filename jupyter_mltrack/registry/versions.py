@@ -161,7 +161,7 @@ class VersionMethods:
             >>> client.get_model_version_download_uri("churn", 3)  # doctest: +SKIP
             'file:///home/me/mltrack/artifacts/1/0f3c.../artifacts/model'
         """
-        from jupyter_mltrack.registry.uri import storage_uri
+        from jupyter_mltrack.registry.sources import storage_uri
 
         source = self.get_model_version(name, version).source
         return storage_uri(source, self.tracking_uri)

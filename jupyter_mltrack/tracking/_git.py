@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from jupyter_mltrack.tracking import tags as t
+import jupyter_mltrack.tracking.tags as t
 
 __all__ = ["GIT_DIRTY_TTL_SECONDS", "GIT_TIMEOUT_SECONDS", "clear_cache", "git_tags"]
 

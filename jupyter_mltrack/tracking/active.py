@@ -17,7 +17,7 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -60,6 +60,7 @@ class ActiveRun:
         "artifact_uri",
         "async_logging",
         "client",
+        "end",
         "experiment_id",
         "params",
         "run_id",
@@ -75,6 +76,7 @@ class ActiveRun:
         client: TrackingClient,
         params: dict[str, str],
         async_logging: bool,
+        end: Callable[[ActiveRun, RunStatus], None],
     ) -> None:
         self.run_id = run_id
         self.experiment_id = experiment_id
@@ -84,6 +86,9 @@ class ActiveRun:
         #: Params logged to this run, so a conflicting value fails at the call, not at flush.
         self.params = params
         self.async_logging = async_logging
+        #: Ends the run (the fluent API's ``end_run_object``, passed in by ``start_run`` so this
+        #: module, which the fluent API builds on, does not import it back).
+        self.end = end
 
     @property
     def info(self) -> RunInfo:
@@ -110,14 +115,12 @@ class ActiveRun:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        from jupyter_mltrack.tracking.fluent import end_run_object
-
         if exc_type is None:
-            end_run_object(self, RunStatus.FINISHED)
+            self.end(self, RunStatus.FINISHED)
             return
         status = RunStatus.KILLED if issubclass(exc_type, KeyboardInterrupt) else RunStatus.FAILED
         try:
-            end_run_object(self, status)
+            self.end(self, status)
         except Exception as end_error:
             # The block's own exception is the one to see; keep the other attached to it.
             logger.error("Could not end run %s as %s: %s", self.run_id, status.value, end_error)

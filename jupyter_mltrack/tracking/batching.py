@@ -11,7 +11,7 @@ When data is written:
 - as soon as ``threshold`` points (10,000) are pending;
 - on :meth:`MetricBatcher.flush` (``flush()``, ``end_run``, param/tag writes, interpreter exit).
 
-A write takes everything pending, up to ``chunk`` points (50,000) per store transaction (fewer on a
+A write takes everything pending, up to ``chunk`` points (100,000) per store transaction (fewer on a
 slow store, see below): when the
 caller logs faster than the store writes, transactions grow and their fixed costs (the commit,
 one latest-value update per key) are shared by more points.
@@ -37,12 +37,16 @@ silently. After ``os.fork`` the child starts with an empty buffer and no thread.
 from __future__ import annotations
 
 import logging
+import operator
 import os
 import threading
 import time
 import weakref
 from collections import deque
-from typing import TYPE_CHECKING
+from collections.abc import Iterator
+from contextlib import contextmanager
+from itertools import repeat
+from typing import TYPE_CHECKING, Any
 
 from jupyter_mltrack.errors import StoreError
 
@@ -56,8 +60,15 @@ logger = logging.getLogger(__name__)
 #: How often a logging thread held up by back-pressure looks for room in the buffer.
 _ROOM_POLL_S = 0.0005
 
-# (store, run_id, key, value, timestamp, step)
-_Item = tuple["TrackingStore", str, str, float, int, int]
+#: At most this many pending points go into a param/tag write (MLflow's batch limit).
+_DRAIN_MAX = 1000
+
+# (store or its token, run_id, (key, value, timestamp, step)); the point is built by the caller.
+# add_many puts an int token in place of the store (see MetricBatcher._hold): an item of only
+# ints, strings and floats is soon untracked by the garbage collector, whose passes would
+# otherwise walk every pending item again and again (a third of the wide workload's time).
+_Item = tuple[Any, str, "MetricPoint"]
+_STORE, _RUN_ID, _POINT = (operator.itemgetter(i) for i in range(3))
 
 
 class MetricBatcher:
@@ -69,7 +80,7 @@ class MetricBatcher:
         interval: float = 0.5,
         threshold: int = 10_000,
         max_pending: int = 100_000,
-        chunk: int = 50_000,
+        chunk: int = 100_000,
         write_budget: float = 0.25,
         min_limit: int = 1_000,
     ) -> None:
@@ -95,6 +106,9 @@ class MetricBatcher:
 
     def _init_state(self) -> None:
         self._queue: deque[_Item] = deque()
+        #: token -> [store, items pending under that token] (see _hold).
+        self._stores: dict[int, list[Any]] = {}
+        self._stores_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._error_lock = threading.Lock()
         self._wake = threading.Event()
@@ -113,7 +127,7 @@ class MetricBatcher:
     ) -> None:
         """Buffer one point; the caller has validated it."""
         queue = self._queue
-        queue.append((store, run_id, key, value, timestamp, step))
+        queue.append((store, run_id, (key, value, timestamp, step)))
         # Append before reading _idle (see _run): one of the two always sees the other.
         if self._idle or len(queue) >= self._trigger:
             self._signal()
@@ -121,9 +135,37 @@ class MetricBatcher:
     def add_many(self, store: TrackingStore, run_id: str, points: list[MetricPoint]) -> None:
         """Buffer validated ``(key, value, timestamp, step)`` points of one run at once."""
         queue = self._queue
-        queue.extend([(store, run_id, k, v, t, s) for k, v, t, s in points])
+        token = self._hold(store, len(points))
+        queue.extend(zip(repeat(token), repeat(run_id), points))  # no Python loop per point
         if self._idle or len(queue) >= self._trigger:
             self._signal()
+
+    def _hold(self, store: TrackingStore, count: int) -> int:
+        """Return the token that stands for ``store`` in ``count`` new items, and keep the
+        store until the writer has taken them (:meth:`_stores_of`)."""
+        token = id(store)  # unique while held: the registry keeps the store alive
+        with self._stores_lock:
+            held = self._stores.get(token)
+            if held is None:
+                self._stores[token] = [store, count]
+            else:
+                held[1] += count
+        return token
+
+    def _stores_of(self, counts: dict[Any, int]) -> dict[Any, TrackingStore]:
+        """Map each item head (a store or a token) to its store; release the taken tokens."""
+        found: dict[Any, TrackingStore] = {}
+        with self._stores_lock:
+            for head, count in counts.items():
+                if type(head) is not int:
+                    found[head] = head
+                    continue
+                held = self._stores[head]
+                found[head] = held[0]
+                held[1] -= count
+                if held[1] <= 0:
+                    del self._stores[head]
+        return found
 
     def _signal(self) -> None:
         if self._closed or (len(self._queue) >= self._limit and not self._wait_for_room()):
@@ -159,18 +201,64 @@ class MetricBatcher:
     def flush(self) -> None:
         """Write every point buffered before this call; errors are kept in :attr:`error`."""
         with self._write_lock:
-            remaining = len(self._queue)
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        remaining = len(self._queue)
+        popleft = self._queue.popleft
+        while remaining > 0:
+            take = min(remaining, self.chunk, self._limit)
+            remaining -= take
+            try:
+                items = [popleft() for _ in range(take)]
+            except IndexError:  # the buffer was reset by a fork hook; nothing left
+                return
+            started = time.perf_counter()
+            self._write(items)
+            self._adapt(take, time.perf_counter() - started)
+
+    @contextmanager
+    def drained(self, store: TrackingStore, run_id: str) -> Iterator[list[MetricPoint]]:
+        """Hand the caller the pending points to write in its own transaction, if all are
+        ``run_id``'s in ``store`` (else write them first and yield none).
+
+        A fluent run writes its params or tags right after its metrics; one transaction for
+        both saves a commit. The writer stays locked until the block ends, so a concurrent
+        :meth:`flush` still returns only once these points are stored. The caller must write
+        them or record why not (:meth:`record_failure`).
+        """
+        with self._write_lock:
+            count = len(self._queue)
+            if not count:
+                yield []
+                return
+            if count > min(self._limit, _DRAIN_MAX):  # the usual path for longer backlogs
+                self._flush_locked()
+                yield []
+                return
             popleft = self._queue.popleft
-            while remaining > 0:
-                take = min(remaining, self.chunk, self._limit)
-                remaining -= take
-                try:
-                    items = [popleft() for _ in range(take)]
-                except IndexError:  # the buffer was reset by a fork hook; nothing left
-                    return
-                started = time.perf_counter()
+            try:
+                items = [popleft() for _ in range(count)]
+            except IndexError:  # the buffer was reset by a fork hook; nothing left
+                yield []
+                return
+            single = _single_run(items)
+            if single is None or single[1] != run_id:
                 self._write(items)
-                self._adapt(take, time.perf_counter() - started)
+                yield []
+                return
+            owner = self._stores_of({single[0]: count})[single[0]]
+            if owner is not store:
+                self._write_groups({single: (owner, list(map(_POINT, items)))})
+                yield []
+                return
+            yield list(map(_POINT, items))
+
+    def record_failure(
+        self, store: TrackingStore, run_id: str, points: list[MetricPoint], exc: Exception
+    ) -> None:
+        """Keep the failure to write drained ``points`` as the writer's error (see drained)."""
+        self._record(store, run_id, len(points), exc)
 
     def _adapt(self, count: int, seconds: float) -> None:
         """Cap transactions and the backlog at what the store wrote in ``write_budget``."""
@@ -181,16 +269,31 @@ class MetricBatcher:
         self._limit, self._trigger = limit, min(self.threshold, limit)
 
     def _write(self, items: list[_Item]) -> None:
-        groups: dict[tuple[int, str], tuple[TrackingStore, list[MetricPoint]]] = {}
-        last_store, last_run, append = None, None, None
-        for store, run_id, key, value, timestamp, step in items:
-            # Points come in long runs of one (store, run): look the group up only on a change.
-            if store is not last_store or run_id is not last_run:
-                group = groups.get((id(store), run_id))
-                if group is None:
-                    group = groups[(id(store), run_id)] = (store, [])
-                last_store, last_run, append = store, run_id, group[1].append
-            append((key, value, timestamp, step))  # type: ignore[misc]
+        single = _single_run(items)
+        if single is not None:  # the usual case, checked and split in C-level passes
+            head, run_id = single
+            store = self._stores_of({head: len(items)})[head]
+            self._write_groups({(head, run_id): (store, list(map(_POINT, items)))})
+            return
+        lists: dict[tuple[Any, str], list[MetricPoint]] = {}
+        counts: dict[Any, int] = {}
+        last_head, last_run, append = None, None, None
+        for head, run_id, point in items:
+            # Points come in long runs of one (store, run): look the group up on a change.
+            if head is not last_head or run_id is not last_run:
+                points = lists.get((head, run_id))
+                if points is None:
+                    points = lists[(head, run_id)] = []
+                last_head, last_run, append = head, run_id, points.append
+            append(point)  # type: ignore[misc]
+        for (head, _), points in lists.items():
+            counts[head] = counts.get(head, 0) + len(points)
+        stores = self._stores_of(counts)
+        self._write_groups({key: (stores[key[0]], points) for key, points in lists.items()})
+
+    def _write_groups(
+        self, groups: dict[tuple[Any, str], tuple[TrackingStore, list[MetricPoint]]]
+    ) -> None:
         for (_, run_id), (store, points) in groups.items():
             try:
                 store.log_metric_points(run_id, points)
@@ -276,6 +379,17 @@ class MetricBatcher:
     def reopen(self) -> None:
         """Undo :meth:`close`: buffer again and write in the background (tests)."""
         self._closed = False
+
+
+def _single_run(items: list[_Item]) -> tuple[Any, str] | None:
+    """Return ``(head, run_id)`` if every item has that one head (store or token) and run."""
+    if not items:
+        return None
+    heads = set(map(_STORE, items))
+    runs = set(map(_RUN_ID, items))
+    if len(heads) != 1 or len(runs) != 1:
+        return None
+    return items[0][0], items[0][1]
 
 
 #: The process-wide batcher used by the fluent API.

@@ -46,9 +46,10 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
 
+import jupyter_mltrack.tracking._git as _git
+import jupyter_mltrack.tracking._source as _source
+import jupyter_mltrack.tracking.tags as t
 from jupyter_mltrack.entities import SourceType
-from jupyter_mltrack.tracking import _git, _source
-from jupyter_mltrack.tracking import tags as t
 from jupyter_mltrack.tracking._git import git_tags
 
 __all__ = [

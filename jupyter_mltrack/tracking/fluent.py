@@ -13,12 +13,14 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal, overload
 
+import jupyter_mltrack.tracking.heartbeat as heartbeat
+import jupyter_mltrack.tracking.liveness as liveness
+import jupyter_mltrack.tracking.system_metrics as system_metrics
+import jupyter_mltrack.tracking.tags as t
 from jupyter_mltrack._types import TagsInput
 from jupyter_mltrack.entities import LifecycleStage, Run, RunStatus, RunTag, ViewType
 from jupyter_mltrack.errors import InvalidParameterError, InvalidStateError
 from jupyter_mltrack.store.base import SEARCH_MAX_RESULTS_DEFAULT
-from jupyter_mltrack.tracking import heartbeat, liveness, system_metrics
-from jupyter_mltrack.tracking import tags as t
 from jupyter_mltrack.tracking.active import (
     ActiveRun,
     current_run,
@@ -113,6 +115,7 @@ def start_run(
         client=client,
         params=dict(run.data.params),
         async_logging=_async_logging_enabled(),
+        end=end_run_object,
     )
     push_run(active)
     if sample_system:
@@ -410,7 +413,10 @@ def _at_exit() -> None:
 def _reset() -> None:
     """Forget active runs, experiment, URI and listeners without ending anything (tests)."""
     global _last_run
-    from jupyter_mltrack.tracking import active, fluent_experiments, listeners, uri
+    import jupyter_mltrack.tracking.active as active
+    import jupyter_mltrack.tracking.fluent_experiments as fluent_experiments
+    import jupyter_mltrack.tracking.listeners as listeners
+    import jupyter_mltrack.tracking.uri as uri
 
     BATCHER.flush()
     BATCHER.take_error()

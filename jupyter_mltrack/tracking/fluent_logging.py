@@ -2,14 +2,17 @@
 
 ``log_metric`` is the hot path: it validates with the memoised validators, notifies listeners only
 if any are registered and appends one tuple to the background writer's buffer. Params and tags are
-written at the call, after pending metrics, so ordering stays sane and errors arrive at the call.
+written at the call, in one transaction with the run's pending metrics (so nothing logged before
+them lands after them, and a fluent run commits once less), and errors arrive at the call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from time import time_ns
 
+import jupyter_mltrack.tracking.listeners as listeners
+import jupyter_mltrack.tracking.tags as t
 from jupyter_mltrack._validation import (
     validate_key,
     validate_metric_value,
@@ -18,10 +21,8 @@ from jupyter_mltrack._validation import (
     validate_tag_value,
     validate_timestamp,
 )
-from jupyter_mltrack.entities import Param, RunTag
+from jupyter_mltrack.entities import Metric, Param, RunTag
 from jupyter_mltrack.errors import InvalidParameterError
-from jupyter_mltrack.tracking import listeners
-from jupyter_mltrack.tracking import tags as t
 from jupyter_mltrack.tracking.active import ActiveRun, current_run
 from jupyter_mltrack.tracking.batching import BATCHER
 from jupyter_mltrack.tracking.client_checks import mapping_points
@@ -163,8 +164,7 @@ def log_params(params: Mapping[str, object]) -> None:
             new[key] = value
     if not new:
         return
-    _write_through()
-    run.store.log_batch(run.run_id, params=[Param(key=k, value=v) for k, v in new.items()])
+    _log_with_pending(run, params=[Param(key=k, value=v) for k, v in new.items()])
     run.params.update(new)
     if listeners.LISTENERS:
         for key, value in new.items():
@@ -193,8 +193,7 @@ def set_tags(tags: Mapping[str, object]) -> None:
     checked = {validate_key("Tag", k): validate_tag_value(k, v) for k, v in tags.items()}
     if not checked:
         return
-    _write_through()
-    run.client.log_batch(run.run_id, tags=[RunTag(key=k, value=v) for k, v in checked.items()])
+    _log_with_pending(run, tags=[RunTag(key=k, value=v) for k, v in checked.items()])
     if t.RUN_NAME in checked:
         run.client.update_run(run.run_id, name=checked[t.RUN_NAME])
     if listeners.LISTENERS:
@@ -220,6 +219,28 @@ def _write_through() -> None:
     if BATCHER.pending():
         BATCHER.flush()
         BATCHER.raise_error()
+
+
+def _log_with_pending(
+    run: ActiveRun, params: Sequence[Param] = (), tags: Sequence[RunTag] = ()
+) -> None:
+    """Write params or tags together with the run's pending metrics (one commit, not two).
+
+    Should the write fail (a param another process logged with another value), the metrics
+    are written on their own before the error is raised: they must not go down with it.
+    """
+    with BATCHER.drained(run.store, run.run_id) as points:
+        metrics = [Metric(key=k, value=v, timestamp=ts, step=s) for k, v, ts, s in points]
+        try:
+            run.store.log_batch(run.run_id, metrics, params, tags)
+        except Exception:
+            if points:
+                try:
+                    run.store.log_metric_points(run.run_id, points)
+                except Exception as exc:
+                    BATCHER.record_failure(run.store, run.run_id, points, exc)
+            raise
+    BATCHER.raise_error()  # another run's points, written first, may have failed
 
 
 def _write_metrics(run: ActiveRun, points: list[tuple[str, float, int, int]]) -> None:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import socket
 import threading
 import time
 from collections import deque
@@ -41,9 +40,7 @@ __all__ = [
     "call_soon",
     "heartbeat_interval",
     "heartbeat_timeout",
-    "kernel_tags",
     "retire",
-    "sweep_dead_runs",
     "track",
     "tracked_runs",
     "untrack",
@@ -83,20 +80,6 @@ def _seconds(name: str, default: float) -> float:
             "%s=%r is not a number of seconds; using %s", name, os.environ[name], default
         )
         return default
-
-
-def kernel_tags() -> dict[str, str]:
-    """Return the tags of a tracked cell's run: its owner (the kernel) and a first heartbeat.
-
-    The fluent API records the owner of every run; ``mltrack.kernel.pid`` / ``.host`` are kept
-    on cells' runs for readers of earlier versions, and name the owner a kernel.
-    """
-    from jupyter_mltrack.tracking.liveness import owner_tags
-
-    tags = owner_tags()
-    if tags:
-        tags.update({KERNEL_PID: str(os.getpid()), KERNEL_HOST: socket.gethostname()})
-    return tags
 
 
 # -- the process's one timer ---------------------------------------------------------------------
@@ -147,7 +130,7 @@ def retire(store: TrackingStore, run_id: str) -> None:
     A sweep looks only at runs with a heartbeat; one that ended needs none, and leaving it
     would make every sweep walk every run that ever had one. Never raises.
     """
-    from jupyter_mltrack.tracking import _liveness_sql
+    import jupyter_mltrack.tracking._liveness_sql as _liveness_sql
 
     untrack(run_id)
     if _liveness_sql.is_sql(store):
@@ -221,7 +204,7 @@ def beat_now() -> None:
 
 
 def _write_beats(store: TrackingStore, run_ids: Sequence[str], stamp: str) -> None:
-    from jupyter_mltrack.tracking import _liveness_sql
+    import jupyter_mltrack.tracking._liveness_sql as _liveness_sql
 
     if _liveness_sql.is_sql(store):  # one UPDATE, one transaction for all runs of the store
         _liveness_sql.write_heartbeats(store, HEARTBEAT, run_ids, stamp)
@@ -246,21 +229,3 @@ def _forget_in_child() -> None:
 
 
 os.register_at_fork(after_in_child=_forget_in_child)
-
-
-def sweep_dead_runs(
-    client: TrackingClient | None = None, *, stale_after: float | None = None
-) -> list[str]:
-    """Mark KILLED the RUNNING runs whose owning process is gone; return their ids.
-
-    See :func:`jupyter_mltrack.tracking.liveness.sweep_runs` for the rules.
-
-    Example:
-        >>> sweep_dead_runs()  # doctest: +SKIP
-        ['3f2a...']
-    """
-    from jupyter_mltrack.tracking.client import TrackingClient
-    from jupyter_mltrack.tracking.liveness import sweep_runs
-
-    store = (client or TrackingClient()).store
-    return [run_id for run_id, _ in sweep_runs(store, timeout=stale_after)]

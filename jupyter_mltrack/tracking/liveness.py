@@ -31,9 +31,10 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import jupyter_mltrack.tracking._liveness_sql as _liveness_sql
+import jupyter_mltrack.tracking._process as _process
 from jupyter_mltrack._time import now_ms
 from jupyter_mltrack.entities import RunStatus, RunTag, ViewType
-from jupyter_mltrack.tracking import _liveness_sql, _process
 from jupyter_mltrack.tracking.heartbeat import (
     HEARTBEAT,
     KERNEL_HOST,
@@ -61,10 +62,12 @@ __all__ = [
     "Owner",
     "dead_reason",
     "join_sweeps",
+    "kernel_tags",
     "liveness_enabled",
     "own_run",
     "owner_tags",
     "resume_tags",
+    "sweep_dead_runs",
     "sweep_once",
     "sweep_runs",
 ]
@@ -355,3 +358,32 @@ def _float(text: str | None) -> float | None:
         return float(text) if text else None
     except ValueError:
         return None
+
+
+def kernel_tags() -> dict[str, str]:
+    """Return the tags of a tracked cell's run: its owner (the kernel) and a first heartbeat.
+
+    The fluent API records the owner of every run; ``mltrack.kernel.pid`` / ``.host`` are kept
+    on cells' runs for readers of earlier versions, and name the owner a kernel.
+    """
+    tags = owner_tags()
+    if tags:
+        tags.update({KERNEL_PID: str(os.getpid()), KERNEL_HOST: socket.gethostname()})
+    return tags
+
+
+def sweep_dead_runs(
+    client: TrackingClient | None = None, *, stale_after: float | None = None
+) -> list[str]:
+    """Mark KILLED the RUNNING runs whose owning process is gone; return their ids.
+
+    See :func:`sweep_runs` for the rules.
+
+    Example:
+        >>> sweep_dead_runs()  # doctest: +SKIP
+        ['3f2a...']
+    """
+    from jupyter_mltrack.tracking.client import TrackingClient
+
+    store = (client or TrackingClient()).store
+    return [run_id for run_id, _ in sweep_runs(store, timeout=stale_after)]

@@ -165,7 +165,7 @@ def objective_metric(
     """
     if len(experiment_ids) != 1 or not runs:
         return ""
-    from jupyter_mltrack.widgets import _objective as objective
+    import jupyter_mltrack.widgets._objective as objective
 
     try:  # the table works without it: a failed look-up only loses the column's place
         found = objective.sweep_objective(runs)

@@ -20,8 +20,8 @@ from jupyter_mltrack.tracking.heartbeat import (
     KERNEL_PID,
     KILLED_REASON,
     beating,
-    sweep_dead_runs,
 )
+from jupyter_mltrack.tracking.liveness import sweep_dead_runs
 
 
 def _dead_pid() -> int:

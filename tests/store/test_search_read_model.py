@@ -42,7 +42,7 @@ def split_search(
     )
     assert split is not None
     with engine.connect() as connection:
-        return [row.run_uuid for row in _split_page(connection, split, offset, limit)]
+        return [row[0] for row in _split_page(connection, split, offset, limit)]
 
 
 @pytest.mark.parametrize("order_by", ORDERS)

@@ -162,7 +162,7 @@ def test_fork_child_starts_with_empty_buffer_and_working_writer() -> None:
     BATCHER.take_error()
     BATCHER._write_lock.acquire()  # a parent thread holding the lock at fork time
     try:
-        BATCHER._queue.append((store, "r", "m", 1.0, 1, 0))  # type: ignore[arg-type]
+        BATCHER._queue.append((store, "r", ("m", 1.0, 1, 0)))  # type: ignore[arg-type]
         pid = os.fork()
         if pid == 0:  # child
             code = 0

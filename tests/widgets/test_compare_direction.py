@@ -7,8 +7,8 @@ import pytest
 
 from jupyter_mltrack.entities import Run, RunData, RunInfo, RunStatus
 from jupyter_mltrack.errors import InvalidParameterError
+from jupyter_mltrack.model_logging.autolog.sklearn_records import training_metrics
 from jupyter_mltrack.models.evaluation_metrics import classifier_metrics, regressor_metrics
-from jupyter_mltrack.sklearn_records import training_metrics
 from jupyter_mltrack.widgets import _direction
 from jupyter_mltrack.widgets._baseline import CompareFacts, choose_baseline, metric_senses
 from jupyter_mltrack.widgets._compare import (

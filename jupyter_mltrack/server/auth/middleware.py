@@ -25,6 +25,7 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING, Any
 
 from jupyter_mltrack.errors import MltrackError, PermissionDenied, StoreError, Unauthenticated
+from jupyter_mltrack.server.auth.responses import error_response
 from jupyter_mltrack.server.auth.roles import PUBLIC_PATHS, USERS_PREFIX, required_role
 from jupyter_mltrack.server.auth.store import AuthStore, User
 from jupyter_mltrack.server.auth.throttle import LoginThrottle, ThrottlePolicy, TooManyAttempts
@@ -230,13 +231,6 @@ class AuthMiddleware:
             await error_response(denied)(scope, receive, send)
             return
         await self.app(scope, receive, send)
-
-
-def error_response(exc: MltrackError, headers: dict[str, str] | None = None) -> ASGIApp:
-    """Return the MLflow-style JSON error response for ``exc`` with its HTTP status."""
-    from starlette.responses import JSONResponse
-
-    return JSONResponse(exc.to_dict(), status_code=exc.http_status, headers=headers)
 
 
 def _basic(value: str) -> tuple[str, str] | None:

@@ -24,13 +24,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+import jupyter_mltrack.server.auth.hashing as hashing
 from jupyter_mltrack.errors import (
     AlreadyExistsError,
     InvalidParameterError,
     NotFoundError,
     Unauthenticated,
 )
-from jupyter_mltrack.server.auth import hashing
 from jupyter_mltrack.server.auth.roles import Role
 from jupyter_mltrack.store.sql.engine import WRITE_OPTION
 

@@ -28,7 +28,7 @@ from jupyter_mltrack.errors import (
     NotFoundError,
     PermissionDenied,
 )
-from jupyter_mltrack.server.auth.middleware import error_response
+from jupyter_mltrack.server.auth.responses import error_response
 from jupyter_mltrack.server.auth.roles import USERS_PREFIX, Role
 
 if TYPE_CHECKING:

@@ -12,6 +12,7 @@ import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import jupyter_mltrack.store.rest.codec as codec
 from jupyter_mltrack._validation import MAX_BATCH_METRICS
 from jupyter_mltrack.entities import DatasetInput, LoggedModel, LoggedModelStatus, PagedList
 from jupyter_mltrack.entities.logged_model import LoggedModelMetric
@@ -22,7 +23,6 @@ from jupyter_mltrack.store.logged_model_base import (
     LoggedModelStore,
     OrderByEntry,
 )
-from jupyter_mltrack.store.rest import codec
 
 __all__ = ["LoggedModelsMixin", "order_by_to_json"]
 

@@ -31,10 +31,13 @@ import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from jupyter_mltrack.errors import InvalidParameterError, StoreError
 from jupyter_mltrack.store.rest.wire import dumps
+
+if TYPE_CHECKING:
+    from jupyter_mltrack.store.rest.offline_log import OfflineLog
 
 __all__ = ["DEFAULT_MAX_MB", "Entry", "OfflineJournal", "offline_root", "server_folder"]
 
@@ -310,3 +313,10 @@ class OfflineJournal:
         with self._lock:
             if self._size is not None:
                 self._size = max(0, self._size - freed)
+
+
+# The process-wide offline log of each server, by base URL: filled by ``offline_log`` (when a
+# REST store opens) and read by ``offline_artifacts`` (when a file upload may go to the journal).
+# It lives here, below both, so neither of those modules imports the other at run time.
+OFFLINE_LOGS: dict[str, OfflineLog] = {}
+OFFLINE_LOGS_LOCK = threading.Lock()

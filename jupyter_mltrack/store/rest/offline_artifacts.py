@@ -17,7 +17,12 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from jupyter_mltrack.errors import InvalidStateError
-from jupyter_mltrack.store.rest.offline import Entry, OfflineJournal
+from jupyter_mltrack.store.rest.offline import (
+    OFFLINE_LOGS,
+    OFFLINE_LOGS_LOCK,
+    Entry,
+    OfflineJournal,
+)
 from jupyter_mltrack.store.rest.wire import ServerUnreachable, new_request_id
 
 if TYPE_CHECKING:
@@ -75,10 +80,8 @@ def _opener(local: str | Path) -> Callable[[], IO[bytes]]:
 
 
 def _offline_log(http: HttpClient) -> OfflineLog | None:
-    from jupyter_mltrack.store.rest.offline_log import _logs, _logs_lock
-
-    with _logs_lock:
-        return _logs.get(http.base_url)
+    with OFFLINE_LOGS_LOCK:
+        return OFFLINE_LOGS.get(http.base_url)
 
 
 def _keep(

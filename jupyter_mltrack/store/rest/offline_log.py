@@ -29,7 +29,12 @@ from typing import TYPE_CHECKING, Any
 
 from jupyter_mltrack.entities import LifecycleStage, RunInfo, RunStatus
 from jupyter_mltrack.errors import MltrackError, StoreError
-from jupyter_mltrack.store.rest.offline import Entry, OfflineJournal
+from jupyter_mltrack.store.rest.offline import (
+    OFFLINE_LOGS,
+    OFFLINE_LOGS_LOCK,
+    Entry,
+    OfflineJournal,
+)
 from jupyter_mltrack.store.rest.wire import ServerUnreachable, new_request_id
 
 if TYPE_CHECKING:
@@ -251,16 +256,12 @@ def offline_run_info(
     return dataclasses.replace(info, **changes)
 
 
-_logs: dict[str, OfflineLog] = {}
-_logs_lock = threading.Lock()
-
-
 def offline_log_for(url: str, http: HttpClient) -> OfflineLog | None:
     """The process-wide offline log of a server (None when offline logging is turned off)."""
     if not offline_enabled():
         return None
-    with _logs_lock:
-        log = _logs.get(http.base_url)
+    with OFFLINE_LOGS_LOCK:
+        log = OFFLINE_LOGS.get(http.base_url)
         if log is None:
-            log = _logs[http.base_url] = OfflineLog(url, http)
+            log = OFFLINE_LOGS[http.base_url] = OfflineLog(url, http)
         return log

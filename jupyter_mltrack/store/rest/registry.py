@@ -12,6 +12,7 @@ import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+import jupyter_mltrack.store.rest.codec as codec
 from jupyter_mltrack._validation import validate_key
 from jupyter_mltrack.entities import (
     ModelStage,
@@ -32,7 +33,6 @@ from jupyter_mltrack.store.registry_base import (
     MODEL_VERSIONS_MAX_RESULTS_DEFAULT,
     REGISTERED_MODELS_MAX_RESULTS_DEFAULT,
 )
-from jupyter_mltrack.store.rest import codec
 
 __all__ = ["HISTORY_ENDPOINT", "RegistryMixin"]
 

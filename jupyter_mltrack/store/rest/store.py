@@ -13,6 +13,7 @@ import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+import jupyter_mltrack.store.rest.codec as codec
 from jupyter_mltrack._validation import validate_name
 from jupyter_mltrack.entities import (
     Experiment,
@@ -35,7 +36,6 @@ from jupyter_mltrack.errors import (
 )
 from jupyter_mltrack.store.base import SEARCH_MAX_RESULTS_DEFAULT, MetricPoint, TrackingStore
 from jupyter_mltrack.store.registry_base import RegistryStore
-from jupyter_mltrack.store.rest import codec
 from jupyter_mltrack.store.rest.http import (
     HttpClient,
     forget_client,

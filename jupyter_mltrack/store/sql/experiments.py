@@ -165,7 +165,7 @@ class ExperimentsMixin(SqlBase):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList[Experiment]:
-        from jupyter_mltrack.store import search
+        import jupyter_mltrack.store.search as search
         from jupyter_mltrack.store.sql.search_sql import build_experiment_search
 
         _check_max_results(max_results)

@@ -26,7 +26,7 @@ from sqlalchemy import (
     Table,
 )
 
-from jupyter_mltrack.store.sql.schema import KIND_FINITE, exact_string, long_text, metadata
+from jupyter_mltrack.store.sql.schema_meta import KIND_FINITE, exact_string, long_text, metadata
 
 __all__ = [
     "RUN_LINK_TABLES",

@@ -253,7 +253,7 @@ class LoggedModelsMixin(SqlBase):
         max_results: int = LOGGED_MODELS_MAX_RESULTS_DEFAULT,
         page_token: str | None = None,
     ) -> PagedList[LoggedModel]:
-        from jupyter_mltrack.store import search
+        import jupyter_mltrack.store.search as search
         from jupyter_mltrack.store.sql import logged_model_search as lms
 
         if isinstance(experiment_ids, str) or not experiment_ids:

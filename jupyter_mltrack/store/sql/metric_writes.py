@@ -8,7 +8,9 @@ batch costs is then mostly per key, so the path is built to do per-key work once
 - one pass over the points finds each key's latest point and whether its points can be appended
   as they are; the history rows are then inserted with one ``executemany``;
 - a series' latest value is updated only when the batch goes past what is known, and the update
-  itself checks in SQL that it moves forward (another process may have written the run).
+  itself checks in SQL that it moves forward (another process may have written the run);
+- a batch of one point per cached key, each past its series' latest (``client.log_batch`` of a
+  training step), is checked and turned into rows in a single pass (:func:`_append_known`).
 
 Appending is safe when a key's points increase strictly in (step, timestamp) and start after the
 series' known latest point: none can then share (series, step, timestamp) with a stored point.
@@ -50,6 +52,7 @@ __all__ = ["SeriesCache", "StaleSeriesCache", "write_metric_points"]
 _MAX = schema.DOUBLE_MAX
 _SERIES_ID = operator.itemgetter(0)
 _UPDATE_SERIES_ID = operator.itemgetter(4)
+_TIMESTAMP = operator.itemgetter(2)
 _encode = schema.encode_metric_value
 _INT64_MIN = -(2**63)
 #: A series' first timestamp becomes its base if it lies in [0, _BASE_LIMIT) (any epoch time).
@@ -149,6 +152,10 @@ def write_metric_points(
         StaleSeriesCache: A point collided with a row another writer stored after the cache
             last saw the series; roll back and call again without the run's cache entries.
     """
+    if cache is not None:
+        appended = _append_known(conn, run_id, points, cache)
+        if appended is not None:
+            return appended
     # key -> [last step, last timestamp, last value, first step, first timestamp, appendable]
     seen: dict[str, list[Any]] = {}
     lowest = 0
@@ -176,6 +183,44 @@ def write_metric_points(
         if entry[0] > known_step or (entry[0] == known_step and entry[1] > known_ts):
             series[key] = [sid, base, entry[0], entry[1]]
     return series
+
+
+def _append_known(
+    conn: sa.Connection, run_id: str, points: Sequence[MetricPoint], cache: SeriesCache
+) -> dict[str, list[int]] | None:
+    """Write a batch of one point per cached key, each past its series' latest, in one pass.
+
+    That is what ``client.log_batch`` of one training step sends; the general path's three
+    passes over the points would do the same work. Returns None, having written nothing,
+    for any other batch.
+    """
+    known = cache.of_run(run_id)
+    if len(known) < len(points) or min(map(_TIMESTAMP, points)) < _INT64_MIN + _BASE_LIMIT:
+        return None
+    moved: dict[str, list[int]] = {}
+    rows, updates = [], []
+    for key, value, timestamp, step in points:
+        entry = known.get(key)
+        if entry is None or key in moved:
+            return None
+        sid, base, known_step, known_ts = entry
+        if not (step > known_step or (step == known_step and timestamp > known_ts)):
+            return None  # a point at or before the latest: the careful path
+        moved[key] = [sid, base, step, timestamp]
+        if value - value == 0.0:  # finite (see _insert_points)
+            rows.append((sid, step, timestamp - base, 0, value))
+            updates.append((value, 0, timestamp, step, sid, step, step, timestamp))
+        else:
+            rows.append((sid, step, timestamp - base, *_history_value(value)))
+            updates.append((*_encode(value), timestamp, step, sid, step, step, timestamp))
+    rows.sort(key=_SERIES_ID)
+    try:
+        raw.executemany(conn, INSERT_POINTS, rows)
+    except conn.dialect.loaded_dbapi.IntegrityError as exc:
+        raise StaleSeriesCache(str(exc)) from exc
+    updates.sort(key=_UPDATE_SERIES_ID)  # every writer row-locks series in one order
+    raw.executemany(conn, UPDATE_SERIES, updates)
+    return moved
 
 
 def _series(

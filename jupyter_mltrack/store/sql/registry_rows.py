@@ -249,7 +249,7 @@ class RegistryBase(SqlBase):
         page_token: str | None,
     ) -> PagedList[T]:
         """Run ``query(offset, limit)`` for one page and turn its rows into entities."""
-        from jupyter_mltrack.store import search
+        import jupyter_mltrack.store.search as search
 
         limit = check_max_results(max_results, SEARCH_MAX_RESULTS_LIMIT)
         offset = search.decode_page_token(page_token)

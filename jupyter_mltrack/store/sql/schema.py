@@ -19,7 +19,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     PrimaryKeyConstraint,
     SmallInteger,
     String,
@@ -27,36 +26,19 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.dialects import mysql
-from sqlalchemy.types import TypeEngine
+
+# Re-exported (``X as X``): the store's modules import these from here, as before the split.
+from jupyter_mltrack.store.sql.schema_meta import DOUBLE_MAX as DOUBLE_MAX
+from jupyter_mltrack.store.sql.schema_meta import KIND_FINITE as KIND_FINITE
+from jupyter_mltrack.store.sql.schema_meta import KIND_NAN as KIND_NAN
+from jupyter_mltrack.store.sql.schema_meta import KIND_NEG_INF as KIND_NEG_INF
+from jupyter_mltrack.store.sql.schema_meta import KIND_POS_INF as KIND_POS_INF
+from jupyter_mltrack.store.sql.schema_meta import exact_string as exact_string
+from jupyter_mltrack.store.sql.schema_meta import long_text as long_text
+from jupyter_mltrack.store.sql.schema_meta import metadata as metadata
 
 #: The alembic revision this schema corresponds to; bump with every migration.
 SCHEMA_REVISION = "0010_relative_artifact_locations"
-
-KIND_FINITE, KIND_NAN, KIND_POS_INF, KIND_NEG_INF = 0, 1, 2, 3
-DOUBLE_MAX = 1.7976931348623157e308
-
-metadata = MetaData()
-
-
-def exact_string(length: int) -> TypeEngine[str]:
-    """Return a VARCHAR that compares exactly: binary collation on MySQL/MariaDB.
-
-    MySQL's default collations ignore case and accents, which would make the keys ``acc`` and
-    ``Acc`` (or experiments ``Exp`` and ``exp``) collide there but not on SQLite or PostgreSQL.
-    """
-    binary = mysql.VARCHAR(length, collation="utf8mb4_bin")
-    return String(length).with_variant(binary, "mysql", "mariadb")
-
-
-def long_text() -> TypeEngine[str]:
-    """Return a TEXT that holds 100,000-character descriptions: MEDIUMTEXT on MySQL/MariaDB.
-
-    MySQL's TEXT stops at 65,535 bytes (a quarter of that in 4-byte characters); SQLite's and
-    PostgreSQL's TEXT have no such limit (migration ``0008_long_text`` converts old stores).
-    """
-    return Text().with_variant(mysql.MEDIUMTEXT(), "mysql", "mariadb")
-
 
 # Params and tags are read by run (get_run, search results): on SQLite they are WITHOUT ROWID
 # tables, clustered by their (run_uuid, key) primary key, which makes those reads ~30% faster.
@@ -206,6 +188,7 @@ client_requests = Table(
 
 
 # The registry's and the logged models' tables live on the same metadata, so ``create_all``
-# builds them for a new store; imported last because those modules import ``metadata`` from here.
-from jupyter_mltrack.store.sql import logged_model_schema as _lm_schema  # noqa: E402, F401
-from jupyter_mltrack.store.sql import registry_schema as _registry_schema  # noqa: E402, F401
+# builds them for a new store; imported last so the tracking tables come first in ``metadata``
+# (the order the migrations were written against). Neither module imports this one.
+import jupyter_mltrack.store.sql.logged_model_schema as _lm_schema  # noqa: E402, F401
+import jupyter_mltrack.store.sql.registry_schema as _registry_schema  # noqa: E402, F401

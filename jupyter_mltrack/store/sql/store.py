@@ -47,7 +47,7 @@ def default_artifact_root_for(uri: str) -> str:
 
 def mask_password(uri: str) -> str:
     """Hide the password of a database URI for messages and ``store.uri``."""
-    from jupyter_mltrack._redact import redact_uri
+    from jupyter_mltrack.store.redact import redact_uri
 
     return redact_uri(uri)
 

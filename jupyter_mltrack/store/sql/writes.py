@@ -137,9 +137,13 @@ def _write_params(conn: sa.Connection, run_id: str, params: Sequence[Param]) -> 
     new = [(run_id, k, wanted[k]) for k in keys if k not in existing]
     if new:
         mysql = conn.dialect.name in ("mysql", "mariadb")
-        raw.executemany(conn, _ADD_PARAMS_MYSQL if mysql else _ADD_PARAMS, new)
-        # A row another writer added meanwhile was skipped: read back what is stored now.
-        existing = dict(raw.fetchall(conn, select, (run_id, *keys)))
+        inserted = raw.executemany(conn, _ADD_PARAMS_MYSQL if mysql else _ADD_PARAMS, new)
+        if mysql or inserted != len(new):
+            # A row another writer added meanwhile was skipped: read back what is stored now.
+            # (MySQL counts a skipped row as changed, so there it is always read back.)
+            existing = dict(raw.fetchall(conn, select, (run_id, *keys)))
+        else:  # every row went in as given
+            existing.update((key, value) for _, key, value in new)
     for key in keys:
         if existing.get(key, wanted[key]) != wanted[key]:
             raise _param_conflict(run_id, key, existing[key], wanted[key])

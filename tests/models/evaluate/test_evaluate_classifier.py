@@ -16,7 +16,7 @@ from sklearn.svm import LinearSVC
 
 import jupyter_mltrack as mlt
 from jupyter_mltrack import TrackingClient
-from jupyter_mltrack.model_evaluation import DATASET_NAME_TAG, MODEL_TYPE_TAG
+from jupyter_mltrack.model_logging.evaluate import DATASET_NAME_TAG, MODEL_TYPE_TAG
 
 HAS_KALEIDO = importlib.util.find_spec("kaleido") is not None
 
@@ -144,7 +144,7 @@ def test_plots_are_json_and_light_html_artifacts(tmp_path: Path) -> None:
 @pytest.mark.skipif(HAS_KALEIDO, reason="kaleido is installed, so PNG files are written")
 def test_png_is_skipped_with_a_log_record_without_kaleido(caplog: pytest.LogCaptureFixture) -> None:
     features, y, model = cancer_data()
-    with caplog.at_level("INFO", logger="jupyter_mltrack.model_evaluation"):
+    with caplog.at_level("INFO", logger="jupyter_mltrack.model_logging.evaluate"):
         result = mlt.evaluate(model, features, y)
     assert not [name for name in result.artifacts if name.endswith(".png")]
     assert "kaleido is not installed" in caplog.text

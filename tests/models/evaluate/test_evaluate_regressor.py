@@ -11,7 +11,7 @@ from sklearn.linear_model import LinearRegression
 
 import jupyter_mltrack as mlt
 from jupyter_mltrack import TrackingClient
-from jupyter_mltrack.model_evaluation import MODEL_TYPE_TAG
+from jupyter_mltrack.model_logging.evaluate import MODEL_TYPE_TAG
 
 
 def test_regressor_metrics_equal_sklearn_and_are_logged() -> None:

@@ -15,7 +15,7 @@ import jupyter_mltrack as mlt
 from jupyter_mltrack import pyfunc
 from jupyter_mltrack import sklearn as mlt_sklearn
 from jupyter_mltrack.errors import InvalidParameterError, NotFoundError
-from jupyter_mltrack.model_logging import LOGGED_MODELS_TAG, ModelInfo, _fit_tag
+from jupyter_mltrack.model_logging.core import LOGGED_MODELS_TAG, ModelInfo, _fit_tag
 
 
 class Twice(pyfunc.PythonModel):

@@ -150,8 +150,8 @@ def test_save_needs_a_python_model_and_existing_paths(tmp_path):
 def test_unknown_loader_module_and_missing_pyfunc_flavor(tmp_path):
     from jupyter_mltrack.models import Model
 
-    Model().add_flavor("python_function", loader_module="mlflow.xgboost").save(tmp_path / "x")
-    with pytest.raises(ModelFormatError, match=r"'mlflow\.xgboost'.*register_pyfunc_loader"):
+    Model().add_flavor("python_function", loader_module="mlflow.catboost").save(tmp_path / "x")
+    with pytest.raises(ModelFormatError, match=r"'mlflow\.catboost'.*register_pyfunc_loader"):
         pyfunc.load_model(tmp_path / "x")
     Model().add_flavor("keras", keras_version="3").save(tmp_path / "k")
     with pytest.raises(ModelFormatError, match=r"no python_function flavor.*keras"):

@@ -12,7 +12,8 @@ import pytest
 from jupyter_mltrack.errors import InvalidInputError
 from jupyter_mltrack.models import ColSpec, DataType, Schema, TensorSpec
 from jupyter_mltrack.models.enforcement import enforce_schema
-from jupyter_mltrack.models.serving_input import parse_serving_input, validate_serving_input
+from jupyter_mltrack.models.serving import validate_serving_input
+from jupyter_mltrack.models.serving_input import parse_serving_input
 
 XY = Schema([ColSpec(DataType.double, "x"), ColSpec(DataType.long, "y")])
 

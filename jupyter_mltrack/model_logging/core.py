@@ -27,14 +27,11 @@ if TYPE_CHECKING:
 __all__ = [
     "LOGGED_MODELS_TAG",
     "ModelInfo",
-    "ensure_uri_resolvers",
     "log_model",
     "logged_models",
-    "resolve_runs_uri",
 ]
 
 LOGGED_MODELS_TAG = "mltrack.loggedModels"
-_resolvers_registered = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -106,7 +103,7 @@ def log_model(
     model_uri = f"runs:/{run.run_id}/{artifact_path}"
     version = None
     if registered_model_name:
-        from jupyter_mltrack.registry import register_model
+        from jupyter_mltrack.registry.client import register_model
 
         version = register_model(model_uri, registered_model_name).version
     return ModelInfo(
@@ -168,32 +165,3 @@ def _fit_tag(entries: list[dict[str, Any]]) -> str:
         entries[-1]["flavors"] = {name: {} for name in entries[-1]["flavors"]}
         text = json.dumps(entries, separators=(",", ":"))
     return text
-
-
-def resolve_runs_uri(uri: str) -> str:
-    """Return a local path for ``runs:/<run_id>/<path>``, downloading the artifacts if remote.
-
-    Example:
-        >>> resolve_runs_uri("runs:/0f3c.../model")  # doctest: +SKIP
-        '/home/me/mltrack/artifacts/1/0f3c.../artifacts/model'
-    """
-    from jupyter_mltrack.tracking.client import TrackingClient
-
-    run_id, _, path = uri[len("runs:") :].lstrip("/").partition("/")
-    if not run_id:
-        raise InvalidParameterError(
-            f"Invalid runs URI {uri!r}; expected 'runs:/<run_id>/<artifact path>'"
-        )
-    return TrackingClient().download_artifacts(run_id, path.strip("/"))
-
-
-def ensure_uri_resolvers() -> None:
-    """Register the ``runs`` and ``models`` URI schemes (idempotent; called by the loaders)."""
-    global _resolvers_registered
-    if not _resolvers_registered:
-        from jupyter_mltrack.models.uri import register_model_uri_resolver
-        from jupyter_mltrack.registry.uri import resolve_models_uri
-
-        register_model_uri_resolver("runs", resolve_runs_uri)
-        register_model_uri_resolver("models", resolve_models_uri)
-        _resolvers_registered = True

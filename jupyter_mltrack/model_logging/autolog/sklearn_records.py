@@ -2,7 +2,7 @@
 
 Param strings (long values truncated with :data:`TRUNCATION_MARKER`), the estimator tags,
 MLflow's ``training_*`` metrics and the child runs of a parameter search. Used by
-:mod:`jupyter_mltrack.sklearn_autolog`, which re-exports the public names.
+:mod:`jupyter_mltrack.model_logging.autolog.sklearn`, which re-exports the public names.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ __all__ = [
 ]
 
 # One logger for all of sklearn autologging, so that configuring it once covers these messages.
-logger = logging.getLogger("jupyter_mltrack.sklearn_autolog")
+logger = logging.getLogger("jupyter_mltrack.model_logging.autolog.sklearn")
 
 TRUNCATION_MARKER = "...[truncated]"
 

@@ -20,9 +20,10 @@ from sklearn.tree import DecisionTreeClassifier
 
 import jupyter_mltrack as mlt
 import jupyter_mltrack.sklearn as mlt_sklearn
-from jupyter_mltrack import sklearn_autolog, sklearn_records
 from jupyter_mltrack._validation import MAX_PARAM_VALUE_LENGTH
 from jupyter_mltrack.entities import Run
+from jupyter_mltrack.model_logging.autolog import sklearn as sklearn_autolog
+from jupyter_mltrack.model_logging.autolog import sklearn_records
 
 
 @pytest.fixture(autouse=True)

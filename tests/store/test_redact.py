@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from jupyter_mltrack._redact import redact_uri
+from jupyter_mltrack.store.redact import redact_uri
 
 
 @pytest.mark.parametrize(

@@ -31,10 +31,12 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Any
 
 from jupyter_mltrack.entities import RunStatus
-from jupyter_mltrack.sklearn_records import (
+from jupyter_mltrack.model_logging.autolog import _common
+from jupyter_mltrack.model_logging.autolog.sklearn_records import (
     TRUNCATION_MARKER,
     estimator_tags,
     is_search,
@@ -48,6 +50,16 @@ __all__ = ["TRUNCATION_MARKER", "autolog", "is_enabled", "suspended", "training_
 
 logger = logging.getLogger(__name__)
 
+
+class _SilentFilter(logging.Filter):
+    """Drop this integration's records while ``autolog(silent=True)`` is in effect."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _config.silent
+
+
+logger.addFilter(_SilentFilter())
+
 INPUT_EXAMPLE_ROWS = 5
 _ORIGINAL_ATTR = "__mltrack_autolog_original__"
 
@@ -56,33 +68,52 @@ _ORIGINAL_ATTR = "__mltrack_autolog_original__"
 class _Config:
     log_models: bool = True
     log_input_examples: bool = False
+    log_model_signatures: bool = True
+    exclusive: bool = False
+    silent: bool = False
     max_tuning_runs: int | None = None
+    extra_tags: dict[str, str] | None = None
 
 
 _config = _Config()
 _lock = threading.Lock()
 #: class -> the ``fit`` it had in its own ``__dict__`` before patching (None: it inherited one).
 _patched: dict[type, Any] = {}
-_suspended = 0
 _fits_in_progress = 0
 _depth: ContextVar[int] = ContextVar("mltrack_sklearn_autolog_depth", default=0)
 
 
 def autolog(
-    log_models: bool = True,
     log_input_examples: bool = False,
+    log_model_signatures: bool = True,
+    log_models: bool = True,
+    log_datasets: bool = True,
     disable: bool = False,
+    exclusive: bool = False,
+    disable_for_unsupported_versions: bool = False,
+    silent: bool = False,
     *,
     max_tuning_runs: int | None = None,
+    extra_tags: Mapping[str, Any] | None = None,
 ) -> None:
     """Turn scikit-learn autologging on (or off with ``disable=True``); calling again is harmless.
 
+    Keyword names and order are ``mlflow.sklearn.autolog``'s.
+
     Args:
+        log_input_examples: Save the first rows of ``X`` with the model as its input example.
+        log_model_signatures: Store the model's signature, inferred from the first rows of ``X``
+            and the predictions on them.
         log_models: Log the fitted estimator as the ``model`` artifact (and a search's best
             estimator as ``best_estimator``).
-        log_input_examples: Save the first rows of ``X`` with the model as its input example.
+        log_datasets: Accepted for MLflow compatibility; datasets are not recorded.
         disable: Restore every patched ``fit``.
+        exclusive: Do not log into a run that was active before ``fit`` (only into the runs
+            autologging starts itself).
+        disable_for_unsupported_versions: Accepted for MLflow compatibility (no version gate).
+        silent: Suppress this integration's warnings and log messages.
         max_tuning_runs: Child runs per parameter search, best ranked first; None logs all.
+        extra_tags: Tags set on the runs autologging starts.
 
     Example:
         >>> import jupyter_mltrack.sklearn
@@ -95,47 +126,92 @@ def autolog(
     with _lock:
         _config.log_models = log_models
         _config.log_input_examples = log_input_examples
+        _config.log_model_signatures = log_model_signatures
+        _config.exclusive = exclusive
+        _config.silent = silent
         _config.max_tuning_runs = max_tuning_runs
+        _config.extra_tags = {k: str(v) for k, v in (extra_tags or {}).items()} or None
     for cls in _estimator_classes():
         _patch(cls)
 
 
 def is_enabled() -> bool:
     """Return True while autologging is on and not suspended."""
-    return bool(_patched) and _suspended == 0
+    return bool(_patched) and not _common.is_suspended()
 
 
-@contextlib.contextmanager
-def suspended() -> Iterator[None]:
+def suspended() -> contextlib.AbstractContextManager[None]:
     """Pause autologging in this process for the duration of the block (``%%track --no-autolog``).
+
+    Pauses every library's autologging, not only scikit-learn's.
 
     Example:
         >>> with suspended():  # doctest: +SKIP
         ...     model.fit(X, y)  # not logged
     """
-    global _suspended
-    with _lock:
-        _suspended += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _suspended -= 1
+    return _common.suspended()
 
 
 # -- patching ----------------------------------------------------------------------------------
 def _estimator_classes() -> list[type]:
+    """Return the classes ``sklearn.utils.all_estimators()`` lists, plus Pipeline and searches.
+
+    Collected without ``all_estimators()``: its ``pkgutil.walk_packages`` imports every package
+    under ``sklearn`` to recurse into it, ``sklearn.externals.array_api_compat.torch`` included,
+    which imports torch (seconds, and a library the user never imported). The same modules are
+    inspected here (public, outside tests/externals/experimental) without entering the others.
+    """
     import warnings
 
+    from sklearn.base import BaseEstimator
     from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
     from sklearn.pipeline import Pipeline
-    from sklearn.utils import all_estimators
 
+    found: dict[type, None] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        classes = [cls for _, cls in all_estimators()]
+        for module in _public_sklearn_modules():
+            for name, cls in inspect.getmembers(module, inspect.isclass):
+                if name.startswith("_") or cls is BaseEstimator:
+                    continue
+                if issubclass(cls, BaseEstimator) and not getattr(cls, "__abstractmethods__", ()):
+                    found[cls] = None
+    # The halving searches, which all_estimators() finds by importing sklearn.experimental (and
+    # so enabling them for the user): taken from their module without that side effect.
+    from sklearn.model_selection import _search_successive_halving as halving
+
     extra = [Pipeline, GridSearchCV, RandomizedSearchCV]
-    return list(dict.fromkeys([*classes, *extra]))
+    extra += [halving.HalvingGridSearchCV, halving.HalvingRandomSearchCV]
+    return list(dict.fromkeys([*sorted(found, key=lambda c: c.__name__), *extra]))
+
+
+#: Module name parts that ``all_estimators()`` skips.
+_IGNORED_PARTS = frozenset(
+    {"tests", "externals", "setup", "conftest", "experimental", "estimator_checker"}
+)
+
+
+def _public_sklearn_modules() -> Iterator[ModuleType]:
+    import importlib
+    import pkgutil
+
+    import sklearn
+
+    pending: list[tuple[list[str], str]] = [(list(sklearn.__path__), "sklearn.")]
+    while pending:
+        path, prefix = pending.pop()
+        for info in pkgutil.iter_modules(path, prefix):
+            leaf = info.name.rsplit(".", 1)[1]
+            if leaf.startswith("_") or leaf in _IGNORED_PARTS:
+                continue
+            try:
+                module = importlib.import_module(info.name)
+            except Exception as exc:  # a module needing an optional dependency
+                logger.debug("sklearn autologging skips %s: %s", info.name, exc)
+                continue
+            yield module
+            if info.ispkg:
+                pending.append((list(module.__path__), info.name + "."))
 
 
 def _patch(cls: type) -> None:
@@ -166,7 +242,7 @@ def _unpatch_all() -> None:
 def _wrap(original: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(original)
     def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
-        if _depth.get() > 0 or _suspended > 0 or _fits_in_progress > 0:
+        if _depth.get() > 0 or _common.is_suspended() or _fits_in_progress > 0:
             return original(self, *args, **kwargs)
         return _autologged_fit(original, self, args, kwargs)
 
@@ -215,11 +291,11 @@ def _safely(what: str, func: Callable[..., None], *args: Any) -> None:
 def _ensure_run() -> tuple[ActiveRun | None, bool]:
     run = current_run()
     if run is not None:
-        return run, False
+        return (None, False) if _config.exclusive else (run, False)
     from jupyter_mltrack.tracking.fluent import start_run
 
     try:
-        return start_run(), True
+        return start_run(tags=_config.extra_tags), True
     except Exception as exc:
         logger.warning("sklearn autologging could not start a run; not logging: %s", exc)
         return None, False
@@ -285,17 +361,25 @@ def _log_posttraining(run: ActiveRun, estimator: Any, X: Any, y: Any, sample_wei
         if metrics:
             log_metrics(metrics)
     if _config.log_models:
-        example = _input_example(X) if _config.log_input_examples else None
-        _safely("log the model", _log_model, estimator, "model", example)
+        rows = _input_example(X) if X is not None else None
+        example = rows if _config.log_input_examples else None
+        # With an input example the signature is inferred from it when the model is saved.
+        sign = _config.log_model_signatures and example is None and rows is not None
+        _safely("log the model", _log_model, estimator, "model", example, rows if sign else None)
         if search and hasattr(estimator, "best_estimator_"):
             best = estimator.best_estimator_
-            _safely("log the best estimator", _log_model, best, "best_estimator", example)
+            args = (best, "best_estimator", example, rows if sign else None)
+            _safely("log the best estimator", _log_model, *args)
 
 
-def _log_model(estimator: Any, name: str, example: Any) -> None:
-    from jupyter_mltrack.sklearn import log_model
+def _log_model(estimator: Any, name: str, example: Any, signature_rows: Any = None) -> None:
+    from jupyter_mltrack.model_logging.sklearn import log_model
+    from jupyter_mltrack.models.flavors._save import _infer_signature
 
-    log_model(estimator, name, input_example=example)
+    signature = None
+    if signature_rows is not None and hasattr(estimator, "predict"):
+        signature = _infer_signature(signature_rows, estimator.predict)
+    log_model(estimator, name, input_example=example, signature=signature)
 
 
 def _input_example(X: Any) -> Any:

@@ -84,7 +84,7 @@ def evaluate(
     check_evaluate_options(model_type, evaluators)
     folder = _artifact_dir(dataset_name)
     if isinstance(model, (str, os.PathLike)):
-        from jupyter_mltrack.pyfunc import load_model
+        from jupyter_mltrack.models.pyfunc import load_model
 
         model = load_model(os.fspath(model))
     evaluation = evaluate_model(model, data, targets, model_type=model_type, evaluators=evaluators)
