@@ -13,23 +13,31 @@ $(BIN)/python:
 	$(PIP) --upgrade pip
 
 # Stamps are keyed to pyproject.toml so a changed dependency list reinstalls.
+# Installs are constrained to binder/requirements.txt (the pinned closure of the tutorials'
+# extras, regenerated with binder/pin_requirements.py): `make test` and the Binder image run the
+# same versions, and a new upstream release cannot change what CI tests overnight.
+CONSTRAINTS := $(VENV)/constraints.txt
+
+$(CONSTRAINTS): binder/requirements.txt | $(BIN)/python
+	grep -v '^\.\[' binder/requirements.txt > $@
+
 # The editable install builds the JupyterLab extension (labextension/, hatch-jupyter-builder +
 # jlpm): it needs Node.js, installed from Debian when missing (as chromium is for the tests).
 NODE_CHECK = @command -v node >/dev/null || (apt-get update -qq && apt-get install -y -qq nodejs npm >/dev/null)
 LABEXT_CHECK = $(BIN)/jupyter labextension list 2>&1 | grep -q "jupyter-mltrack.*enabled"
 
-$(VENV)/.demo-installed: pyproject.toml | $(BIN)/python
+$(VENV)/.demo-installed: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	$(NODE_CHECK)
-	$(PIP) -e '.[sklearn,notebook,serve,dashboard]' jupyterlab 2>&1 | grep -v "is ignored" || true
+	$(PIP) -c $(CONSTRAINTS) -e '.[sklearn,notebook,serve,dashboard]' jupyterlab 2>&1 | grep -v "is ignored" || true
 	$(BIN)/python -c "import jupyter_mltrack, sklearn, papermill, ipykernel, voila, jupyterlab"
 	$(LABEXT_CHECK)
 	touch $@
 
-$(VENV)/.dev-installed: pyproject.toml | $(BIN)/python
+$(VENV)/.dev-installed: pyproject.toml $(CONSTRAINTS) | $(BIN)/python
 	@# Browser tests need Debian's chromium (playwright never downloads its own browser here).
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 	$(NODE_CHECK)
-	$(PIP) -e '.[dev]' 2>&1 | grep -v "is ignored" || true
+	$(PIP) -c $(CONSTRAINTS) -e '.[dev]' 2>&1 | grep -v "is ignored" || true
 	$(BIN)/python -c "import jupyter_mltrack, pytest, sklearn, psycopg, pymysql"
 	$(LABEXT_CHECK)
 	touch $@ $(VENV)/.demo-installed
