@@ -1,12 +1,13 @@
 """search_runs_frame's columnar reads give exactly the DataFrame the Run entities give.
 
-The frame path reads params and tags one aggregated row per run on SQLite (keys and values
-joined by a unit separator), names the runs by IN lists (a few), one bound value (a JSON array
-on SQLite, an array or a joined text on PostgreSQL) or reads whole tables when the runs are most
-of the store, and reads a whole result with one sorted statement instead of the paged split.
-Each variant must give the frame that ``runs_to_frame`` builds from ``search_runs``: values
-with the separator itself, empty strings, NaN, +/-inf, the float extremes, missing keys and
-deleted runs included.
+On SQLite the frame path reads params and tags as one JSON text of per-run objects and metrics
+as one row per run with a column per key (a pivot), as a runs x keys block (many keys, every run
+having all) or cell by cell (many keys, some missing); it names the runs by IN lists (a few),
+one bound value (a JSON array on SQLite, an array or a joined text on PostgreSQL) or reads whole
+tables when the runs are most of the store. Each variant must give the frame that
+``runs_to_frame`` builds from ``search_runs``: values with the separator itself, empty strings,
+NaN, +/-inf, the float extremes, missing keys, runs without any metric/param/tag and deleted
+runs included.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 
 from jupyter_mltrack.entities import Run, RunData, RunInfo, RunStatus, ViewType
 from jupyter_mltrack.store.frames import runs_to_frame
-from jupyter_mltrack.store.sql import frame_reads
+from jupyter_mltrack.store.sql import frame_pivot, frame_reads
 from jupyter_mltrack.store.sql.store import SqlStore
 
 FLOATS = [0.5, math.nan, math.inf, -math.inf, -0.0, 5e-324, 1.7976931348623157e308, 0.1 + 0.2]
@@ -109,3 +110,86 @@ def test_separator_values_round_trip(store: SqlStore) -> None:
     assert frame.loc["run-5", "metrics.m0"] == 5e-324
     assert frame.loc["run-7", "metrics.m0"] == 0.1 + 0.2
     assert math.isnan(frame.loc["run-0", "metrics.m1"])
+    assert frame.loc["run-2", "metrics.m0"] == math.inf
+    assert frame.loc["run-3", "metrics.m0"] == -math.inf
+
+
+def _bare_run(index: int, experiment_id: str, metrics: dict[str, float], **data) -> Run:  # type: ignore[no-untyped-def]
+    info = RunInfo(
+        run_id=f"{index:032x}",
+        experiment_id=experiment_id,
+        run_name=f"run-{index}",
+        user_id="u",
+        status=RunStatus.FINISHED,
+        start_time=1000 + index,
+        end_time=None,
+        artifact_uri="",
+    )
+    params, tags = data.get("params", {}), data.get("tags", {})
+    return Run(info=info, data=RunData(metrics=metrics, params=params, tags=tags))
+
+
+def _assert_like_entities(store: SqlStore, experiment: str) -> pd.DataFrame:
+    frame = store.search_runs_frame([experiment])
+    expected = _entity_frame(store, [experiment], "", None, ViewType.ACTIVE_ONLY)
+    pd.testing.assert_frame_equal(frame, expected)
+    # Named by id (a filter): the same columns through the run-id restriction.
+    filtered = store.search_runs_frame([experiment], "attributes.start_time >= 0")
+    pd.testing.assert_frame_equal(filtered, expected)
+    return frame
+
+
+@pytest.mark.parametrize("every_run_has_every_key", [True, False])
+def test_many_metric_keys(store: SqlStore, every_run_has_every_key: bool) -> None:
+    """Past the pivot's key limit: a runs x keys block when rectangular, else the cells."""
+    experiment = store.create_experiment("wide")
+    runs = []
+    for index in range(6):
+        metrics = {f"k{key:03d}": FLOATS[(index + key) % len(FLOATS)] for key in range(40)}
+        if not every_run_has_every_key:
+            del metrics[f"k{index:03d}"]
+        runs.append(_bare_run(index, experiment, metrics))
+    store.import_runs(runs)
+    frame = _assert_like_entities(store, experiment).set_index("run_name")
+    assert len([c for c in frame.columns if c.startswith("metrics.")]) == 40
+    assert frame.loc["run-1", "metrics.k001"] == math.inf or not every_run_has_every_key
+    assert math.isnan(frame.loc["run-1", "metrics.k001"]) != every_run_has_every_key
+
+
+def test_metric_keys_in_equal_counts_but_different_runs(
+    store: SqlStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each key in as many runs, but not every run has every key: not read as a block."""
+    monkeypatch.setattr(frame_pivot, "_PIVOT_KEYS", 1)
+    experiment = store.create_experiment("crossed")
+    store.import_runs(
+        [
+            _bare_run(0, experiment, {"a": 1.0}),
+            _bare_run(1, experiment, {"b": 2.0}),
+            _bare_run(2, experiment, {"a": 3.0, "b": math.nan}),
+            _bare_run(3, experiment, {}),
+        ]
+    )
+    frame = _assert_like_entities(store, experiment).set_index("run_name")
+    assert frame.loc["run-0", "metrics.a"] == 1.0 and math.isnan(frame.loc["run-0", "metrics.b"])
+    assert frame.loc["run-1", "metrics.b"] == 2.0 and math.isnan(frame.loc["run-1", "metrics.a"])
+
+
+def test_runs_without_children_and_sparse_tags(store: SqlStore) -> None:
+    """Runs with no metrics/params/tags, and many tag keys each on one run (sparse columns)."""
+    experiment = store.create_experiment("sparse")
+    runs = [_bare_run(0, experiment, {})]  # nothing at all
+    runs += [
+        _bare_run(i, experiment, {"m": float(i)}, params={"p": f"\x1f{i}"}, tags={f"t{i}": "x"})
+        for i in range(1, 70)  # more than _FEW: the tables are read whole
+    ]
+    store.import_runs(runs)
+    empty = store.create_experiment("empty")  # its run's rows are in a whole-table read
+    store.import_runs([_bare_run(100, empty, {}, tags={"elsewhere": "y"})])
+    frame = _assert_like_entities(store, experiment).set_index("run_name")
+    assert "tags.elsewhere" not in frame.columns
+    assert math.isnan(frame.loc["run-0", "metrics.m"])
+    assert pd.isna(frame.loc["run-0", "params.p"]) and pd.isna(frame.loc["run-0", "tags.t5"])
+    assert frame.loc["run-5", "tags.t5"] == "x" and pd.isna(frame.loc["run-6", "tags.t5"])
+    assert frame.loc["run-7", "params.p"] == "\x1f7"
+    assert _assert_like_entities(store, empty).shape[0] == 1

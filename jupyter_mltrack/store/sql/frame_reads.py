@@ -3,12 +3,10 @@
 A search of 10,000 runs has ~130,000 (run, key, value) cells in ``latest_metrics``, ``params``
 and ``tags``. Reading them costs Python objects per result row far more than SQL time, so:
 
-- on SQLite, params and tags come one row per run: the keys and the values joined by
-  ``group_concat`` with a unit separator (exact for text), split in C on this side. Keys cannot
-  hold the separator (key validation); a value that does shows as a split of the wrong length,
-  and that run's cells are read one by one. Metric values are floats, which no SQLite text
-  aggregate carries exactly, so they come one row per cell; without a filter they are read
-  from the read model by experiment and stage;
+- on SQLite (3.38+, JSON built in) the cells never come one per row: params and tags come as
+  one JSON text of per-run objects, metrics as one row per run with a column per key (a pivot,
+  or a runs x keys block when there are many keys and every run has all); see
+  ``frame_pivot.py``. Many metric keys that not every run has are read one row per cell;
 - on PostgreSQL the cells are fetched in binary (no float parsing): aggregating on the server
   measured slower than the rows it saves (it sorts every run's cells);
 - the runs are named by one bound value (a JSON array on SQLite, an array on PostgreSQL)
@@ -28,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from jupyter_mltrack.store.sql import raw, schema
+from jupyter_mltrack.store.sql import frame_pivot, raw, schema
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,13 +40,6 @@ _PG_SPLIT_FROM = 2_000  # run ids from which PostgreSQL gets them as one joined 
 # json_each is built into SQLite from 3.38 on (earlier builds may lack JSON1).
 _SQLITE_JSON = sqlite3.sqlite_version_info >= (3, 38, 0)
 _CELLS = "SELECT run_uuid, {key}, {value}{kind} FROM {table} WHERE {where}"
-# One row per run: its keys and its values, in the same order (one aggregation pass).
-_AGGREGATED = {
-    "sqlite": (
-        "SELECT run_uuid, group_concat({key}, char(31)), group_concat({value}, char(31))"
-        " FROM {table} WHERE {where} GROUP BY run_uuid"
-    ),
-}
 
 
 def run_restrictions(
@@ -132,15 +123,23 @@ def _fetch(conn: sa.Connection, template: str, params: Sequence[Any]) -> list[An
 
 
 def key_columns(
-    conn: sa.Connection, table: str, run_ids: Sequence[str], *, metric: bool = False
-) -> dict[str, list[Any]]:
-    """Return ``{key: [value per run]}`` aligned with ``run_ids`` (NaN/None where missing)."""
-    position = {run_id: i for i, run_id in enumerate(run_ids)}
-    columns: dict[str, list[Any]] = {}
+    conn: sa.Connection,
+    table: str,
+    run_ids: Sequence[str],
+    *,
+    metric: bool = False,
+    order: frame_pivot.RunOrder | None = None,
+) -> dict[str, Any]:
+    """Return ``{key: value per run}`` aligned with ``run_ids`` (NaN/None where missing).
+
+    ``order`` is ``run_ids`` as a :class:`frame_pivot.RunOrder`, shared by a frame's reads.
+    """
+    order = order or frame_pivot.RunOrder(run_ids)
+    columns: dict[str, Any] = {}
     if not run_ids:
         return columns
     for where, values in run_restrictions(conn, run_ids):
-        _read_into(conn, table, where, values, position, columns, metric=metric)
+        _read_into(conn, table, where, values, order, columns, metric=metric)
     return columns
 
 
@@ -149,45 +148,29 @@ def _read_into(
     table: str,
     where: str,
     values: Sequence[Any],
-    position: dict[str, int],
-    columns: dict[str, list[Any]],
+    order: frame_pivot.RunOrder,
+    columns: dict[str, Any],
     *,
     metric: bool,
 ) -> None:
-    """Read the cells of ``table`` matching ``where`` into ``columns``, aggregated if possible."""
-    aggregated = None if metric else _AGGREGATED.get(conn.dialect.name)
-    if aggregated is None:
-        kind = ", kind" if metric else ""
-        query = _CELLS.format(key="{key}", value="{value}", kind=kind, table=table, where=where)
-        _scatter(_fetch(conn, query, values), position, columns, math.nan if metric else None)
-        return
-    query = aggregated.format(key="{key}", value="{value}", table=table, where=where)
-    odd = _scatter_aggregated(_fetch(conn, query, values), position, columns)
-    for again, bound in run_restrictions(conn, odd) if odd else ():
-        query = _CELLS.format(key="{key}", value="{value}", kind="", table=table, where=again)
-        _scatter(_fetch(conn, query, bound), position, columns, None)
-
-
-def _scatter_aggregated(
-    rows: Iterable[Any], position: dict[str, int], columns: dict[str, list[Any]]
-) -> list[str]:
-    """Put one aggregated row per run into ``columns``; return the runs to read cell by cell."""
-    size, split = len(position), str.split
-    odd: list[str] = []  # runs with a value holding the separator
-    for run_id, keys, texts in rows:
-        index = position.get(run_id)
-        if index is None:
-            continue
-        names, cells = split(keys, _SEP), split(texts, _SEP)
-        if len(cells) != len(names):  # keys never hold the separator: a value does
-            odd.append(run_id)
-            continue
-        for key, value in zip(names, cells, strict=True):
-            column = columns.get(key)
-            if column is None:
-                column = columns[key] = [None] * size
-            column[index] = value
-    return odd
+    """Read the cells of ``table`` matching ``where`` into ``columns``, grouped if possible."""
+    if conn.dialect.name == "sqlite" and _SQLITE_JSON:
+        # One restriction covers every run here (see run_restrictions): the columns are whole.
+        if metric:
+            read = frame_pivot.metric_columns(conn, where, values, order)
+        else:
+            read = frame_pivot.text_columns(conn, table, where, values, order)
+        if read is not None:
+            columns.update(read)
+            return
+    kind = ", kind" if metric else ""
+    query = _CELLS.format(key="{key}", value="{value}", kind=kind, table=table, where=where)
+    _scatter(
+        _fetch(conn, query, values),
+        order.position,
+        columns,
+        math.nan if metric else None,
+    )
 
 
 def scope_metric_columns(
@@ -195,21 +178,22 @@ def scope_metric_columns(
     run_ids: Sequence[str],
     experiment_ids: Sequence[int],
     stages: Sequence[str],
-) -> dict[str, list[Any]]:
+    order: frame_pivot.RunOrder | None = None,
+) -> dict[str, Any]:
     """Like ``key_columns`` for ``latest_metrics``, when the runs are every run of a scope.
 
     The read model's copy of each run's experiment and stage selects the rows without a list
     of 10,000 ids to bind and probe (a third less time). Rows of runs that are not in
     ``run_ids`` (created since the runs were read) are skipped.
     """
-    position = {run_id: i for i, run_id in enumerate(run_ids)}
-    columns: dict[str, list[Any]] = {}
+    columns: dict[str, Any] = {}
     where = (
         f"experiment_id IN ({raw.marks(len(experiment_ids))}) "
         f"AND lifecycle_stage IN ({raw.marks(len(stages))})"
     )
     bound = (*experiment_ids, *stages)
-    _read_into(conn, "latest_metrics", where, bound, position, columns, metric=True)
+    order = order or frame_pivot.RunOrder(run_ids)
+    _read_into(conn, "latest_metrics", where, bound, order, columns, metric=True)
     return columns
 
 
@@ -238,12 +222,13 @@ def frame_from_rows(
         "end_time": by_name["end_time"],
         "run_name": by_name["name"],
     }
+    order = frame_pivot.RunOrder(run_ids)  # shared: the reads usually align the same way
     if scope is not None and run_ids:
-        metrics = scope_metric_columns(conn, run_ids, *scope)
+        metrics = scope_metric_columns(conn, run_ids, *scope, order=order)
     else:
-        metrics = key_columns(conn, "latest_metrics", run_ids, metric=True)
-    params = key_columns(conn, "params", run_ids)
-    tags = key_columns(conn, "tags", run_ids)
+        metrics = key_columns(conn, "latest_metrics", run_ids, metric=True, order=order)
+    params = key_columns(conn, "params", run_ids, order=order)
+    tags = key_columns(conn, "tags", run_ids, order=order)
     return build_frame_from_columns(base, metrics, params, tags)
 
 
