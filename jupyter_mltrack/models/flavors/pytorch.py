@@ -289,22 +289,10 @@ def load_model(
     """
     import torch
 
+    from jupyter_mltrack.models.flavors._open import open_flavor
     from jupyter_mltrack.models.flavors._pytorch_io import load_from_data_dir
-    from jupyter_mltrack.models.mlmodel import Model
-    from jupyter_mltrack.models.pyfunc import verify_model_files
-    from jupyter_mltrack.models.pyfunc_custom import add_code_to_path
 
-    directory = os.fspath(model_dir)
-    mlmodel = Model.load(directory)
-    conf = mlmodel.flavors.get(FLAVOR_NAME)
-    if conf is None:
-        raise ModelFormatError(
-            f"The model at {directory!r} has no {FLAVOR_NAME} flavor (flavors: "
-            f"{', '.join(mlmodel.flavors) or 'none'}); load it with jupyter_mltrack.pyfunc"
-        )
-    if verify:
-        verify_model_files(directory, mlmodel)
-    add_code_to_path(directory, conf.get("code"))
+    directory, conf = open_flavor(model_dir, FLAVOR_NAME, verify=verify)
     saved_version = conf.get("pytorch_version")
     if saved_version and saved_version != torch.__version__:
         logger.warning(
