@@ -33,6 +33,7 @@ from jupyter_mltrack.tracking.active import (
 from jupyter_mltrack.tracking.batching import BATCHER
 from jupyter_mltrack.tracking.client import TrackingClient
 from jupyter_mltrack.tracking.fluent_experiments import current_experiment_id
+from jupyter_mltrack.tracking.run_operations import ENV_ASYNC_LOGGING
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -52,7 +53,6 @@ __all__ = [
 ]
 
 ENV_RUN_ID = "MLTRACK_RUN_ID"
-ENV_ASYNC_LOGGING = "MLTRACK_ASYNC_LOGGING"
 
 _state_lock = threading.Lock()
 _last_run: tuple[TrackingClient, str] | None = None
