@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
@@ -25,6 +24,7 @@ from typing import Any
 
 from jupyter_mltrack.model_logging.autolog import _common
 from jupyter_mltrack.model_logging.autolog import lightgbm_records as records
+from jupyter_mltrack.model_logging.autolog import sklearn as sklearn_autolog
 from jupyter_mltrack.tracking.active import ActiveRun, current_run
 
 __all__ = ["autolog", "is_enabled"]
@@ -169,19 +169,9 @@ def _make_fit(original: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _may_log() -> bool:
-    if _common.is_suspended() or _inside_sklearn_autolog():
+    if _common.is_suspended() or sklearn_autolog.inside_fit():
         return False
     return not (_config.exclusive and current_run() is not None)
-
-
-def _inside_sklearn_autolog() -> bool:
-    """True inside an autologged scikit-learn ``fit`` (a Pipeline holding an LGBMClassifier).
-
-    As in MLflow, the outer scikit-learn training owns the run's params and ``model``.
-    """
-    module = sys.modules.get("jupyter_mltrack.model_logging.autolog.sklearn")
-    depth = getattr(module, "_depth", None)
-    return depth is not None and bool(depth.get() > 0)
 
 
 def _autologged_train(

@@ -46,7 +46,14 @@ from jupyter_mltrack.model_logging.autolog.sklearn_records import (
 )
 from jupyter_mltrack.tracking.active import ActiveRun, current_run
 
-__all__ = ["TRUNCATION_MARKER", "autolog", "is_enabled", "suspended", "training_metrics"]
+__all__ = [
+    "TRUNCATION_MARKER",
+    "autolog",
+    "inside_fit",
+    "is_enabled",
+    "suspended",
+    "training_metrics",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +145,15 @@ def autolog(
 def is_enabled() -> bool:
     """Return True while autologging is on and not suspended."""
     return bool(_patched) and not _common.is_suspended()
+
+
+def inside_fit() -> bool:
+    """True inside an autologged ``fit`` in this context (e.g. a Pipeline fitting its steps).
+
+    Other integrations ask so an estimator of theirs inside a Pipeline logs nothing of its own:
+    as in MLflow, the outer scikit-learn training owns the run's params and ``model``.
+    """
+    return _depth.get() > 0
 
 
 def suspended() -> contextlib.AbstractContextManager[None]:

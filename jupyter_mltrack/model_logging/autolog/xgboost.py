@@ -24,7 +24,6 @@ from __future__ import annotations
 import copy
 import inspect
 import logging
-import sys
 import threading
 from collections.abc import Callable, Mapping
 from contextvars import ContextVar
@@ -32,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from jupyter_mltrack.model_logging.autolog import _common
+from jupyter_mltrack.model_logging.autolog import sklearn as sklearn_autolog
 from jupyter_mltrack.model_logging.autolog._xgboost_records import (
     early_stopping_metrics,
     log_feature_importance,
@@ -184,18 +184,8 @@ def _safely(what: str, func: Callable[..., Any], *args: Any) -> Any:
         return None
 
 
-def _inside_sklearn_autolog() -> bool:
-    """True inside an autologged scikit-learn ``fit`` (e.g. a Pipeline holding an XGBClassifier).
-
-    As in MLflow, the outer scikit-learn training owns the run's params and ``model``.
-    """
-    module = sys.modules.get("jupyter_mltrack.model_logging.autolog.sklearn")
-    depth = getattr(module, "_depth", None)
-    return depth is not None and depth.get() > 0
-
-
 def _should_log() -> bool:
-    if _common.is_suspended() or _inside_sklearn_autolog():
+    if _common.is_suspended() or sklearn_autolog.inside_fit():
         return False
     return not (_config.exclusive and current_run() is not None)
 
