@@ -28,7 +28,11 @@ from jupyter_mltrack.environments.builders import (
     env_python,
     get_builder,
 )
-from jupyter_mltrack.environments.host import link_package, merged_requirements
+from jupyter_mltrack.environments.host import (
+    ensure_package_link,
+    link_package,
+    merged_requirements,
+)
 from jupyter_mltrack.environments.spec import EnvSpec
 from jupyter_mltrack.errors import EnvironmentBuildError, InvalidParameterError
 
@@ -151,6 +155,8 @@ def resolve_environment(
     record = cache.read_marker(env_dir)
     if record is None:
         record = _build_locked(builder, spec, requirements, env_dir)
+    else:
+        ensure_package_link(env_dir)  # the installation that built it may be gone
     return _environment(env_manager, spec, digest, env_dir, record)
 
 

@@ -9,6 +9,7 @@ requirements; where the spec pins one of them, its pin wins.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from importlib import metadata
@@ -18,7 +19,7 @@ from jupyter_mltrack._version import __version__
 from jupyter_mltrack.environments.spec import EnvSpec
 from jupyter_mltrack.errors import EnvironmentBuildError
 
-__all__ = ["link_package", "merged_requirements"]
+__all__ = ["ensure_package_link", "link_package", "merged_requirements"]
 
 _PACKAGE = "jupyter_mltrack"
 # The package's core dependencies, for a source checkout that was never installed.
@@ -72,16 +73,8 @@ def link_package(env_dir: Path) -> None:
     The package folder is linked (not copied), with a small ``dist-info`` so
     ``importlib.metadata`` and pip see the distribution as installed.
     """
-    # The package folder, found from this file (jupyter_mltrack/environments/host.py) rather
-    # than by importing the package root, which sits above this layer.
-    source = Path(__file__).resolve().parents[1]
-    sites = sorted(env_dir.glob("lib/python*/site-packages"))
-    if not sites:
-        raise EnvironmentBuildError(f"No site-packages folder in the new environment {env_dir}")
-    site = sites[0]
-    target = site / _PACKAGE
-    if not target.exists():
-        target.symlink_to(source, target_is_directory=True)
+    site = _site_packages(env_dir)
+    ensure_package_link(env_dir)
     dist = site / f"{_PACKAGE}-{__version__}.dist-info"
     dist.mkdir(exist_ok=True)
     (dist / "METADATA").write_text(
@@ -89,3 +82,34 @@ def link_package(env_dir: Path) -> None:
     )
     (dist / "INSTALLER").write_text("mltrack-env\n", encoding="utf-8")
     (dist / "RECORD").write_text("", encoding="utf-8")
+
+
+def ensure_package_link(env_dir: Path) -> bool:
+    """Point the environment's ``jupyter_mltrack`` link at the running package folder.
+
+    A cached environment outlives the installation that built it: a source checkout that was
+    deleted or moved would leave the link dangling, and every later run in the environment
+    would fail to import jupyter_mltrack. Checked on each reuse (one ``readlink``); a wrong
+    link is replaced atomically, so a process starting in the environment meanwhile sees the
+    old link or the new one, never none. Returns whether the link had to be (re)made.
+    """
+    # The package folder, found from this file (jupyter_mltrack/environments/host.py) rather
+    # than by importing the package root, which sits above this layer.
+    source = Path(__file__).resolve().parents[1]
+    target = _site_packages(env_dir) / _PACKAGE
+    if target.is_symlink() and Path(os.readlink(target)) == source:
+        return False
+    if target.exists() and not target.is_symlink():
+        return False  # a real install in the environment (the spec asked for one): keep it
+    staged = target.with_name(f".{_PACKAGE}.{os.getpid()}.link")
+    staged.unlink(missing_ok=True)
+    staged.symlink_to(source, target_is_directory=True)
+    os.replace(staged, target)
+    return True
+
+
+def _site_packages(env_dir: Path) -> Path:
+    sites = sorted(env_dir.glob("lib/python*/site-packages"))
+    if not sites:
+        raise EnvironmentBuildError(f"No site-packages folder in the environment {env_dir}")
+    return sites[0]

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import jupyter_mltrack
 from jupyter_mltrack.environments import EnvSpec, resolve_environment
 from jupyter_mltrack.environments.cache import MARKER_FILE
 from jupyter_mltrack.errors import EnvironmentBuildError, InvalidParameterError
@@ -63,6 +64,24 @@ def test_build_once_then_reuse(manager: str, shared_env_root: Path) -> None:
     assert marker.stat().st_mtime_ns == built  # reused, not rebuilt
     assert env.describe()["mltrack.env.hash"] == env.spec_hash
     assert json.loads(marker.read_text())["manager"] == manager
+
+
+@pytest.mark.slow
+def test_reuse_relinks_a_package_link_left_dangling(tmp_path: Path) -> None:
+    # The environment was built by an installation that is gone (a deleted source checkout):
+    # its jupyter_mltrack link points nowhere. Reusing it must repair the link, not fail.
+    env = resolve_environment(SIX, "uv")
+    assert env.path is not None
+    (link,) = Path(env.path).glob("lib/python*/site-packages/jupyter_mltrack")
+    link.unlink()
+    link.symlink_to(tmp_path / "deleted-checkout" / "jupyter_mltrack", target_is_directory=True)
+    assert not link.exists()  # dangling
+    again = resolve_environment(SIX, "uv")
+    assert again.path == env.path
+    assert link.resolve() == Path(jupyter_mltrack.__file__).resolve().parent
+    code = "import jupyter_mltrack; print(jupyter_mltrack.__file__)"
+    assert run_in(again.python, code, again.environ()) == str(link / "__init__.py")
+    assert not list(link.parent.glob(".jupyter_mltrack.*"))  # no staged link left behind
 
 
 @pytest.mark.slow
