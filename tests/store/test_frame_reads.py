@@ -13,7 +13,9 @@ runs included.
 from __future__ import annotations
 
 import math
+import multiprocessing
 from collections.abc import Iterator
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -193,3 +195,24 @@ def test_runs_without_children_and_sparse_tags(store: SqlStore) -> None:
     assert frame.loc["run-5", "tags.t5"] == "x" and pd.isna(frame.loc["run-6", "tags.t5"])
     assert frame.loc["run-7", "params.p"] == "\x1f7"
     assert _assert_like_entities(store, empty).shape[0] == 1
+
+
+def _frame_rows_in_child(store: SqlStore, experiment: str, results: Any) -> None:
+    results.put(len(store.search_runs_frame([experiment])))
+
+
+def test_a_forked_child_reads_frames_after_its_parent(store: SqlStore) -> None:
+    # On PostgreSQL the tables are read side by side by worker threads; a child forked after
+    # the parent started them has none, and must not queue its reads to threads that are gone.
+    experiment = store.create_experiment("forked")
+    store.import_runs([_run(i, experiment) for i in range(6)])
+    assert len(store.search_runs_frame([experiment])) == 6  # the parent's workers exist now
+    fork = multiprocessing.get_context("fork")
+    results = fork.Queue()
+    child = fork.Process(target=_frame_rows_in_child, args=(store, experiment, results))
+    child.start()
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+    assert child.exitcode == 0, "the forked child's frame read hung or failed"
+    assert results.get(timeout=5) == 6

@@ -7,10 +7,8 @@ and ``tags``. Reading them costs Python objects per result row far more than SQL
   one JSON text of per-run objects, metrics as one row per run with a column per key (a pivot,
   or a runs x keys block when there are many keys and every run has all); see
   ``frame_pivot.py``. Many metric keys that not every run has are read one row per cell;
-- on PostgreSQL the server groups the cells by key, one row per key holding two (metrics:
-  three) arrays, fetched in binary: 5 rows instead of 50,000 for the params of 10,000 runs,
-  which cut the client's CPU per table from ~18 to ~4 ms at the same server time (a pivot
-  with a column per key, ``FILTER``, made the server sort every run's cells and was slower);
+- on PostgreSQL the server groups each table's cells by key into arrays, and the three tables
+  are read at the same time on pooled connections (see ``frame_keyed.py``);
 - the runs are named by one bound value (a JSON array on SQLite, an array on PostgreSQL)
   instead of thousands of ``IN (?, ...)`` markers, which cost more to bind and parse than the
   rows they select, and on SQLite a search returning most runs of the store reads the whole
@@ -28,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from jupyter_mltrack.store.sql import frame_pivot, raw, schema
+from jupyter_mltrack.store.sql import frame_keyed, frame_pivot, raw, schema
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,10 +40,6 @@ _PG_SPLIT_FROM = 2_000  # run ids from which PostgreSQL gets them as one joined 
 # json_each is built into SQLite from 3.38 on (earlier builds may lack JSON1).
 _SQLITE_JSON = sqlite3.sqlite_version_info >= (3, 38, 0)
 _CELLS = "SELECT run_uuid, {key}, {value}{kind} FROM {table} WHERE {where}"
-_KEYED_ARRAYS = (
-    "SELECT {key}, array_agg(run_uuid), array_agg({value}){kind} FROM {table} WHERE {where} "
-    "GROUP BY {key}"
-)
 
 
 def run_restrictions(
@@ -116,18 +110,6 @@ def _scatter(
         column[index] = value
 
 
-def _fetch(conn: sa.Connection, template: str, params: Sequence[Any]) -> list[Any]:
-    """``raw.fetchall``, in binary on PostgreSQL: floats and arrays arrive without parsing."""
-    if conn.dialect.name != "postgresql":
-        return raw.fetchall(conn, template, params)
-    cursor = conn.connection.driver_connection.cursor(binary=True)  # type: ignore[union-attr]
-    try:
-        cursor.execute(raw.render(conn, template), tuple(params))
-        return cursor.fetchall()  # type: ignore[no-any-return]
-    finally:
-        cursor.close()
-
-
 def key_columns(
     conn: sa.Connection,
     table: str,
@@ -170,45 +152,17 @@ def _read_into(
             columns.update(read)
             return
     if conn.dialect.name == "postgresql":
-        columns.update(_keyed_arrays(conn, table, where, values, order, metric=metric))
+        cells = frame_keyed.fetch_keyed(conn, frame_keyed.KeyedRead(table, where, values, metric))
+        columns.update(frame_keyed.place_keyed(cells, order, metric=metric))
         return
     kind = ", kind" if metric else ""
     query = _CELLS.format(key="{key}", value="{value}", kind=kind, table=table, where=where)
     _scatter(
-        _fetch(conn, query, values),
+        raw.fetchall(conn, query, values),
         order.position,
         columns,
         math.nan if metric else None,
     )
-
-
-def _keyed_arrays(
-    conn: sa.Connection,
-    table: str,
-    where: str,
-    values: Sequence[Any],
-    order: frame_pivot.RunOrder,
-    *,
-    metric: bool,
-) -> dict[str, Any]:
-    """Read ``table``'s cells as one row per key with its runs and values as arrays (PostgreSQL)."""
-    import numpy as np
-
-    kind = ", array_agg(kind)" if metric else ""
-    query = _KEYED_ARRAYS.format(key="{key}", value="{value}", kind=kind, table=table, where=where)
-    columns: dict[str, Any] = {}
-    for key, run_ids, cells, *kinds in _fetch(conn, query, values):
-        if not metric:
-            columns[key] = order.place(cells, run_ids, object, None)
-            continue
-        decoded = np.array(cells, dtype=np.float64)
-        codes = np.array(kinds[0], dtype=np.int16)
-        if codes.any():  # NaN and infinities are stored as a code and a placeholder value
-            decoded[codes == schema.KIND_NAN] = math.nan
-            decoded[codes == schema.KIND_POS_INF] = math.inf
-            decoded[codes == schema.KIND_NEG_INF] = -math.inf
-        columns[key] = order.place(decoded, run_ids, np.float64, math.nan)
-    return columns
 
 
 def scope_metric_columns(
@@ -225,11 +179,7 @@ def scope_metric_columns(
     ``run_ids`` (created since the runs were read) are skipped.
     """
     columns: dict[str, Any] = {}
-    where = (
-        f"experiment_id IN ({raw.marks(len(experiment_ids))}) "
-        f"AND lifecycle_stage IN ({raw.marks(len(stages))})"
-    )
-    bound = (*experiment_ids, *stages)
+    where, bound = _scope_restriction(experiment_ids, stages)
     order = order or frame_pivot.RunOrder(run_ids)
     _read_into(conn, "latest_metrics", where, bound, order, columns, metric=True)
     return columns
@@ -261,6 +211,9 @@ def frame_from_rows(
         "run_name": by_name["name"],
     }
     order = frame_pivot.RunOrder(run_ids)  # shared: the reads usually align the same way
+    if conn.dialect.name == "postgresql" and run_ids:
+        metrics, params, tags = _postgresql_columns(conn, run_ids, scope, order)
+        return build_frame_from_columns(base, metrics, params, tags)
     if scope is not None and run_ids:
         metrics = scope_metric_columns(conn, run_ids, *scope, order=order)
     else:
@@ -268,6 +221,35 @@ def frame_from_rows(
     params = key_columns(conn, "params", run_ids, order=order)
     tags = key_columns(conn, "tags", run_ids, order=order)
     return build_frame_from_columns(base, metrics, params, tags)
+
+
+def _postgresql_columns(
+    conn: sa.Connection,
+    run_ids: Sequence[str],
+    scope: tuple[Sequence[int], Sequence[str]] | None,
+    order: frame_pivot.RunOrder,
+) -> list[dict[str, Any]]:
+    """The metrics, params and tags columns, read at the same time (see ``frame_keyed.py``)."""
+    ((where, values),) = run_restrictions(conn, run_ids)  # one bound value on PostgreSQL
+    metrics = frame_keyed.KeyedRead("latest_metrics", where, values, True)
+    if scope is not None:  # the read model's copy of experiment and stage, no list of ids
+        metrics = frame_keyed.KeyedRead("latest_metrics", *_scope_restriction(*scope), True)
+    reads = [
+        metrics,
+        frame_keyed.KeyedRead("params", where, values, False),
+        frame_keyed.KeyedRead("tags", where, values, False),
+    ]
+    return frame_keyed.keyed_columns(conn, reads, order)
+
+
+def _scope_restriction(
+    experiment_ids: Sequence[int], stages: Sequence[str]
+) -> tuple[str, list[Any]]:
+    where = (
+        f"experiment_id IN ({raw.marks(len(experiment_ids))}) "
+        f"AND lifecycle_stage IN ({raw.marks(len(stages))})"
+    )
+    return where, [*experiment_ids, *stages]
 
 
 __all__ = [
