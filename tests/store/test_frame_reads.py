@@ -216,3 +216,17 @@ def test_a_forked_child_reads_frames_after_its_parent(store: SqlStore) -> None:
         child.kill()
     assert child.exitcode == 0, "the forked child's frame read hung or failed"
     assert results.get(timeout=5) == 6
+
+
+@pytest.mark.parametrize(("filter_string", "order"), SEARCHES)
+def test_a_truncated_search_frames_exactly_its_first_runs(
+    store: SqlStore, filter_string: str, order: list[str] | None
+) -> None:
+    # On PostgreSQL the cells are selected by the search itself, limit included: the frame of
+    # a search cut at max_results must hold those runs' values, not another run's.
+    experiment = store.create_experiment("cut")
+    store.import_runs([_run(i, experiment) for i in range(30)])
+    frame = store.search_runs_frame([experiment], filter_string, ViewType.ACTIVE_ONLY, 7, order)
+    first = store.search_runs([experiment], filter_string, ViewType.ACTIVE_ONLY, 7, order)
+    assert len(frame) == len(first) == 7
+    pd.testing.assert_frame_equal(frame, runs_to_frame(list(first)))

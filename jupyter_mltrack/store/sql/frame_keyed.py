@@ -1,16 +1,18 @@
-"""PostgreSQL's reads behind the search DataFrame: tables grouped by key, read side by side.
+"""PostgreSQL's search DataFrame: each table grouped by key, every statement at the same time.
 
 - The server groups a table's cells by key: one row per key holding its runs and values as
   arrays (metrics: and their kinds), fetched in binary. For the params of 10,000 runs that is 5
   rows instead of 50,000, which cut the client's CPU per table from ~18 to ~4 ms at the same
   server time. (A pivot with a column per key, ``FILTER``, made the server sort every run's
   cells and was slower.)
-- What is left is the server's time, 20-30 ms per table for 10,000 runs, and on one connection
-  the three statements queued behind each other. So the metrics, params and tags statements run
-  at the same time, the first on the caller's connection and the others on connections of the
-  engine's pool. Under PostgreSQL's READ COMMITTED every statement takes its own snapshot
-  anyway, so three statements on three connections see the store as consistently as three on
-  one; rows of runs the caller does not list are dropped when the values are placed.
+- What is left is the server's time: 15-30 ms per statement for 10,000 runs, and on one
+  connection the runs, metrics, params and tags statements queued behind each other. The cells
+  are therefore selected by the search itself (``run_uuid IN (<the search, with its order and
+  limit>)``) instead of by the ids the runs statement returns, so nothing waits for it: the three
+  cell statements run on connections of the engine's pool while the caller's connection reads
+  the runs. Under PostgreSQL's READ COMMITTED every statement takes its own snapshot anyway, so
+  four statements on four connections see the store as consistently as four on one; cells of
+  runs the runs statement did not return (created meanwhile) are dropped when placed.
 - Values are placed in the frame's run order on the caller's thread (``RunOrder`` keeps state
   between calls and is not shared with the workers).
 """
@@ -20,53 +22,62 @@ from __future__ import annotations
 import math
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import Any, NamedTuple
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from jupyter_mltrack.store.sql import frame_pivot, raw, schema
+from jupyter_mltrack.store.sql import frame_pivot, raw_select, schema
 
-__all__ = ["KeyedRead", "fetch_keyed", "keyed_columns", "place_keyed"]
+__all__ = ["CELL_TABLES", "KeyedCells", "beside", "cell_statement", "fetch_keyed", "place_keyed"]
 
-_KEYED_ARRAYS = (
-    "SELECT {key}, array_agg(run_uuid), array_agg({value}){kind} FROM {table} WHERE {where} "
-    "GROUP BY {key}"
-)
-#: Reads beside the caller's own: the frame has three tables, the caller takes one.
-_WORKER_COUNT = 2
+#: The frame's cell tables, and whether each holds metric values.
+CELL_TABLES = (("latest_metrics", True), ("params", False), ("tags", False))
+#: One worker per cell table: the caller's own connection reads the runs meanwhile.
+_WORKER_COUNT = len(CELL_TABLES)
 _workers: ThreadPoolExecutor | None = None
 _workers_lock = threading.Lock()
+_T = TypeVar("_T")
 
 #: ``(key, run ids, values)``: a metric's values decoded to floats (NaN, infinities included).
 KeyedCells = list[tuple[str, Sequence[str], Any]]
 
 
-class KeyedRead(NamedTuple):
-    """One table's cells for the frame: ``table``'s rows matching ``where`` with ``values``."""
+def cell_statement(table_name: str, search: sa.Select[Any], metric: bool) -> sa.Select[Any]:
+    """Return the statement of ``table_name``'s cells of the runs ``search`` returns, one row
+    per key: ``(key, run ids, values[, kinds])``."""
+    table = schema.metadata.tables[table_name]
+    found = search.subquery("found")
+    columns = [
+        table.c.key,
+        sa.func.array_agg(table.c.run_uuid),
+        sa.func.array_agg(table.c.value),
+        *([sa.func.array_agg(table.c.kind)] if metric else []),
+    ]
+    return (
+        sa.select(*columns)
+        .where(table.c.run_uuid.in_(sa.select(found.c.run_uuid)))
+        .group_by(table.c.key)
+    )
 
-    table: str
-    where: str
-    values: Sequence[Any]
-    metric: bool
 
-
-def fetch_keyed(conn: sa.Connection, read: KeyedRead) -> KeyedCells:
-    """Return ``read``'s cells as one ``(key, run ids, values)`` entry per key."""
+def fetch_keyed(conn: sa.Connection, statement: sa.Select[Any], metric: bool) -> KeyedCells:
+    """Run a :func:`cell_statement` and return its cells, metric values decoded."""
     import numpy as np
 
-    kind = ", array_agg(kind)" if read.metric else ""
-    query = _KEYED_ARRAYS.format(
-        key="{key}", value="{value}", kind=kind, table=read.table, where=read.where
-    )
+    compiled = raw_select.compile_statement(statement, conn.dialect)
+    assert compiled is not None, "PostgreSQL statements always compile for the driver"
+    sql, params = raw_select.driver_parameters(compiled)
+    if not conn.in_transaction():
+        conn.begin()
     cursor = conn.connection.driver_connection.cursor(binary=True)  # type: ignore[union-attr]
     try:  # binary: floats and arrays arrive without parsing
-        cursor.execute(raw.render(conn, query), tuple(read.values))
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     finally:
         cursor.close()
-    if not read.metric:
+    if not metric:
         return [(key, run_ids, cells) for key, run_ids, cells in rows]
     fetched: KeyedCells = []
     for key, run_ids, cells, kinds in rows:
@@ -90,29 +101,27 @@ def place_keyed(
     return {key: order.place(cells, run_ids, dtype, missing) for key, run_ids, cells in fetched}
 
 
-def keyed_columns(
-    conn: sa.Connection, reads: Sequence[KeyedRead], order: frame_pivot.RunOrder
-) -> list[dict[str, Any]]:
-    """Return each read's ``{key: column}``: the first read on ``conn``, the others at the same
-    time on pooled connections of ``conn``'s engine."""
-    engine = conn.engine
+def beside(
+    engine: sa.Engine, statements: Sequence[tuple[sa.Select[Any], bool]], own: Callable[[], _T]
+) -> tuple[_T, list[KeyedCells]]:
+    """Run ``own()`` on the caller's thread while each ``(cell statement, metric)`` runs on its
+    own pooled connection of ``engine``; return ``own``'s result and the cells, in order."""
     futures: list[Future[KeyedCells]] = [
-        _pool().submit(_fetch_on_own_connection, engine, read) for read in reads[1:]
+        _pool().submit(_fetch_on_own_connection, engine, statement, metric)
+        for statement, metric in statements
     ]
     try:
-        fetched = [fetch_keyed(conn, reads[0])]
+        result = own()
     finally:
         wait(futures)  # never leave a worker reading after the caller's transaction ended
-    fetched.extend(future.result() for future in futures)  # a worker's error raises here
-    return [
-        place_keyed(cells, order, metric=read.metric)
-        for cells, read in zip(fetched, reads, strict=True)
-    ]
+    return result, [future.result() for future in futures]  # a worker's error raises here
 
 
-def _fetch_on_own_connection(engine: sa.Engine, read: KeyedRead) -> KeyedCells:
+def _fetch_on_own_connection(
+    engine: sa.Engine, statement: sa.Select[Any], metric: bool
+) -> KeyedCells:
     with engine.connect() as conn:
-        return fetch_keyed(conn, read)
+        return fetch_keyed(conn, statement, metric)
 
 
 def _pool() -> ThreadPoolExecutor:

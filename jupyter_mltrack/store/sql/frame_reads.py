@@ -7,8 +7,7 @@ and ``tags``. Reading them costs Python objects per result row far more than SQL
   one JSON text of per-run objects, metrics as one row per run with a column per key (a pivot,
   or a runs x keys block when there are many keys and every run has all); see
   ``frame_pivot.py``. Many metric keys that not every run has are read one row per cell;
-- on PostgreSQL the server groups each table's cells by key into arrays, and the three tables
-  are read at the same time on pooled connections (see ``frame_keyed.py``);
+- PostgreSQL's DataFrame has its own read, every statement at once (``frame_keyed.py``);
 - the runs are named by one bound value (a JSON array on SQLite, an array on PostgreSQL)
   instead of thousands of ``IN (?, ...)`` markers, which cost more to bind and parse than the
   rows they select, and on SQLite a search returning most runs of the store reads the whole
@@ -151,10 +150,6 @@ def _read_into(
         if read is not None:
             columns.update(read)
             return
-    if conn.dialect.name == "postgresql":
-        cells = frame_keyed.fetch_keyed(conn, frame_keyed.KeyedRead(table, where, values, metric))
-        columns.update(frame_keyed.place_keyed(cells, order, metric=metric))
-        return
     kind = ", kind" if metric else ""
     query = _CELLS.format(key="{key}", value="{value}", kind=kind, table=table, where=where)
     _scatter(
@@ -197,23 +192,9 @@ def frame_from_rows(
     """
     from jupyter_mltrack.store.frames import build_frame_from_columns
 
-    names = [column.name for column in schema.runs.columns]
-    transposed = list(zip(*rows, strict=True)) if rows else [()] * len(names)
-    by_name = dict(zip(names, transposed, strict=True))
-    run_ids = list(by_name["run_uuid"])
-    base = {
-        "run_id": run_ids,
-        "experiment_id": list(map(str, by_name["experiment_id"])),
-        "status": by_name["status"],
-        "artifact_uri": by_name["artifact_uri"],
-        "start_time": by_name["start_time"],
-        "end_time": by_name["end_time"],
-        "run_name": by_name["name"],
-    }
+    base = _base_columns(rows)
+    run_ids = base["run_id"]
     order = frame_pivot.RunOrder(run_ids)  # shared: the reads usually align the same way
-    if conn.dialect.name == "postgresql" and run_ids:
-        metrics, params, tags = _postgresql_columns(conn, run_ids, scope, order)
-        return build_frame_from_columns(base, metrics, params, tags)
     if scope is not None and run_ids:
         metrics = scope_metric_columns(conn, run_ids, *scope, order=order)
     else:
@@ -223,23 +204,34 @@ def frame_from_rows(
     return build_frame_from_columns(base, metrics, params, tags)
 
 
-def _postgresql_columns(
-    conn: sa.Connection,
-    run_ids: Sequence[str],
-    scope: tuple[Sequence[int], Sequence[str]] | None,
-    order: frame_pivot.RunOrder,
-) -> list[dict[str, Any]]:
-    """The metrics, params and tags columns, read at the same time (see ``frame_keyed.py``)."""
-    ((where, values),) = run_restrictions(conn, run_ids)  # one bound value on PostgreSQL
-    metrics = frame_keyed.KeyedRead("latest_metrics", where, values, True)
-    if scope is not None:  # the read model's copy of experiment and stage, no list of ids
-        metrics = frame_keyed.KeyedRead("latest_metrics", *_scope_restriction(*scope), True)
-    reads = [
-        metrics,
-        frame_keyed.KeyedRead("params", where, values, False),
-        frame_keyed.KeyedRead("tags", where, values, False),
-    ]
-    return frame_keyed.keyed_columns(conn, reads, order)
+def frame_from_cells(rows: Sequence[Any], cells: Sequence[frame_keyed.KeyedCells]) -> pd.DataFrame:
+    """Build the search DataFrame from ``runs`` rows and the cells of
+    :data:`frame_keyed.CELL_TABLES`, in that order (PostgreSQL, see ``frame_keyed.py``)."""
+    from jupyter_mltrack.store.frames import build_frame_from_columns
+
+    base = _base_columns(rows)
+    order = frame_pivot.RunOrder(base["run_id"])
+    metrics, params, tags = (
+        frame_keyed.place_keyed(table_cells, order, metric=metric)
+        for table_cells, (_, metric) in zip(cells, frame_keyed.CELL_TABLES, strict=True)
+    )
+    return build_frame_from_columns(base, metrics, params, tags)
+
+
+def _base_columns(rows: Sequence[Any]) -> dict[str, Any]:
+    """The frame's run attribute columns from whole ``runs`` rows."""
+    names = [column.name for column in schema.runs.columns]
+    transposed = list(zip(*rows, strict=True)) if rows else [()] * len(names)
+    by_name = dict(zip(names, transposed, strict=True))
+    return {
+        "run_id": list(by_name["run_uuid"]),
+        "experiment_id": list(map(str, by_name["experiment_id"])),
+        "status": by_name["status"],
+        "artifact_uri": by_name["artifact_uri"],
+        "start_time": by_name["start_time"],
+        "end_time": by_name["end_time"],
+        "run_name": by_name["name"],
+    }
 
 
 def _scope_restriction(
@@ -253,6 +245,7 @@ def _scope_restriction(
 
 
 __all__ = [
+    "frame_from_cells",
     "frame_from_rows",
     "key_columns",
     "run_restrictions",

@@ -25,6 +25,13 @@ def _compile(
     statement: sa.Select[Any], dialect: sa.Dialect
 ) -> tuple[str, tuple[str, ...] | None, dict[str, Any]] | None:
     """Return (sql, positional parameter names or None, bound values), or None to not go raw."""
+    return compile_statement(statement, dialect)
+
+
+def compile_statement(
+    statement: sa.Select[Any], dialect: sa.Dialect
+) -> tuple[str, tuple[str, ...] | None, dict[str, Any]] | None:
+    """:func:`_compile` without its cache, for statements built once (never seen again)."""
     compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     processors: dict[str, Callable[[Any], Any] | None] = dict(
         getattr(compiled, "_bind_processors", {})
@@ -45,8 +52,7 @@ def select_rows(conn: sa.Connection, statement: sa.Select[Any]) -> list[Any]:
     compiled = _compile(statement, conn.dialect) if conn.dialect.name in _RAW_DIALECTS else None
     if compiled is None:
         return [tuple(row) for row in conn.execute(statement)]
-    sql, names, values = compiled
-    params: Any = values if names is None else tuple(values[name] for name in names)
+    sql, params = driver_parameters(compiled)
     if not conn.in_transaction():
         conn.begin()  # what conn.execute would do: reads of one call share a transaction
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
@@ -57,4 +63,12 @@ def select_rows(conn: sa.Connection, statement: sa.Select[Any]) -> list[Any]:
         cursor.close()
 
 
-__all__ = ["select_rows"]
+def driver_parameters(
+    compiled: tuple[str, tuple[str, ...] | None, dict[str, Any]],
+) -> tuple[str, Any]:
+    """Return the SQL and the parameters to hand the driver for a compiled statement."""
+    sql, names, values = compiled
+    return sql, values if names is None else tuple(values[name] for name in names)
+
+
+__all__ = ["compile_statement", "driver_parameters", "select_rows"]

@@ -186,6 +186,10 @@ class ReadsMixin(SqlBase):
 
         _check_max_results(max_results)
         with self._read() as conn:
+            if conn.dialect.name == "postgresql":
+                return self._postgresql_frame(
+                    conn, experiment_ids, filter_string, run_view_type, max_results, order_by
+                )
             rows = self._search_rows(
                 conn, experiment_ids, filter_string, run_view_type, order_by, 0, max_results
             )
@@ -195,6 +199,41 @@ class ReadsMixin(SqlBase):
                 view = ViewType.parse(run_view_type)
                 scope = ([int(e) for e in experiment_ids], [s.value for s in view.stages()])
             return frame_from_rows(conn, rows, scope)
+
+    def _postgresql_frame(
+        self,
+        conn: sa.Connection,
+        experiment_ids: Sequence[str],
+        filter_string: str,
+        run_view_type: ViewType,
+        max_results: int,
+        order_by: Sequence[str] | None,
+    ) -> pd.DataFrame:
+        """The DataFrame from four statements at once: the runs here, the cells of the runs the
+        same search returns on pooled connections (see ``frame_keyed.py``)."""
+        import jupyter_mltrack.store.search as search
+        from jupyter_mltrack.store.sql import frame_keyed, frame_reads, search_sql
+
+        found = search_sql.build_run_search(
+            [str(e) for e in experiment_ids],
+            search.parse_filter(filter_string or ""),
+            ViewType.parse(run_view_type),
+            search.parse_order_by(order_by),
+            offset=0,
+            limit=max_results,
+        )
+        statements = [
+            (frame_keyed.cell_statement(table, found, metric), metric)
+            for table, metric in frame_keyed.CELL_TABLES
+        ]
+        rows, cells = frame_keyed.beside(
+            conn.engine,
+            statements,
+            lambda: self._search_rows(
+                conn, experiment_ids, filter_string, run_view_type, order_by, 0, max_results
+            ),
+        )
+        return frame_reads.frame_from_cells(rows, cells)
 
 
 def run_entity(info: RunInfo, data: RunData, links: tuple[RunInputs, RunOutputs] | None) -> Run:
