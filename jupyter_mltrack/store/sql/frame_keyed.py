@@ -9,10 +9,9 @@
   connection the runs, metrics, params and tags statements queued behind each other. The cells
   are therefore selected by the search itself (``run_uuid IN (<the search, with its order and
   limit>)``) instead of by the ids the runs statement returns, so nothing waits for it: the three
-  cell statements run on connections of the engine's pool while the caller's connection reads
-  the runs. Under PostgreSQL's READ COMMITTED every statement takes its own snapshot anyway, so
-  four statements on four connections see the store as consistently as four on one; cells of
-  runs the runs statement did not return (created meanwhile) are dropped when placed.
+  cell statements run on pooled connections while the caller's connection reads the runs
+  (``side_reads.py``); cells of runs the runs statement did not return (created meanwhile) are
+  dropped when placed.
 - Values are placed in the frame's run order on the caller's thread (``RunOrder`` keeps state
   between calls and is not shared with the workers).
 """
@@ -20,25 +19,17 @@
 from __future__ import annotations
 
 import math
-import os
-import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 
 from jupyter_mltrack.store.sql import frame_pivot, raw_select, schema
 
-__all__ = ["CELL_TABLES", "KeyedCells", "beside", "cell_statement", "fetch_keyed", "place_keyed"]
+__all__ = ["CELL_TABLES", "KeyedCells", "cell_statement", "fetch_keyed", "place_keyed"]
 
 #: The frame's cell tables, and whether each holds metric values.
 CELL_TABLES = (("latest_metrics", True), ("params", False), ("tags", False))
-#: One worker per cell table: the caller's own connection reads the runs meanwhile.
-_WORKER_COUNT = len(CELL_TABLES)
-_workers: ThreadPoolExecutor | None = None
-_workers_lock = threading.Lock()
-_T = TypeVar("_T")
 
 #: ``(key, run ids, values)``: a metric's values decoded to floats (NaN, infinities included).
 KeyedCells = list[tuple[str, Sequence[str], Any]]
@@ -99,44 +90,3 @@ def place_keyed(
 
     dtype, missing = (np.float64, math.nan) if metric else (object, None)
     return {key: order.place(cells, run_ids, dtype, missing) for key, run_ids, cells in fetched}
-
-
-def beside(
-    engine: sa.Engine, statements: Sequence[tuple[sa.Select[Any], bool]], own: Callable[[], _T]
-) -> tuple[_T, list[KeyedCells]]:
-    """Run ``own()`` on the caller's thread while each ``(cell statement, metric)`` runs on its
-    own pooled connection of ``engine``; return ``own``'s result and the cells, in order."""
-    futures: list[Future[KeyedCells]] = [
-        _pool().submit(_fetch_on_own_connection, engine, statement, metric)
-        for statement, metric in statements
-    ]
-    try:
-        result = own()
-    finally:
-        wait(futures)  # never leave a worker reading after the caller's transaction ended
-    return result, [future.result() for future in futures]  # a worker's error raises here
-
-
-def _fetch_on_own_connection(
-    engine: sa.Engine, statement: sa.Select[Any], metric: bool
-) -> KeyedCells:
-    with engine.connect() as conn:
-        return fetch_keyed(conn, statement, metric)
-
-
-def _pool() -> ThreadPoolExecutor:
-    global _workers
-    with _workers_lock:
-        if _workers is None:
-            _workers = ThreadPoolExecutor(_WORKER_COUNT, thread_name_prefix="mltrack-frame")
-        return _workers
-
-
-def _forget_workers() -> None:
-    """In a forked child: the parent's worker threads do not exist here, and an executor that
-    believes it has them would queue reads that nobody runs."""
-    global _workers, _workers_lock
-    _workers, _workers_lock = None, threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_workers)

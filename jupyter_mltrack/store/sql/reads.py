@@ -212,7 +212,7 @@ class ReadsMixin(SqlBase):
         """The DataFrame from four statements at once: the runs here, the cells of the runs the
         same search returns on pooled connections (see ``frame_keyed.py``)."""
         import jupyter_mltrack.store.search as search
-        from jupyter_mltrack.store.sql import frame_keyed, frame_reads, search_sql
+        from jupyter_mltrack.store.sql import frame_keyed, frame_reads, search_sql, side_reads
 
         found = search_sql.build_run_search(
             [str(e) for e in experiment_ids],
@@ -226,9 +226,12 @@ class ReadsMixin(SqlBase):
             (frame_keyed.cell_statement(table, found, metric), metric)
             for table, metric in frame_keyed.CELL_TABLES
         ]
-        rows, cells = frame_keyed.beside(
+        jobs = [
+            functools.partial(frame_keyed.fetch_keyed, statement=s, metric=m) for s, m in statements
+        ]
+        rows, cells = side_reads.beside(
             conn.engine,
-            statements,
+            jobs,
             lambda: self._search_rows(
                 conn, experiment_ids, filter_string, run_view_type, order_by, 0, max_results
             ),
