@@ -240,13 +240,10 @@ def end_run_object(run: ActiveRun, status: RunStatus) -> None:
     writer_error = BATCHER.take_error()
     errors: list[Exception] = []
     for item in ended:
-        heartbeat.untrack(item.run_id)
         try:
-            item.client.set_terminated(item.run_id, status)
+            heartbeat.terminate(item.client, item.run_id, status)
         except Exception as exc:
             errors.append(exc)
-        else:
-            heartbeat.retire(item.store, item.run_id)
     _remember(run.client, run.run_id)
     if writer_error is not None:
         raise writer_error

@@ -19,9 +19,10 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from jupyter_mltrack.entities import RunTag
+from jupyter_mltrack._time import now_ms
+from jupyter_mltrack.entities import RunStatus, RunTag
 
 if TYPE_CHECKING:
     from jupyter_mltrack.store.base import TrackingStore
@@ -41,6 +42,7 @@ __all__ = [
     "heartbeat_interval",
     "heartbeat_timeout",
     "retire",
+    "terminate",
     "track",
     "tracked_runs",
     "untrack",
@@ -138,6 +140,23 @@ def retire(store: TrackingStore, run_id: str) -> None:
             _liveness_sql.delete_heartbeat(store, HEARTBEAT, run_id)
         except Exception:  # the run has ended; a leftover tag only costs the sweep a probe
             logger.debug("Could not drop the heartbeat of run %s", run_id, exc_info=True)
+
+
+def terminate(client: TrackingClient, run_id: str, status: RunStatus) -> None:
+    """End ``run_id`` (``status`` terminal) and drop its heartbeat, as :func:`retire` would.
+
+    On SQL stores both go in one transaction: a commit costs as much as the rest of ending a
+    run, and a small fluent run commits only five times in all. Other stores end the run and
+    leave the tag to :func:`retire`'s rules (they keep none).
+    """
+    import jupyter_mltrack.tracking._liveness_sql as _liveness_sql
+
+    untrack(run_id)
+    if not _liveness_sql.is_sql(client.store):
+        client.set_terminated(run_id, status)
+        return
+    store: Any = client.store
+    store.update_run_info(run_id, status=status, end_time=now_ms(), drop_tags=(HEARTBEAT,))
 
 
 def tracked_runs() -> list[str]:

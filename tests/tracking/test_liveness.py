@@ -92,6 +92,38 @@ def test_every_fluent_run_records_its_owner_and_is_beaten_while_active(
     assert client.get_run(run.run_id).data.tags[OWNER_PID] == str(os.getpid())
 
 
+def test_ending_a_fluent_run_drops_its_heartbeat_in_the_same_transaction(
+    client: TrackingClient,
+) -> None:
+    # A small fluent run commits five times in all; ending it used to commit twice (the status,
+    # then the heartbeat tag), a tenth of the run's time.
+    run = mlt.start_run()
+    mlt.log_param("p", "1")
+    engine = run.store.engine  # type: ignore[attr-defined]
+    commits: list[object] = []
+    count = commits.append  # one bound method: listen and remove must get the same object
+    sa.event.listen(engine, "commit", count)
+    try:
+        mlt.end_run()
+    finally:
+        sa.event.remove(engine, "commit", count)
+    assert len(commits) == 1
+    ended = client.get_run(run.run_id)
+    assert ended.info.status is RunStatus.FINISHED and ended.info.end_time is not None
+    assert HEARTBEAT not in ended.data.tags
+    assert ended.data.tags[OWNER_PID] == str(os.getpid())  # only the heartbeat goes
+
+
+def test_ending_a_deleted_fluent_run_raises_and_keeps_its_tags(client: TrackingClient) -> None:
+    run = mlt.start_run()
+    client.delete_run(run.run_id)
+    with pytest.raises(mlt.errors.InvalidStateError, match="deleted"):
+        mlt.end_run()
+    assert run.run_id not in heartbeat.tracked_runs()
+    kept = client.get_run(run.run_id)
+    assert kept.info.status is RunStatus.RUNNING and HEARTBEAT in kept.data.tags
+
+
 def test_one_timer_beats_all_runs_of_a_store_in_one_transaction(client: TrackingClient) -> None:
     runs = [owned_run(client, os.getpid(), beat_age=100) for _ in range(3)]
     store = client.store

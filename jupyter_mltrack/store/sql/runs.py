@@ -122,7 +122,10 @@ class RunsMixin(SqlBase):
         status: RunStatus | None = None,
         end_time: int | None = None,
         run_name: str | None = None,
+        drop_tags: Sequence[str] = (),
     ) -> RunInfo:
+        """Update the run's status, end time and name; ``drop_tags`` (SQL stores only) are
+        deleted from the run in the same transaction (its heartbeat, when it ends)."""
         values: dict[str, object] = {}
         if status is not None:
             values["status"] = RunStatus.parse(status).value
@@ -142,6 +145,14 @@ class RunsMixin(SqlBase):
                 raise InvalidStateError.run_deleted(run_id, "to update it")
             if run_name is not None:
                 upsert_tags(conn, run_id, {RUN_NAME_TAG: run_name})
+            if drop_tags:
+                raw.execute(
+                    conn,
+                    "DELETE FROM tags WHERE run_uuid = ? AND {key} IN ("
+                    + raw.marks(len(drop_tags))
+                    + ")",
+                    (run_id, *drop_tags),
+                )
             return self._get_run_info(conn, run_id)
 
     def _set_run_stage(self, run_id: str, stage: LifecycleStage) -> None:
