@@ -41,6 +41,19 @@ def _run(index: int, experiment_id: str) -> Run:
         del metrics["m1"]  # missing keys: NaN in the frame
     params = {"p0": ODD_TEXTS[index % len(ODD_TEXTS)], "p1": f"v{index % 3}"}
     tags = {"t0": ODD_TEXTS[(index + 1) % len(ODD_TEXTS)]} if index % 2 else {"t1": "only-odd"}
+    end_time = None if index % 3 else 2000 + index
+    return _bare_run(index, experiment_id, metrics, params=params, tags=tags, end_time=end_time)
+
+
+def _bare_run(
+    index: int,
+    experiment_id: str,
+    metrics: dict[str, float],
+    *,
+    params: dict[str, str] | None = None,
+    tags: dict[str, str] | None = None,
+    end_time: int | None = None,
+) -> Run:
     info = RunInfo(
         run_id=f"{index:032x}",
         experiment_id=experiment_id,
@@ -48,10 +61,10 @@ def _run(index: int, experiment_id: str) -> Run:
         user_id="u",
         status=RunStatus.FINISHED,
         start_time=1000 + index,
-        end_time=None if index % 3 else 2000 + index,
+        end_time=end_time,
         artifact_uri="",
     )
-    return Run(info=info, data=RunData(metrics=metrics, params=params, tags=tags))
+    return Run(info=info, data=RunData(metrics=metrics, params=params or {}, tags=tags or {}))
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -114,21 +127,6 @@ def test_separator_values_round_trip(store: SqlStore) -> None:
     assert math.isnan(frame.loc["run-0", "metrics.m1"])
     assert frame.loc["run-2", "metrics.m0"] == math.inf
     assert frame.loc["run-3", "metrics.m0"] == -math.inf
-
-
-def _bare_run(index: int, experiment_id: str, metrics: dict[str, float], **data) -> Run:  # type: ignore[no-untyped-def]
-    info = RunInfo(
-        run_id=f"{index:032x}",
-        experiment_id=experiment_id,
-        run_name=f"run-{index}",
-        user_id="u",
-        status=RunStatus.FINISHED,
-        start_time=1000 + index,
-        end_time=None,
-        artifact_uri="",
-    )
-    params, tags = data.get("params", {}), data.get("tags", {})
-    return Run(info=info, data=RunData(metrics=metrics, params=params, tags=tags))
 
 
 def _assert_like_entities(store: SqlStore, experiment: str) -> pd.DataFrame:

@@ -57,17 +57,7 @@ def fetch_keyed(conn: sa.Connection, statement: sa.Select[Any], metric: bool) ->
     """Run a :func:`cell_statement` and return its cells, metric values decoded."""
     import numpy as np
 
-    compiled = raw_select.compile_statement(statement, conn.dialect)
-    assert compiled is not None, "PostgreSQL statements always compile for the driver"
-    sql, params = raw_select.driver_parameters(compiled)
-    if not conn.in_transaction():
-        conn.begin()
-    cursor = conn.connection.driver_connection.cursor(binary=True)  # type: ignore[union-attr]
-    try:  # binary: floats and arrays arrive without parsing
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    finally:
-        cursor.close()
+    rows = raw_select.select_rows(conn, statement, binary=True, once=True)
     if not metric:
         return [(key, run_ids, cells) for key, run_ids, cells in rows]
     fetched: KeyedCells = []

@@ -21,9 +21,8 @@ DataFrame's time. Here the grouping is done by SQLite and the columns are built 
   one by one as before (``None`` tells it to). A row per cell costs more than it looks here:
   besides its objects, the garbage collector's passes over the objects the frame holds.
 
-PostgreSQL keeps the binary cell read of ``frame_reads.py``: the same pivot there (``FILTER``)
-cut the client's CPU by half but measured slower in wall time (the server's grouping plus a key
-query per table: 235-250 ms against 185-215 ms for 10,000 runs).
+PostgreSQL has its own read (``frame_keyed.py``: each table grouped by key into arrays); the
+same pivot there (``FILTER``) measured slower in wall time than the cells it saved.
 
 Both return columns aligned with the caller's run order by one numpy scatter per column (rows
 of runs the caller did not ask for, which a whole-table read includes, are dropped).

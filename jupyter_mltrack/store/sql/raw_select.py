@@ -25,13 +25,12 @@ def _compile(
     statement: sa.Select[Any], dialect: sa.Dialect
 ) -> tuple[str, tuple[str, ...] | None, dict[str, Any]] | None:
     """Return (sql, positional parameter names or None, bound values), or None to not go raw."""
-    return compile_statement(statement, dialect)
+    return _compile_uncached(statement, dialect)
 
 
-def compile_statement(
+def _compile_uncached(
     statement: sa.Select[Any], dialect: sa.Dialect
 ) -> tuple[str, tuple[str, ...] | None, dict[str, Any]] | None:
-    """:func:`_compile` without its cache, for statements built once (never seen again)."""
     compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
     processors: dict[str, Callable[[Any], Any] | None] = dict(
         getattr(compiled, "_bind_processors", {})
@@ -47,15 +46,24 @@ def compile_statement(
     return None
 
 
-def select_rows(conn: sa.Connection, statement: sa.Select[Any]) -> list[Any]:
-    """Return all rows of ``statement`` as the driver's tuples (columns in select order)."""
-    compiled = _compile(statement, conn.dialect) if conn.dialect.name in _RAW_DIALECTS else None
+def select_rows(
+    conn: sa.Connection, statement: sa.Select[Any], *, binary: bool = False, once: bool = False
+) -> list[Any]:
+    """Return all rows of ``statement`` as the driver's tuples (columns in select order).
+
+    ``binary`` (PostgreSQL) has floats and arrays sent without text to parse; ``once`` says the
+    statement is built for this call only, so its compiled form is not cached.
+    """
+    raw = conn.dialect.name in _RAW_DIALECTS
+    compiled = (_compile_uncached if once else _compile)(statement, conn.dialect) if raw else None
     if compiled is None:
         return [tuple(row) for row in conn.execute(statement)]
-    sql, params = driver_parameters(compiled)
+    sql, names, values = compiled
+    params: Any = values if names is None else tuple(values[name] for name in names)
     if not conn.in_transaction():
         conn.begin()  # what conn.execute would do: reads of one call share a transaction
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    driver: Any = conn.connection.driver_connection
+    cursor = driver.cursor(binary=True) if binary else driver.cursor()
     try:
         cursor.execute(sql, params)
         return cursor.fetchall()  # type: ignore[no-any-return]
@@ -63,12 +71,4 @@ def select_rows(conn: sa.Connection, statement: sa.Select[Any]) -> list[Any]:
         cursor.close()
 
 
-def driver_parameters(
-    compiled: tuple[str, tuple[str, ...] | None, dict[str, Any]],
-) -> tuple[str, Any]:
-    """Return the SQL and the parameters to hand the driver for a compiled statement."""
-    sql, names, values = compiled
-    return sql, values if names is None else tuple(values[name] for name in names)
-
-
-__all__ = ["compile_statement", "driver_parameters", "select_rows"]
+__all__ = ["select_rows"]

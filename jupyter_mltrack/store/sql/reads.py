@@ -222,12 +222,13 @@ class ReadsMixin(SqlBase):
             offset=0,
             limit=max_results,
         )
-        statements = [
-            (frame_keyed.cell_statement(table, found, metric), metric)
-            for table, metric in frame_keyed.CELL_TABLES
-        ]
         jobs = [
-            functools.partial(frame_keyed.fetch_keyed, statement=s, metric=m) for s, m in statements
+            functools.partial(
+                frame_keyed.fetch_keyed,
+                statement=frame_keyed.cell_statement(table, found, metric),
+                metric=metric,
+            )
+            for table, metric in frame_keyed.CELL_TABLES
         ]
         rows, cells = side_reads.beside(
             conn.engine,
