@@ -83,6 +83,8 @@ def _check_upgrade(uri: str) -> None:
         assert store.get_experiment("0").artifact_location == "/old/0"
         # The search read model (0005) was filled from the runs: a metric count sees the run.
         assert store.count_runs(["0"], "metrics.acc > 0.5") == 1
+        # 0011: the DataFrame reads the run (packing it on SQLite).
+        assert store.search_runs_frame(["0"])["metrics.acc"].tolist() == [0.75]
         # The new column works: deleting records the time, gc can select by age.
         store.delete_run(OLD_RUN)
         assert store.count_runs(["0"], "metrics.acc > 0.5") == 0
@@ -122,3 +124,25 @@ def test_new_store_is_stamped_at_head_without_alembic(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path}/new.db")
     assert current_revision(engine) == schema.SCHEMA_REVISION
     engine.dispose()
+
+
+def _run_cells_objects(uri: str) -> set[tuple[str, str, str]]:
+    engine = create_engine(uri)
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT type, name, sql FROM sqlite_master WHERE name LIKE 'run_cells%'"
+        )
+        found = {tuple(row) for row in rows}
+    engine.dispose()
+    return found  # type: ignore[return-value]
+
+
+def test_an_upgraded_sqlite_store_has_the_packed_cells_of_a_new_one(tmp_path):
+    """0011 creates run_cells and its triggers exactly as a new store has them."""
+    old_uri, new_uri = f"sqlite:///{tmp_path}/old.db", f"sqlite:///{tmp_path}/new.db"
+    _old_store(old_uri)
+    for uri in (old_uri, new_uri):
+        SqlStore(uri).close()
+    upgraded = _run_cells_objects(old_uri)
+    assert upgraded == _run_cells_objects(new_uri)
+    assert {kind for kind, _, _ in upgraded} == {"table", "trigger"} and len(upgraded) == 14

@@ -1,9 +1,9 @@
 """search_runs_frame's columnar reads give exactly the DataFrame the Run entities give.
 
-On SQLite the frame path reads params and tags as one JSON text of per-run objects and metrics
-as one row per run with a column per key (a pivot), as a runs x keys block (many keys, every run
-having all) or cell by cell (many keys, some missing); it names the runs by IN lists (a few),
-one bound value (a JSON array on SQLite, an array or a joined text on PostgreSQL) or reads whole
+On SQLite the frame reads each run's cells packed in one row (``run_cells``), or, for runs not
+packed yet, cell by cell (the ``sqlite-unpacked`` store never keeps a packed row); on PostgreSQL
+it groups each table's cells by key on the server. It names the runs by IN lists (a few), one
+bound value (a JSON array on SQLite, an array or a joined text on PostgreSQL) or reads whole
 tables when the runs are most of the store. Each variant must give the frame that
 ``runs_to_frame`` builds from ``search_runs``: values with the separator itself, empty strings,
 NaN, +/-inf, the float extremes, missing keys, runs without any metric/param/tag and deleted
@@ -22,7 +22,7 @@ import pytest
 
 from jupyter_mltrack.entities import Run, RunData, RunInfo, RunStatus, ViewType
 from jupyter_mltrack.store.frames import runs_to_frame
-from jupyter_mltrack.store.sql import frame_pivot, frame_reads
+from jupyter_mltrack.store.sql import frame_reads, run_cells
 from jupyter_mltrack.store.sql.store import SqlStore
 
 FLOATS = [0.5, math.nan, math.inf, -math.inf, -0.0, 5e-324, 1.7976931348623157e308, 0.1 + 0.2]
@@ -67,10 +67,14 @@ def _bare_run(
     return Run(info=info, data=RunData(metrics=metrics, params=params or {}, tags=tags or {}))
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path, server_database_uri) -> Iterator[SqlStore]:  # type: ignore[no-untyped-def]
-    if request.param == "sqlite":
+@pytest.fixture(params=["sqlite", "sqlite-unpacked", "postgres"])
+def store(
+    request: pytest.FixtureRequest, tmp_path, server_database_uri, monkeypatch
+) -> Iterator[SqlStore]:  # type: ignore[no-untyped-def]
+    if request.param.startswith("sqlite"):
         uri = f"sqlite:///{tmp_path / 'frames.db'}"
+        if request.param == "sqlite-unpacked":  # every frame reads the cell tables
+            monkeypatch.setattr(run_cells, "store", lambda conn, rows: None)
     else:
         uri = server_database_uri("postgres")
     made = SqlStore(uri, default_artifact_root=str(tmp_path / "artifacts"))
@@ -141,7 +145,7 @@ def _assert_like_entities(store: SqlStore, experiment: str) -> pd.DataFrame:
 
 @pytest.mark.parametrize("every_run_has_every_key", [True, False])
 def test_many_metric_keys(store: SqlStore, every_run_has_every_key: bool) -> None:
-    """Past the pivot's key limit: a runs x keys block when rectangular, else the cells."""
+    """Many metric keys, in every run or not."""
     experiment = store.create_experiment("wide")
     runs = []
     for index in range(6):
@@ -156,11 +160,8 @@ def test_many_metric_keys(store: SqlStore, every_run_has_every_key: bool) -> Non
     assert math.isnan(frame.loc["run-1", "metrics.k001"]) != every_run_has_every_key
 
 
-def test_metric_keys_in_equal_counts_but_different_runs(
-    store: SqlStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Each key in as many runs, but not every run has every key: not read as a block."""
-    monkeypatch.setattr(frame_pivot, "_PIVOT_KEYS", 1)
+def test_metric_keys_in_equal_counts_but_different_runs(store: SqlStore) -> None:
+    """Each key in as many runs, but not every run has every key."""
     experiment = store.create_experiment("crossed")
     store.import_runs(
         [

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from jupyter_mltrack.entities import LifecycleStage, Run
 from jupyter_mltrack.errors import ExperimentNotFound, InvalidParameterError, InvalidStateError
-from jupyter_mltrack.store.sql import raw, schema
+from jupyter_mltrack.store.sql import raw, run_cells, schema
 from jupyter_mltrack.store.sql._base import SqlBase
 from jupyter_mltrack.store.sql.experiments import parse_experiment_id
 from jupyter_mltrack.store.sql.metric_writes import INSERT_POINTS, INSERT_SERIES
@@ -74,7 +74,16 @@ class ImportMixin(SqlBase):
             raw.executemany(conn, _INSERT_PARAM, param_rows)
             raw.executemany(conn, _INSERT_TAG, tag_rows)
             _insert_metrics(conn, runs)
+            if conn.dialect.name == "sqlite":  # after the cells: their triggers drop packed rows
+                run_cells.store(conn, [_packed(run) for run in runs])
         return [run.info.run_id for run in runs]
+
+
+def _packed(run: Run) -> run_cells.Packed:
+    """The packed cells of an imported run: what its rows in the cell tables hold."""
+    data = run.data
+    tags = {**data.tags, RUN_NAME_TAG: run.info.run_name}
+    return run_cells.pack(run.info.run_id, data.metrics, data.params, tags)
 
 
 def _insert_metrics(conn: sa.Connection, runs: Sequence[Run]) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from jupyter_mltrack.store.sql import frame_pivot, raw_select, schema
+from jupyter_mltrack.store.sql import frame_order, raw_select, schema
 
 __all__ = ["CELL_TABLES", "KeyedCells", "cell_statement", "fetch_keyed", "place_keyed"]
 
@@ -73,7 +73,7 @@ def fetch_keyed(conn: sa.Connection, statement: sa.Select[Any], metric: bool) ->
 
 
 def place_keyed(
-    fetched: KeyedCells, order: frame_pivot.RunOrder, *, metric: bool
+    fetched: KeyedCells, order: frame_order.RunOrder, *, metric: bool
 ) -> dict[str, Any]:
     """Return ``{key: column}`` in ``order``'s run order (NaN/None where a run lacks the key)."""
     import numpy as np

@@ -3,11 +3,10 @@
 A search of 10,000 runs has ~130,000 (run, key, value) cells in ``latest_metrics``, ``params``
 and ``tags``. Reading them costs Python objects per result row far more than SQL time, so:
 
-- on SQLite (3.38+, JSON built in) the cells never come one per row: params and tags come as
-  one JSON text of per-run objects, metrics as one row per run with a column per key (a pivot,
-  or a runs x keys block when there are many keys and every run has all); see
-  ``frame_pivot.py``. Many metric keys that not every run has are read one row per cell;
+- SQLite (3.38+, JSON built in) reads each run's cells packed in one row (``run_cells.py``,
+  read by ``frame_cells.py``);
 - PostgreSQL's DataFrame has its own read, every statement at once (``frame_keyed.py``);
+- other backends read the cells one row per cell into per-key columns (below);
 - the runs are named by one bound value (a JSON array on SQLite, an array on PostgreSQL)
   instead of thousands of ``IN (?, ...)`` markers, which cost more to bind and parse than the
   rows they select, and on SQLite a search returning most runs of the store reads the whole
@@ -25,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
-from jupyter_mltrack.store.sql import frame_keyed, frame_pivot, raw, schema
+from jupyter_mltrack.store.sql import frame_cells, frame_keyed, frame_order, raw, schema
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -115,13 +114,13 @@ def key_columns(
     run_ids: Sequence[str],
     *,
     metric: bool = False,
-    order: frame_pivot.RunOrder | None = None,
+    order: frame_order.RunOrder | None = None,
 ) -> dict[str, Any]:
     """Return ``{key: value per run}`` aligned with ``run_ids`` (NaN/None where missing).
 
-    ``order`` is ``run_ids`` as a :class:`frame_pivot.RunOrder`, shared by a frame's reads.
+    ``order`` is ``run_ids`` as a :class:`frame_order.RunOrder`, shared by a frame's reads.
     """
-    order = order or frame_pivot.RunOrder(run_ids)
+    order = order or frame_order.RunOrder(run_ids)
     columns: dict[str, Any] = {}
     if not run_ids:
         return columns
@@ -135,21 +134,12 @@ def _read_into(
     table: str,
     where: str,
     values: Sequence[Any],
-    order: frame_pivot.RunOrder,
+    order: frame_order.RunOrder,
     columns: dict[str, Any],
     *,
     metric: bool,
 ) -> None:
-    """Read the cells of ``table`` matching ``where`` into ``columns``, grouped if possible."""
-    if conn.dialect.name == "sqlite" and _SQLITE_JSON:
-        # One restriction covers every run here (see run_restrictions): the columns are whole.
-        if metric:
-            read = frame_pivot.metric_columns(conn, where, values, order)
-        else:
-            read = frame_pivot.text_columns(conn, table, where, values, order)
-        if read is not None:
-            columns.update(read)
-            return
+    """Read the cells of ``table`` matching ``where`` into ``columns``."""
     kind = ", kind" if metric else ""
     query = _CELLS.format(key="{key}", value="{value}", kind=kind, table=table, where=where)
     _scatter(
@@ -165,7 +155,7 @@ def scope_metric_columns(
     run_ids: Sequence[str],
     experiment_ids: Sequence[int],
     stages: Sequence[str],
-    order: frame_pivot.RunOrder | None = None,
+    order: frame_order.RunOrder | None = None,
 ) -> dict[str, Any]:
     """Like ``key_columns`` for ``latest_metrics``, when the runs are every run of a scope.
 
@@ -175,7 +165,7 @@ def scope_metric_columns(
     """
     columns: dict[str, Any] = {}
     where, bound = _scope_restriction(experiment_ids, stages)
-    order = order or frame_pivot.RunOrder(run_ids)
+    order = order or frame_order.RunOrder(run_ids)
     _read_into(conn, "latest_metrics", where, bound, order, columns, metric=True)
     return columns
 
@@ -194,7 +184,9 @@ def frame_from_rows(
 
     base = _base_columns(rows)
     run_ids = base["run_id"]
-    order = frame_pivot.RunOrder(run_ids)  # shared: the reads usually align the same way
+    order = frame_order.RunOrder(run_ids)  # shared: the reads usually align the same way
+    if conn.dialect.name == "sqlite" and _SQLITE_JSON:
+        return build_frame_from_columns(base, *frame_cells.frame_cells(conn, run_ids, order))
     if scope is not None and run_ids:
         metrics = scope_metric_columns(conn, run_ids, *scope, order=order)
     else:
@@ -210,7 +202,7 @@ def frame_from_cells(rows: Sequence[Any], cells: Sequence[frame_keyed.KeyedCells
     from jupyter_mltrack.store.frames import build_frame_from_columns
 
     base = _base_columns(rows)
-    order = frame_pivot.RunOrder(base["run_id"])
+    order = frame_order.RunOrder(base["run_id"])
     metrics, params, tags = (
         frame_keyed.place_keyed(table_cells, order, metric=metric)
         for table_cells, (_, metric) in zip(cells, frame_keyed.CELL_TABLES, strict=True)

@@ -190,6 +190,10 @@ class ReadsMixin(SqlBase):
                 return self._postgresql_frame(
                     conn, experiment_ids, filter_string, run_view_type, max_results, order_by
                 )
+            if conn.dialect.name == "sqlite":
+                # One snapshot for the runs and their cells, in which the frame may also keep
+                # the runs it packs (frame_cells.py).
+                conn.begin()
             rows = self._search_rows(
                 conn, experiment_ids, filter_string, run_view_type, order_by, 0, max_results
             )
