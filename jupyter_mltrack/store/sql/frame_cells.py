@@ -116,7 +116,7 @@ class CellColumns:
         """Return the runs of ``run_ids`` (the frame's, in order) that no group covered."""
         import numpy as np
 
-        return [run_ids[index] for index in np.flatnonzero(~self.covered)]
+        return [run_ids[index] for index in np.flatnonzero(~self.covered).tolist()]
 
 
 def frame_cells(
