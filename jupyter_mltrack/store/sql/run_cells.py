@@ -24,7 +24,10 @@ next frame. The triggers cost ~0.4 µs per written cell (~3% of a 1,000-key ``lo
 
 Only SQLite stores have the table: PostgreSQL's frame groups the cells on the server instead
 (``frame_keyed.py``). New stores get it from :func:`install`, older ones from migration
-``0011_run_cells``.
+``0011_run_cells``. SQLite drops a table's triggers with the table, so a later migration that
+rebuilds ``latest_metrics``, ``params``, ``tags`` or ``runs`` must empty ``run_cells`` and
+create that table's triggers again (``tests/contract/test_migrations_contract.py`` compares an
+upgraded store's triggers with a new store's).
 """
 
 from __future__ import annotations
