@@ -22,7 +22,7 @@ import pytest
 
 from jupyter_mltrack.entities import Run, RunData, RunInfo, RunStatus, ViewType
 from jupyter_mltrack.store.frames import runs_to_frame
-from jupyter_mltrack.store.sql import frame_reads, run_cells
+from jupyter_mltrack.store.sql import run_cells, run_data
 from jupyter_mltrack.store.sql.store import SqlStore
 
 FLOATS = [0.5, math.nan, math.inf, -math.inf, -0.0, 5e-324, 1.7976931348623157e308, 0.1 + 0.2]
@@ -98,8 +98,8 @@ def test_frame_reads_match_the_entities(
     store: SqlStore, small_thresholds: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if small_thresholds:  # every way of naming the runs, with a few runs each
-        monkeypatch.setattr(frame_reads, "_FEW", 2)
-        monkeypatch.setattr(frame_reads, "_PG_SPLIT_FROM", 3)
+        monkeypatch.setattr(run_data, "_FEW", 2)
+        monkeypatch.setattr(run_data, "_PG_SPLIT_FROM", 3)
     big, small = store.create_experiment("big"), store.create_experiment("small")
     big_ids = store.import_runs([_run(i, big) for i in range(40)])
     store.import_runs([_run(i, small) for i in range(40, 44)])

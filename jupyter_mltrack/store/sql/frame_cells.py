@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from jupyter_mltrack.store.sql import raw, run_cells
 from jupyter_mltrack.store.sql.engine import SQLITE_BUSY_TIMEOUT_MS
+from jupyter_mltrack.store.sql.run_data import load_run_data, run_restrictions
 
 if TYPE_CHECKING:
     import numpy as np
@@ -118,8 +119,6 @@ def frame_cells(
     Packs the runs found without a packed row and keeps the rows if the read's transaction
     (``conn`` should be in one, begun before the runs were read) can still write them.
     """
-    from jupyter_mltrack.store.sql.frame_reads import run_restrictions
-
     columns = CellColumns(order)
     for where, values in run_restrictions(conn, run_ids):
         for group in raw.fetchall(conn, _GROUPS.format(where=where), values):
@@ -135,8 +134,6 @@ def frame_cells(
 
 def _pack_from_cells(conn: sa.Connection, run_ids: Sequence[str]) -> list[run_cells.Packed]:
     """Read the cells of ``run_ids`` (as ``get_run`` does) and pack each run."""
-    from jupyter_mltrack.store.sql.reads import load_run_data
-
     return [
         run_cells.pack(run_id, data.metrics, data.params, data.tags)
         for run_id, data in load_run_data(conn, run_ids).items()

@@ -11,69 +11,24 @@ and ``tags``. Reading them costs Python objects per result row far more than SQL
   instead of thousands of ``IN (?, ...)`` markers, which cost more to bind and parse than the
   rows they select, and on SQLite a search returning most runs of the store reads the whole
   tables instead (one ordered pass instead of a lookup per run). Other backends bind chunked
-  ``IN`` lists.
+  ``IN`` lists (``run_data.run_restrictions``).
 """
 
 from __future__ import annotations
 
-import json
 import math
-import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from jupyter_mltrack.store.sql import frame_cells, frame_keyed, frame_order, raw, schema
+from jupyter_mltrack.store.sql.run_data import SQLITE_JSON, run_restrictions
 
 if TYPE_CHECKING:
     import pandas as pd
 
-_SEP = "\x1f"  # ASCII unit separator: never in a key (``[\w\-./ ]``), rare in a value
-# SQLite allows 32,766 bound parameters per statement; other backends take fewer comfortably.
-_CHUNK = {"sqlite": 30_000}
-_DEFAULT_CHUNK = 5_000
-_FEW = 64  # run ids (a get_run, a page) that SQLite takes best as plain IN (?, ...) markers
-_PG_SPLIT_FROM = 2_000  # run ids from which PostgreSQL gets them as one joined text
-# json_each is built into SQLite from 3.38 on (earlier builds may lack JSON1).
-_SQLITE_JSON = sqlite3.sqlite_version_info >= (3, 38, 0)
 _CELLS = "SELECT run_uuid, {key}, {value}{kind} FROM {table} WHERE {where}"
-
-
-def run_restrictions(
-    conn: sa.Connection, run_ids: Sequence[str]
-) -> Iterable[tuple[str, list[Any]]]:
-    """Yield ``(condition on run_uuid, its bound values)`` covering ``run_ids``."""
-    name = conn.dialect.name
-    few = len(run_ids) <= _FEW
-    if name == "sqlite" and not few and len(run_ids) * 2 >= sqlite_run_bound(conn):
-        # Most runs of the store: reading the whole table in key order costs less than a
-        # key lookup per run (a third less for 10,000 runs); other runs' rows are skipped.
-        yield "1 = 1", []
-    elif name == "postgresql":
-        joined = _SEP.join(run_ids) if len(run_ids) > _PG_SPLIT_FROM else ""
-        if joined and joined.count(_SEP) == len(run_ids) - 1:  # no id holds the separator
-            # One text value split by the server: psycopg adapts a 10,000-item list to an
-            # array in Python, which cost as much CPU as the rows it selects. Not for pages:
-            # psycopg prepares a statement run five times, and the generic plan of an array
-            # the planner cannot size scanned whole tables for a page of 50 runs.
-            yield "run_uuid = ANY(string_to_array(?, chr(31)))", [joined]
-        else:
-            yield "run_uuid = ANY(?)", [list(run_ids)]
-    elif name == "sqlite" and _SQLITE_JSON and not few:
-        yield "run_uuid IN (SELECT value FROM json_each(?))", [json.dumps(list(run_ids))]
-    else:
-        size = _CHUNK.get(name, _DEFAULT_CHUNK)
-        for start in range(0, len(run_ids), size):
-            chunk = run_ids[start : start + size]
-            yield f"run_uuid IN ({raw.marks(len(chunk))})", list(chunk)
-
-
-def sqlite_run_bound(conn: sa.Connection) -> int:
-    """Return an upper bound of the store's run count at the cost of one index seek."""
-    # Rowids are distinct positive integers, so the largest is at least the row count.
-    row = raw.fetchone(conn, "SELECT MAX(rowid) FROM runs")
-    return int(row[0] or 0) if row else 0
 
 
 def _scatter(
@@ -185,7 +140,7 @@ def frame_from_rows(
     base = _base_columns(rows)
     run_ids = base["run_id"]
     order = frame_order.RunOrder(run_ids)  # shared: the reads usually align the same way
-    if conn.dialect.name == "sqlite" and _SQLITE_JSON:
+    if conn.dialect.name == "sqlite" and SQLITE_JSON:
         return build_frame_from_columns(base, *frame_cells.frame_cells(conn, run_ids, order))
     if scope is not None and run_ids:
         metrics = scope_metric_columns(conn, run_ids, *scope, order=order)
@@ -240,7 +195,5 @@ __all__ = [
     "frame_from_cells",
     "frame_from_rows",
     "key_columns",
-    "run_restrictions",
     "scope_metric_columns",
-    "sqlite_run_bound",
 ]

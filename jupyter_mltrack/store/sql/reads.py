@@ -23,8 +23,8 @@ from jupyter_mltrack.store.base import SEARCH_MAX_RESULTS_LIMIT
 from jupyter_mltrack.store.sql import raw, schema
 from jupyter_mltrack.store.sql._base import R, SqlBase, run_info_from_row
 from jupyter_mltrack.store.sql.experiments import _check_max_results
-from jupyter_mltrack.store.sql.frame_reads import run_restrictions, sqlite_run_bound
 from jupyter_mltrack.store.sql.raw_select import select_rows
+from jupyter_mltrack.store.sql.run_data import load_run_data, sqlite_run_bound
 from jupyter_mltrack.store.sql.run_links import load_run_links
 
 if TYPE_CHECKING:
@@ -40,42 +40,7 @@ _SELECT_HISTORY = (
     "FROM latest_metrics AS s JOIN metrics AS m ON m.series_id = s.series_id "
     "WHERE s.run_uuid = ? AND s.{key} = ? ORDER BY m.step, m.ts_offset"
 )
-_SELECT_LATEST = (
-    "SELECT run_uuid, {{key}}, {{value}}, kind, {{timestamp}}, {{step}} FROM latest_metrics "
-    "WHERE {where}"
-)
 _COUNT_SETTINGS = "SET LOCAL random_page_cost = 1.1"
-_SELECT_CELLS = "SELECT run_uuid, {{key}}, {{value}} FROM {table} WHERE {where}"
-
-
-def load_run_data(conn: sa.Connection, run_ids: Sequence[str]) -> dict[str, RunData]:
-    """Return the RunData (latest metrics with their timestamp and step, params, tags) of each
-    run."""
-    per_run: dict[str, tuple[dict[str, float], dict[str, str], dict[str, str]]] = {
-        r: ({}, {}, {}) for r in run_ids
-    }
-    points: dict[str, dict[str, tuple[int, int]]] = {}
-    decode = _DECODE
-    # One statement per table, the runs bound as one value where the backend allows (a page of
-    # a search on PostgreSQL pays per round trip and per statement planned, not per row).
-    for where, values in run_restrictions(conn, run_ids):
-        query = _SELECT_LATEST.format(where=where)
-        for run_id, key, value, kind, timestamp, step in raw.fetchall(conn, query, values):
-            found = per_run.get(run_id)
-            if found is None:
-                continue
-            found[0][key] = value if kind == 0 else decode(value, kind)
-            points.setdefault(run_id, {})[key] = (int(timestamp), int(step))
-        for index, table in ((1, "params"), (2, "tags")):
-            query = _SELECT_CELLS.format(table=table, where=where)
-            for run_id, key, value in raw.fetchall(conn, query, values):
-                found = per_run.get(run_id)
-                if found is not None:
-                    found[index][key] = value
-    return {
-        r: RunData(metrics=m, params=p, tags=t, metric_points=points.get(r, {}))
-        for r, (m, p, t) in per_run.items()
-    }
 
 
 class ReadsMixin(SqlBase):
@@ -310,4 +275,4 @@ def _paged(statement: sa.Select[Any], offset: int, limit: int | None) -> sa.Sele
     return statement.offset(offset or None).limit(limit)
 
 
-__all__ = ["R", "ReadsMixin", "load_run_data"]
+__all__ = ["R", "ReadsMixin"]

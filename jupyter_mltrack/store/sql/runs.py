@@ -98,7 +98,8 @@ class RunsMixin(SqlBase):
         return Run(info=info, data=RunData(tags=all_tags))
 
     def get_run(self, run_id: str) -> Run:
-        from jupyter_mltrack.store.sql.reads import load_run_data, run_entity
+        from jupyter_mltrack.store.sql.reads import run_entity
+        from jupyter_mltrack.store.sql.run_data import load_run_data
         from jupyter_mltrack.store.sql.run_links import load_run_links
 
         with self._read() as conn:
