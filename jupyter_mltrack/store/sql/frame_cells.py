@@ -40,11 +40,16 @@ __all__ = ["CellColumns", "frame_cells"]
 logger = logging.getLogger(__name__)
 
 # Both aggregates of a group see its rows in the same order: the n-th id owns the n-th values.
+# Each run's value array loses its brackets, so a group's values come as one flat JSON array
+# (a list per run would be 20,000 more objects for 10,000 runs, and more garbage collection).
+_FLAT = "'[' || group_concat(substr({column}, 2, length({column}) - 2), ',') || ']'"
 _GROUPS = (
     "SELECT metric_keys, param_keys, tag_keys, json_group_array(run_uuid),"
-    " group_concat(hex(metric_values), ''),"
-    " '[' || group_concat(param_values, ',') || ']', '[' || group_concat(tag_values, ',') || ']'"
-    " FROM run_cells WHERE {where} GROUP BY metric_keys, param_keys, tag_keys"
+    " group_concat(hex(metric_values), ''), "
+    + _FLAT.format(column="param_values")
+    + ", "
+    + _FLAT.format(column="tag_values")
+    + " FROM run_cells WHERE {where} GROUP BY metric_keys, param_keys, tag_keys"
 )
 # A group as _GROUPS returns it.
 _Group = tuple[str, str, str, str, str, str, str]
@@ -152,8 +157,8 @@ def _groups(rows: Sequence[run_cells.Packed]) -> Iterator[_Group]:
             tag_keys,
             json.dumps([row[0] for row in group]),
             "".join(row[2].hex() for row in group),
-            "[" + ",".join(row[4] for row in group) + "]",
-            "[" + ",".join(row[6] for row in group) + "]",
+            "[" + ",".join(row[4][1:-1] for row in group) + "]",
+            "[" + ",".join(row[6][1:-1] for row in group) + "]",
         )
 
 
