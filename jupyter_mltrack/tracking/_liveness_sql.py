@@ -4,8 +4,9 @@ The only place the tracking layer reaches into ``SqlStore``: the heartbeat of al
 process's runs in one UPDATE, and the sweep's candidates in one query driven by the index of the
 tag key (``ix_tags_key``), so neither the per-interval beat nor the sweep at a store's first write
 costs more than a few hundred microseconds of Python. Through the public API, the sweep's search
-alone compiles a query for tens of milliseconds. A run that ends loses its heartbeat tag (one
-DELETE), so the sweep's query grows with the runs left RUNNING, not with the store.
+alone compiles a query for tens of milliseconds. A run that ends loses its heartbeat tag (in the
+transaction that ends it, or one DELETE), so the sweep's query grows with the runs left RUNNING,
+not with the store.
 A ``TrackingStore`` method for each would be the tidy home, should other stores want them.
 """
 
@@ -15,9 +16,16 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from jupyter_mltrack.entities import RunStatus
     from jupyter_mltrack.store.base import TrackingStore
 
-__all__ = ["delete_heartbeat", "is_sql", "running_with_heartbeat", "write_heartbeats"]
+__all__ = [
+    "delete_heartbeat",
+    "end_dropping_heartbeat",
+    "is_sql",
+    "running_with_heartbeat",
+    "write_heartbeats",
+]
 
 
 def is_sql(store: TrackingStore) -> bool:
@@ -48,6 +56,15 @@ def delete_heartbeat(store: TrackingStore, key: str, run_id: str) -> None:
     sql: Any = store
     with sql._write() as conn:
         raw.execute(conn, "DELETE FROM {tags} WHERE {run_uuid} = ? AND {key} = ?", (run_id, key))
+
+
+def end_dropping_heartbeat(store: TrackingStore, key: str, run_id: str, status: RunStatus) -> None:
+    """End a run (``status`` terminal, end time now) and remove its tag ``key``, in one
+    transaction: a commit costs as much as the rest of ending a small run."""
+    from jupyter_mltrack._time import now_ms
+
+    sql: Any = store
+    sql.update_run_info(run_id, status=status, end_time=now_ms(), drop_tags=(key,))
 
 
 def running_with_heartbeat(

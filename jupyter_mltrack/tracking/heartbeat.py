@@ -19,9 +19,8 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from jupyter_mltrack._time import now_ms
 from jupyter_mltrack.entities import RunStatus, RunTag
 
 if TYPE_CHECKING:
@@ -146,17 +145,16 @@ def terminate(client: TrackingClient, run_id: str, status: RunStatus) -> None:
     """End ``run_id`` (``status`` terminal) and drop its heartbeat, as :func:`retire` would.
 
     On SQL stores both go in one transaction: a commit costs as much as the rest of ending a
-    run, and a small fluent run commits only five times in all. Other stores end the run and
+    run, and a small fluent run commits only four times in all. Other stores end the run and
     leave the tag to :func:`retire`'s rules (they keep none).
     """
     import jupyter_mltrack.tracking._liveness_sql as _liveness_sql
 
     untrack(run_id)
-    if not _liveness_sql.is_sql(client.store):
+    if _liveness_sql.is_sql(client.store):
+        _liveness_sql.end_dropping_heartbeat(client.store, HEARTBEAT, run_id, status)
+    else:
         client.set_terminated(run_id, status)
-        return
-    store: Any = client.store
-    store.update_run_info(run_id, status=status, end_time=now_ms(), drop_tags=(HEARTBEAT,))
 
 
 def tracked_runs() -> list[str]:
