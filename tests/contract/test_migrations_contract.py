@@ -126,23 +126,35 @@ def test_new_store_is_stamped_at_head_without_alembic(tmp_path):
     engine.dispose()
 
 
-def _run_cells_objects(uri: str) -> set[tuple[str, str, str]]:
+def _sqlite_objects(uri: str, prefix: str) -> set[tuple[str, str, str]]:
     engine = create_engine(uri)
     with engine.connect() as conn:
         rows = conn.exec_driver_sql(
-            "SELECT type, name, sql FROM sqlite_master WHERE name LIKE 'run_cells%'"
+            "SELECT type, name, sql FROM sqlite_master WHERE name LIKE ?", (prefix + "%",)
         )
         found = {tuple(row) for row in rows}
     engine.dispose()
     return found  # type: ignore[return-value]
 
 
-def test_an_upgraded_sqlite_store_has_the_packed_cells_of_a_new_one(tmp_path):
-    """0011 creates run_cells and its triggers exactly as a new store has them."""
+def _upgraded_and_new(tmp_path, prefix):  # type: ignore[no-untyped-def]
+    """Return the ``prefix`` objects of a 0001 store after its upgrade and of a new store."""
     old_uri, new_uri = f"sqlite:///{tmp_path}/old.db", f"sqlite:///{tmp_path}/new.db"
     _old_store(old_uri)
     for uri in (old_uri, new_uri):
         SqlStore(uri).close()
-    upgraded = _run_cells_objects(old_uri)
-    assert upgraded == _run_cells_objects(new_uri)
+    return _sqlite_objects(old_uri, prefix), _sqlite_objects(new_uri, prefix)
+
+
+def test_an_upgraded_sqlite_store_has_the_packed_cells_of_a_new_one(tmp_path):
+    """0011 creates run_cells and its triggers exactly as a new store has them."""
+    upgraded, new = _upgraded_and_new(tmp_path, "run_cells")
+    assert upgraded == new
     assert {kind for kind, _, _ in upgraded} == {"table", "trigger"} and len(upgraded) == 14
+
+
+def test_an_upgraded_sqlite_store_has_the_metric_tail_of_a_new_one(tmp_path):
+    """0012 creates metric_tail exactly as a new store has it."""
+    upgraded, new = _upgraded_and_new(tmp_path, "metric_tail")
+    assert upgraded == new
+    assert [kind for kind, _, _ in upgraded] == ["table"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -13,8 +15,9 @@ from jupyter_mltrack.entities import LifecycleStage, RunInfo, RunStatus
 from jupyter_mltrack.errors import (
     InvalidStateError,
     RunNotFound,
+    StoreError,
 )
-from jupyter_mltrack.store.sql import raw, schema
+from jupyter_mltrack.store.sql import metric_tail, raw, schema
 from jupyter_mltrack.store.sql.client_requests import recorded_in
 from jupyter_mltrack.store.sql.engine import WRITE_OPTION
 from jupyter_mltrack.store.sql.open_errors import database_error
@@ -22,6 +25,8 @@ from jupyter_mltrack.store.sql.open_errors import database_error
 if TYPE_CHECKING:
     from jupyter_mltrack.store.sql.held_connection import HeldWriteConnection
     from jupyter_mltrack.store.sql.metric_writes import SeriesCache
+
+logger = logging.getLogger(__name__)
 
 R = schema.runs.c
 RUN_INFO_COLUMNS = (
@@ -52,6 +57,12 @@ def run_info_from_row(row: Any) -> RunInfo:
     )
 
 
+class WriteDepth(threading.local):
+    """How many write transactions the current thread has open."""
+
+    depth = 0
+
+
 class SqlBase:
     """Owns the engine; gives mixins read and write connections with errors translated."""
 
@@ -61,6 +72,10 @@ class SqlBase:
     series_cache: SeriesCache
     #: SQLite's write connection kept between transactions (None on other databases).
     held_write_connection: HeldWriteConnection | None
+    #: Whether wide metric batches go to the SQLite metric tail (``metric_tail.py``).
+    uses_metric_tail: bool = False
+    #: Per thread: how many write transactions are open (a read inside one does not fold).
+    _writing: WriteDepth
 
     @property
     def _driver_errors(self) -> tuple[type[BaseException], ...]:
@@ -71,12 +86,18 @@ class SqlBase:
     def _read(self) -> Iterator[sa.Connection]:
         try:
             with self.engine.connect() as conn:
+                # The check runs in autocommit (raw.py): the read's own snapshot, taken by
+                # its first statement, begins after the fold.
+                if self.uses_metric_tail and metric_tail.pending(conn):
+                    self._fold_metric_tail()
                 yield conn
         except self._driver_errors as exc:
             raise database_error(self.engine, exc) from exc
 
     @contextmanager
     def _write(self) -> Iterator[sa.Connection]:
+        writing = self._writing
+        writing.depth += 1
         try:
             held = self.held_write_connection
             # recorded_in: a request id served over HTTP commits with the write (see there).
@@ -93,6 +114,18 @@ class SqlBase:
                 yield conn
         except self._driver_errors as exc:
             raise database_error(self.engine, exc) from exc
+        finally:
+            writing.depth -= 1
+
+    def _fold_metric_tail(self) -> None:
+        """Fold the SQLite store's metric tail before a read (see ``metric_tail.py``)."""
+        if self._writing.depth:
+            return  # this thread's own write transaction holds the lock: read as things are
+        try:
+            with self._write() as conn:
+                metric_tail.fold_pending(conn)
+        except StoreError as exc:  # a store this process may only read (a read-only copy)
+            logger.warning("Metric points logged last are not shown yet: %s", exc)
 
     @staticmethod
     def _run_state(conn: sa.Connection, run_id: str) -> tuple[str, str]:
@@ -110,4 +143,4 @@ class SqlBase:
             raise InvalidStateError.run_deleted(run_id)
 
 
-__all__ = ["RUN_INFO_COLUMNS", "SqlBase", "run_info_from_row"]
+__all__ = ["RUN_INFO_COLUMNS", "SqlBase", "WriteDepth", "run_info_from_row"]

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from jupyter_mltrack._time import now_ms
-from jupyter_mltrack.store.sql import run_cells, schema
+from jupyter_mltrack.store.sql import metric_tail, run_cells, schema
 from jupyter_mltrack.store.sql.engine import WRITE_OPTION, sqlite_path
 from jupyter_mltrack.store.sql.open_errors import newer_schema_error
 from jupyter_mltrack.store.sql.store_folder import record_folder, store_folder
@@ -86,6 +86,7 @@ def _create_new(engine: Engine, default_artifact_root: str) -> None:
                 return
             schema.metadata.create_all(conn)
             run_cells.install(conn)
+            metric_tail.install(conn)
             _version_metadata.create_all(conn)
             conn.execute(sa.insert(alembic_version), {"version_num": schema.SCHEMA_REVISION})
             insert_default_experiment(conn, default_artifact_root)

@@ -45,7 +45,7 @@ import sqlalchemy as sa
 
 from jupyter_mltrack.errors import RunNotFound, StoreError
 from jupyter_mltrack.store.base import MetricPoint
-from jupyter_mltrack.store.sql import raw, schema
+from jupyter_mltrack.store.sql import metric_tail, raw, schema
 
 __all__ = ["SeriesCache", "StaleSeriesCache", "write_metric_points"]
 
@@ -143,19 +143,24 @@ def write_metric_points(
     run_id: str,
     points: Sequence[MetricPoint],
     cache: SeriesCache | None = None,
+    tail: bool = False,
 ) -> dict[str, list[int]]:
     """Append points to the history and move the run's latest values, in ``conn``'s txn.
 
-    Returns the series entries to hand to ``cache.update`` once the transaction has committed.
+    With ``tail`` (SQLite), a wide batch of new points goes to ``metric_tail`` instead, and
+    any other batch first folds what the tail holds (see ``metric_tail.py``). Returns the
+    series entries to hand to ``cache.update`` once the transaction has committed.
 
     Raises:
         StaleSeriesCache: A point collided with a row another writer stored after the cache
             last saw the series; roll back and call again without the run's cache entries.
     """
     if cache is not None:
-        appended = _append_known(conn, run_id, points, cache)
+        appended = _append_known(conn, run_id, points, cache, tail)
         if appended is not None:
             return appended
+    if tail:  # the steps below read the stored points
+        metric_tail.fold_pending(conn)
     # key -> [last step, last timestamp, last value, first step, first timestamp, appendable]
     seen: dict[str, list[Any]] = {}
     lowest = 0
@@ -186,33 +191,48 @@ def write_metric_points(
 
 
 def _append_known(
-    conn: sa.Connection, run_id: str, points: Sequence[MetricPoint], cache: SeriesCache
+    conn: sa.Connection,
+    run_id: str,
+    points: Sequence[MetricPoint],
+    cache: SeriesCache,
+    tail: bool,
 ) -> dict[str, list[int]] | None:
     """Write a batch of one point per cached key, each past its series' latest, in one pass.
 
     That is what ``client.log_batch`` of one training step sends; the general path's three
-    passes over the points would do the same work. Returns None, having written nothing,
-    for any other batch.
+    passes over the points would do the same work. With ``tail``, a batch of at least
+    ``metric_tail.MIN_BATCH`` points is appended to the tail (the fold moves the latest
+    values). Returns None, having written nothing, for any other batch.
     """
     known = cache.of_run(run_id)
     if len(known) < len(points) or min(map(_TIMESTAMP, points)) < _INT64_MIN + _BASE_LIMIT:
         return None
     moved: dict[str, list[int]] = {}
-    rows, updates = [], []
+    to_tail = tail and len(points) >= metric_tail.MIN_BATCH
+    rows: list[tuple[Any, ...]] = []
     for key, value, timestamp, step in points:
         entry = known.get(key)
-        if entry is None or key in moved:
+        if entry is None:
             return None
         sid, base, known_step, known_ts = entry
         if not (step > known_step or (step == known_step and timestamp > known_ts)):
             return None  # a point at or before the latest: the careful path
         moved[key] = [sid, base, step, timestamp]
-        if value - value == 0.0:  # finite (see _insert_points)
+        if to_tail:  # the value as it is (the fold encodes it)
+            rows.append((sid, step, timestamp - base, value))
+        elif value - value == 0.0:  # finite (see _insert_points)
             rows.append((sid, step, timestamp - base, 0, value))
-            updates.append((value, 0, timestamp, step, sid, step, step, timestamp))
         else:
             rows.append((sid, step, timestamp - base, *_history_value(value)))
-            updates.append((*_encode(value), timestamp, step, sid, step, step, timestamp))
+    if len(moved) < len(points):  # a key twice: the careful path
+        return None
+    if to_tail:
+        metric_tail.append(conn, rows)
+        return moved
+    updates = []
+    for key, value, timestamp, step in points:
+        stored, kind = _latest_value(value)
+        updates.append((stored, kind, timestamp, step, moved[key][0], step, step, timestamp))
     rows.sort(key=_SERIES_ID)
     try:
         raw.executemany(conn, INSERT_POINTS, rows)
@@ -286,7 +306,7 @@ def _move_latest(
     for key, (step, timestamp, value, *_) in seen.items():
         sid, _, known_step, known_ts = series[key]
         if step > known_step or (step == known_step and timestamp >= known_ts):
-            stored, kind = (value, 0) if value - value == 0.0 else _encode(value)
+            stored, kind = _latest_value(value)
             updates.append((stored, kind, timestamp, step, sid, step, step, timestamp))
     updates.sort(key=_UPDATE_SERIES_ID)  # every writer row-locks series in one order
     raw.executemany(conn, UPDATE_SERIES, updates)
@@ -335,6 +355,11 @@ def _insert_points(
         last = raw.fetchone(conn, _MAX_SEQ, (sid, step, offset))[0]
         seq = kind if last is None else (last // schema.SEQ_KINDS + 1) * schema.SEQ_KINDS + kind
         raw.execute(conn, INSERT_POINTS, (sid, step, offset, seq, value))
+
+
+def _latest_value(value: float) -> tuple[float, int]:
+    """Return ``(stored value, kind)`` of a latest value (see ``schema.py``)."""
+    return (value, 0) if value - value == 0.0 else _encode(value)
 
 
 def _history_value(value: float) -> tuple[int, float]:

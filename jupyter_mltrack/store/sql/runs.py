@@ -16,7 +16,7 @@ from jupyter_mltrack.errors import (
     NotFoundError,
     RunNotFound,
 )
-from jupyter_mltrack.store.sql import raw, schema
+from jupyter_mltrack.store.sql import metric_tail, raw, schema
 from jupyter_mltrack.store.sql._base import RUN_INFO_COLUMNS, R, SqlBase, run_info_from_row
 from jupyter_mltrack.store.sql.experiments import parse_experiment_id
 from jupyter_mltrack.store.sql.logged_model_schema import RUN_LINK_TABLES
@@ -221,6 +221,7 @@ class RunsMixin(SqlBase):
                 raise InvalidStateError(
                     f"Run {live[0]!r} is not deleted; delete it before purging it"
                 )
+            metric_tail.fold_pending(conn)  # the tail's points of these runs go too
             series = sa.select(schema.latest_metrics.c.series_id).where(
                 schema.latest_metrics.c.run_uuid.in_(run_ids)
             )

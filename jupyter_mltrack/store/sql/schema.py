@@ -38,7 +38,7 @@ from jupyter_mltrack.store.sql.schema_meta import long_text as long_text
 from jupyter_mltrack.store.sql.schema_meta import metadata as metadata
 
 #: The alembic revision this schema corresponds to; bump with every migration.
-SCHEMA_REVISION = "0011_run_cells"
+SCHEMA_REVISION = "0012_metric_tail"
 
 # Params and tags are read by run (get_run, search results): on SQLite they are WITHOUT ROWID
 # tables, clustered by their (run_uuid, key) primary key, which makes those reads ~30% faster.

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine, make_url
 from jupyter_mltrack.store.base import TrackingStore
 from jupyter_mltrack.store.logged_model_base import LoggedModelStore
 from jupyter_mltrack.store.registry_base import RegistryStore
+from jupyter_mltrack.store.sql._base import WriteDepth
 from jupyter_mltrack.store.sql.bootstrap import ensure_schema
 from jupyter_mltrack.store.sql.bulk import ImportMixin
 from jupyter_mltrack.store.sql.engine import create_engine, normalize_db_uri, sqlite_path
@@ -96,6 +97,8 @@ class SqlStore(
                 self.engine.dispose()  # a store that failed to open keeps no -wal/-shm files
                 raise
         self.series_cache = SeriesCache()
+        self.uses_metric_tail = self.dialect == "sqlite"
+        self._writing = WriteDepth()
         self.held_write_connection = (
             HeldWriteConnection(self.engine) if self.dialect == "sqlite" else None
         )

@@ -74,7 +74,9 @@ class WritesMixin(SqlBase):
             if tags:
                 # Last one wins when a batch sets a tag twice.
                 upsert_tags(conn, run_id, {t.key: t.value for t in tags})
-            return write_metric_points(conn, run_id, points, cache) if points else {}
+            if not points:
+                return {}
+            return write_metric_points(conn, run_id, points, cache, self.uses_metric_tail)
 
         self._write_points(run_id, write)
 
@@ -84,7 +86,7 @@ class WritesMixin(SqlBase):
 
         def write(conn: sa.Connection, cache: SeriesCache | None) -> dict[str, list[int]]:
             self._check_run_writable(conn, run_id)
-            return write_metric_points(conn, run_id, points, cache)
+            return write_metric_points(conn, run_id, points, cache, self.uses_metric_tail)
 
         self._write_points(run_id, write)
 
