@@ -8,6 +8,7 @@ logged, and checks where the points are.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterator
 
@@ -16,7 +17,7 @@ import pytest
 
 from jupyter_mltrack.entities import Metric, RunStatus, ViewType
 from jupyter_mltrack.store.frames import runs_to_frame
-from jupyter_mltrack.store.sql import metric_tail
+from jupyter_mltrack.store.sql import engine, metric_tail
 from jupyter_mltrack.store.sql.store import SqlStore
 
 KEYS = [f"layer{k}/norm" for k in range(metric_tail.MIN_BATCH)]
@@ -201,3 +202,21 @@ def test_ending_a_run_keeps_its_points_waiting_until_a_read(store: SqlStore) -> 
         assert len(reopened.get_metric_history(run_id, KEYS[4])) == 2
     finally:
         reopened.close()
+
+
+def test_a_read_inside_this_threads_own_write_does_not_wait_for_itself(
+    uri: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Folding there would queue behind the thread's own write lock until the busy timeout
+    (shortened here), then give up with a warning."""
+    monkeypatch.setattr(engine, "SQLITE_BUSY_TIMEOUT_MS", 200)
+    store = SqlStore(uri)
+    try:
+        run_id, _ = _run(store, steps=2)
+        with caplog.at_level(logging.WARNING), store._write():
+            assert store.get_run(run_id).info.run_id == run_id
+            assert _count(store, "metric_tail") == len(KEYS)  # left for a later read
+        assert not caplog.records
+        assert len(store.get_metric_history(run_id, KEYS[0])) == 2
+    finally:
+        store.close()

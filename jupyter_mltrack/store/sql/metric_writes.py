@@ -147,9 +147,10 @@ def write_metric_points(
 ) -> dict[str, list[int]]:
     """Append points to the history and move the run's latest values, in ``conn``'s txn.
 
-    With ``tail`` (SQLite), a wide batch of new points goes to ``metric_tail`` instead, and
-    any other batch first folds what the tail holds (see ``metric_tail.py``). Returns the
-    series entries to hand to ``cache.update`` once the transaction has committed.
+    With ``tail`` (SQLite), a wide batch of new points goes to ``metric_tail`` instead. A
+    batch that is not only new points first folds what the tail holds, on SQLite, since it
+    reads the stored points (see ``metric_tail.py``). Returns the series entries to hand to
+    ``cache.update`` once the transaction has committed.
 
     Raises:
         StaleSeriesCache: A point collided with a row another writer stored after the cache
@@ -159,8 +160,7 @@ def write_metric_points(
         appended = _append_known(conn, run_id, points, cache, tail)
         if appended is not None:
             return appended
-    if tail:  # the steps below read the stored points
-        metric_tail.fold_pending(conn)
+    metric_tail.fold_pending(conn)  # the steps below read the stored points (SQLite only)
     # key -> [last step, last timestamp, last value, first step, first timestamp, appendable]
     seen: dict[str, list[Any]] = {}
     lowest = 0
