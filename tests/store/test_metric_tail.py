@@ -68,8 +68,8 @@ def _run(store: SqlStore, steps: int = 3, experiment: str = "e") -> tuple[str, s
 
 def test_a_wide_step_waits_in_the_tail_and_every_read_sees_it(store: SqlStore) -> None:
     run_id, _ = _run(store, steps=3)
-    # Step 0 created the series (written straight); steps 1 and 2 wait in the tail.
-    assert _count(store, "metric_tail") == 2 * len(KEYS)
+    # Every step waits in the tail, the first one too (its call created the series).
+    assert _count(store, "metric_tail") == 3 * len(KEYS)
     assert store.get_run(run_id).data.metrics[KEYS[7]] == _value(2, 7)
     assert _count(store, "metric_tail") == 0  # the read folded it
     history = store.get_metric_history(run_id, KEYS[7])
@@ -112,7 +112,7 @@ def test_nan_and_infinities_come_back_from_the_tail(store: SqlStore) -> None:
     run_id, _ = _run(store, steps=1)
     odd = {0: math.nan, 1: math.inf, 2: -math.inf, 3: 1.7976931348623157e308, 4: -0.0}
     store.log_batch(run_id, metrics=_step(1, odd))
-    assert _count(store, "metric_tail") == len(KEYS)
+    assert _count(store, "metric_tail") == 2 * len(KEYS)
     latest = store.get_run(run_id).data.metrics
     for k, value in odd.items():
         history = [m.value for m in store.get_metric_history(run_id, KEYS[k])]
@@ -123,9 +123,9 @@ def test_nan_and_infinities_come_back_from_the_tail(store: SqlStore) -> None:
 def test_the_batch_that_fills_the_tail_folds_it(
     store: SqlStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(metric_tail, "FOLD_POINTS", 3 * len(KEYS))
+    monkeypatch.setattr(metric_tail, "FOLD_POINTS", 4 * len(KEYS))
     run_id, _ = _run(store, steps=3)
-    assert _count(store, "metric_tail") == 2 * len(KEYS)
+    assert _count(store, "metric_tail") == 3 * len(KEYS)
     store.log_batch(run_id, metrics=_step(3))
     assert _count(store, "metric_tail") == 0
     assert _count(store, "metrics") == 4 * len(KEYS)
@@ -138,7 +138,7 @@ def test_narrow_batches_and_single_points_are_written_straight(store: SqlStore) 
     run_id, _ = _run(store, steps=1)
     store.log_batch(run_id, metrics=_step(1)[: metric_tail.MIN_BATCH - 1])
     store.log_metric(run_id, Metric(key=KEYS[0], value=9.0, timestamp=BASE + 5, step=5))
-    assert _count(store, "metric_tail") == 0
+    assert _count(store, "metric_tail") == len(KEYS)  # step 0 only
     assert store.get_run(run_id).data.metrics[KEYS[0]] == 9.0
 
 
@@ -164,12 +164,12 @@ def test_colliding_points_of_two_writers_are_both_kept(uri: str, store: SqlStore
     run_id, _ = _run(store, steps=1)
     other = SqlStore(uri)  # another process: its own series cache
     try:
-        other.log_batch(run_id, metrics=_step(1))  # learns the series, writes straight
-        assert _count(store, "metric_tail") == 0
+        other.log_batch(run_id, metrics=_step(1))  # learns the series
+        assert _count(store, "metric_tail") == 2 * len(KEYS)
         # Both believe step 1 is the latest and log the same step 2 with other values.
         store.log_batch(run_id, metrics=_step(2))
         other.log_batch(run_id, metrics=_step(2, {k: -float(k) for k in range(len(KEYS))}))
-        assert _count(store, "metric_tail") == 2 * len(KEYS)
+        assert _count(store, "metric_tail") == 4 * len(KEYS)
         history = store.get_metric_history(run_id, KEYS[9])  # the fold meets the collision
     finally:
         other.close()
@@ -215,8 +215,33 @@ def test_a_read_inside_this_threads_own_write_does_not_wait_for_itself(
         run_id, _ = _run(store, steps=2)
         with caplog.at_level(logging.WARNING), store._write():
             assert store.get_run(run_id).info.run_id == run_id
-            assert _count(store, "metric_tail") == len(KEYS)  # left for a later read
+            assert _count(store, "metric_tail") == 2 * len(KEYS)  # left for a later read
         assert not caplog.records
         assert len(store.get_metric_history(run_id, KEYS[0])) == 2
     finally:
         store.close()
+
+
+def test_a_wide_batch_of_several_steps_per_key_waits_in_the_tail(store: SqlStore) -> None:
+    """The fluent writer's shape: the steps queued since its last write, in one batch."""
+    run_id, _ = _run(store, steps=1)
+    store.log_batch(run_id, metrics=_step(1) + _step(2))
+    assert _count(store, "metric_tail") == 3 * len(KEYS)
+    history = store.get_metric_history(run_id, KEYS[11])
+    assert [(m.step, m.value) for m in history] == [(step, _value(step, 11)) for step in range(3)]
+
+
+def test_a_wide_batch_that_logs_a_step_again_folds_first_and_keeps_both(
+    store: SqlStore,
+) -> None:
+    run_id, _ = _run(store, steps=2)
+    again = _step(1, {k: -float(k) for k in range(len(KEYS))})  # same step and timestamp
+    store.log_batch(run_id, metrics=again)
+    assert _count(store, "metric_tail") == 0  # folded, then numbered against the history
+    history = store.get_metric_history(run_id, KEYS[6])
+    assert [(m.step, m.value) for m in history] == [
+        (0, _value(0, 6)),
+        (1, _value(1, 6)),
+        (1, -6.0),
+    ]
+    assert store.get_run(run_id).data.metrics[KEYS[6]] == -6.0  # the point logged last wins

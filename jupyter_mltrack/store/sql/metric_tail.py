@@ -110,10 +110,12 @@ def pending(conn: sa.Connection) -> bool:
     return raw.fetchone(conn, _PENDING) is not None
 
 
-def fold_pending(conn: sa.Connection) -> None:
-    """Fold the tail if it holds points (on SQLite; nothing elsewhere)."""
+def fold_pending(conn: sa.Connection) -> bool:
+    """Fold the tail if it holds points (on SQLite; nothing elsewhere); return whether it did."""
     if conn.dialect.name == "sqlite" and pending(conn):
         fold(conn)
+        return True
+    return False
 
 
 def fold(conn: sa.Connection) -> None:

@@ -160,8 +160,34 @@ def write_metric_points(
         appended = _append_known(conn, run_id, points, cache, tail)
         if appended is not None:
             return appended
-    metric_tail.fold_pending(conn)  # the steps below read the stored points (SQLite only)
-    # key -> [last step, last timestamp, last value, first step, first timestamp, appendable]
+    seen, lowest = _scan(points)
+    far = lowest < _INT64_MIN + _BASE_LIMIT
+    wide = tail and not far and len(points) >= metric_tail.MIN_BATCH
+    if wide and all(entry[5] for entry in seen.values()):
+        # Only new points go to the tail: judged against what may be stale while the tail
+        # holds points of these series (another writer's), which the fold reconciles.
+        series, created = _series(conn, run_id, seen, cache)
+        if _all_new(series, seen):
+            metric_tail.append(conn, _tail_rows(series, points))
+            return _moved(series, seen)
+        existing = [key for key in seen if key not in created]
+        if metric_tail.fold_pending(conn) and existing:  # their stored points moved: read again
+            series.update(_select_series(conn, run_id, existing))
+    else:
+        metric_tail.fold_pending(conn)  # the steps below read the stored points (SQLite only)
+        series, created = _series(conn, run_id, seen, cache)
+    if far:
+        _rebase_far_series(conn, series, points)
+    _insert_points(conn, series, seen, points)
+    # Last: the update row-locks each series until the commit, and writers of one run queue
+    # on that lock (the history inserts above take no lock another writer waits for).
+    _move_latest(conn, series, {k: v for k, v in seen.items() if k not in created})
+    return _moved(series, seen)
+
+
+def _scan(points: Sequence[MetricPoint]) -> tuple[dict[str, list[Any]], int]:
+    """Return ``key -> [last step, last timestamp, last value, first step, first timestamp,
+    appendable]`` (appendable: the key's points increase strictly) and the lowest timestamp."""
     seen: dict[str, list[Any]] = {}
     lowest = 0
     for key, value, timestamp, step in points:
@@ -176,14 +202,28 @@ def write_metric_points(
                 entry[2] = value
         if timestamp < lowest:
             lowest = timestamp
-    series, created = _series(conn, run_id, seen, cache)
-    if lowest < _INT64_MIN + _BASE_LIMIT:
-        _rebase_far_series(conn, series, points)
-    _insert_points(conn, series, seen, points)
-    # Last: the update row-locks each series until the commit, and writers of one run queue
-    # on that lock (the history inserts above take no lock another writer waits for).
-    _move_latest(conn, series, {k: v for k, v in seen.items() if k not in created})
-    for key, entry in seen.items():  # new lists: the cache's own entries are never changed
+    return seen, lowest
+
+
+def _all_new(series: dict[str, list[int]], seen: dict[str, list[Any]]) -> bool:
+    """Whether every key's first point lies past its series' known latest point."""
+    return all((entry[3], entry[4]) > tuple(series[key][2:]) for key, entry in seen.items())
+
+
+def _tail_rows(
+    series: dict[str, list[int]], points: Sequence[MetricPoint]
+) -> list[tuple[int, int, int, float]]:
+    return [
+        (sid, step, timestamp - base, value)
+        for key, value, timestamp, step in points
+        for sid, base in (series[key][:2],)
+    ]
+
+
+def _moved(series: dict[str, list[int]], seen: dict[str, list[Any]]) -> dict[str, list[int]]:
+    """Return the series entries once the batch is stored (new lists: the cache's own entries
+    are never changed)."""
+    for key, entry in seen.items():
         sid, base, known_step, known_ts = series[key]
         if entry[0] > known_step or (entry[0] == known_step and entry[1] > known_ts):
             series[key] = [sid, base, entry[0], entry[1]]
