@@ -30,14 +30,24 @@ numbering each colliding point past the stored ones (``seq``, as the general pat
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 
+from jupyter_mltrack.store.base import MetricPoint
 from jupyter_mltrack.store.sql import raw, schema
 
-__all__ = ["FOLD_POINTS", "MIN_BATCH", "append", "fold", "fold_pending", "install", "pending"]
+__all__ = [
+    "FOLD_POINTS",
+    "MIN_BATCH",
+    "append",
+    "append_points",
+    "fold",
+    "fold_pending",
+    "install",
+    "pending",
+]
 
 #: A batch of at least this many points (one per series) goes to the tail.
 MIN_BATCH = 128
@@ -117,6 +127,21 @@ def append(conn: sa.Connection, rows: Sequence[tuple[int, int, int, float]]) -> 
     raw.executemany(conn, _APPEND, rows)
     if raw.fetchone(conn, _SIZE)[0] >= FOLD_POINTS:
         fold(conn)
+
+
+def append_points(
+    conn: sa.Connection, series: Mapping[str, Sequence[int]], points: Sequence[MetricPoint]
+) -> None:
+    """Append ``points`` as :func:`append` does, given each key's ``[series_id, ts_base, ...]``
+    (``metric_writes.py``'s series entries)."""
+    append(
+        conn,
+        [
+            (sid, step, timestamp - base, value)
+            for key, value, timestamp, step in points
+            for sid, base in (series[key][:2],)
+        ],
+    )
 
 
 def pending(conn: sa.Connection) -> bool:

@@ -10,7 +10,9 @@ batch costs is then mostly per key, so the path is built to do per-key work once
 - a series' latest value is updated only when the batch goes past what is known, and the update
   itself checks in SQL that it moves forward (another process may have written the run);
 - a batch of one point per cached key, each past its series' latest (``client.log_batch`` of a
-  training step), is checked and turned into rows in a single pass (:func:`_append_known`).
+  training step), is checked and turned into rows in a single pass (:func:`_append_known`);
+- on SQLite a wide batch of such new points is appended to the metric tail instead, and folded
+  into the history and the latest values in bulk later (``metric_tail.py``).
 
 Appending is safe when a key's points increase strictly in (step, timestamp) and start after the
 series' known latest point: none can then share (series, step, timestamp) with a stored point.
@@ -168,7 +170,7 @@ def write_metric_points(
         # holds points of these series (another writer's), which the fold reconciles.
         series, created = _series(conn, run_id, seen, cache)
         if _all_new(series, seen):
-            metric_tail.append(conn, _tail_rows(series, points))
+            metric_tail.append_points(conn, series, points)
             return _moved(series, seen)
         existing = [key for key in seen if key not in created]
         if metric_tail.fold_pending(conn) and existing:  # their stored points moved: read again
@@ -208,16 +210,6 @@ def _scan(points: Sequence[MetricPoint]) -> tuple[dict[str, list[Any]], int]:
 def _all_new(series: dict[str, list[int]], seen: dict[str, list[Any]]) -> bool:
     """Whether every key's first point lies past its series' known latest point."""
     return all((entry[3], entry[4]) > tuple(series[key][2:]) for key, entry in seen.items())
-
-
-def _tail_rows(
-    series: dict[str, list[int]], points: Sequence[MetricPoint]
-) -> list[tuple[int, int, int, float]]:
-    return [
-        (sid, step, timestamp - base, value)
-        for key, value, timestamp, step in points
-        for sid, base in (series[key][:2],)
-    ]
 
 
 def _moved(series: dict[str, list[int]], seen: dict[str, list[Any]]) -> dict[str, list[int]]:
