@@ -20,7 +20,7 @@ from jupyter_mltrack.store.frames import runs_to_frame
 from jupyter_mltrack.store.sql import engine, metric_tail
 from jupyter_mltrack.store.sql.store import SqlStore
 
-KEYS = [f"layer{k}/norm" for k in range(metric_tail.MIN_BATCH)]
+KEYS = [f"layer{k}/norm" for k in range(metric_tail.MIN_KEYS)]
 BASE = 1_700_000_000_000
 
 
@@ -136,7 +136,7 @@ def test_the_batch_that_fills_the_tail_folds_it(
 
 def test_narrow_batches_and_single_points_are_written_straight(store: SqlStore) -> None:
     run_id, _ = _run(store, steps=1)
-    store.log_batch(run_id, metrics=_step(1)[: metric_tail.MIN_BATCH - 1])
+    store.log_batch(run_id, metrics=_step(1)[: metric_tail.MIN_KEYS - 1])
     store.log_metric(run_id, Metric(key=KEYS[0], value=9.0, timestamp=BASE + 5, step=5))
     assert _count(store, "metric_tail") == len(KEYS)  # step 0 only
     assert store.get_run(run_id).data.metrics[KEYS[0]] == 9.0
@@ -245,3 +245,12 @@ def test_a_wide_batch_that_logs_a_step_again_folds_first_and_keeps_both(
         (1, -6.0),
     ]
     assert store.get_run(run_id).data.metrics[KEYS[6]] == -6.0  # the point logged last wins
+
+
+def test_many_points_of_few_keys_are_written_straight(store: SqlStore) -> None:
+    """One series' steps share its last pages: the tail would only add a second write."""
+    run_id, _ = _run(store, steps=0)
+    points = [Metric(key="loss", value=1 / (s + 1), timestamp=BASE + s, step=s) for s in range(500)]
+    store.log_batch(run_id, metrics=points)
+    assert _count(store, "metric_tail") == 0
+    assert _count(store, "metrics") == 500

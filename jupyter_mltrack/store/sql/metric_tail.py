@@ -6,8 +6,8 @@ series, and committing those ~1,000 pages to the WAL was most of the batch's tim
 10.5 ms; plain sqlite3 doing only that work stops at ~85,000 points/s). The latest values
 (``latest_metrics`` and its search index) cost as much again.
 
-So on SQLite a batch of at least :data:`MIN_BATCH` points, each past its series' latest known
-point (one step from ``client.log_batch``, or the several steps the fluent writer sends at
+So on SQLite a batch over at least :data:`MIN_KEYS` keys, each point past its series' latest
+known point (one step from ``client.log_batch``, or the several steps the fluent writer sends at
 once; see ``metric_writes.py``), is appended to ``metric_tail``: a rowid table without an
 index, whose rows are the history's rows in the order they were logged. Its commit writes a
 handful of pages. Once the tail holds :data:`FOLD_POINTS` points, the batch that crossed the
@@ -40,7 +40,7 @@ from jupyter_mltrack.store.sql import raw, schema
 
 __all__ = [
     "FOLD_POINTS",
-    "MIN_BATCH",
+    "MIN_KEYS",
     "append",
     "append_points",
     "fold",
@@ -49,8 +49,9 @@ __all__ = [
     "pending",
 ]
 
-#: A batch of at least this many points (one per series) goes to the tail.
-MIN_BATCH = 128
+#: A batch of new points over at least this many keys (series) goes to the tail: fewer series
+#: dirty few enough pages to be written straight into the history.
+MIN_KEYS = 128
 #: The tail is folded once it holds this many points (~3 MB of rows, folded in ~0.1 s, the most a
 #: read waits for). Folds of 65,536 to 262,144 points measured the same rate for 1,000-key steps.
 FOLD_POINTS = 131_072

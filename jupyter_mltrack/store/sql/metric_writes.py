@@ -164,7 +164,7 @@ def write_metric_points(
             return appended
     seen, lowest = _scan(points)
     far = lowest < _INT64_MIN + _BASE_LIMIT
-    wide = tail and not far and len(points) >= metric_tail.MIN_BATCH
+    wide = tail and not far and len(seen) >= metric_tail.MIN_KEYS
     if wide and all(entry[5] for entry in seen.values()):
         # Only new points go to the tail: judged against what may be stale while the tail
         # holds points of these series (another writer's), which the fold reconciles.
@@ -233,14 +233,14 @@ def _append_known(
 
     That is what ``client.log_batch`` of one training step sends; the general path's three
     passes over the points would do the same work. With ``tail``, a batch of at least
-    ``metric_tail.MIN_BATCH`` points is appended to the tail (the fold moves the latest
+    ``metric_tail.MIN_KEYS`` points (keys) is appended to the tail (the fold moves the latest
     values). Returns None, having written nothing, for any other batch.
     """
     known = cache.of_run(run_id)
     if len(known) < len(points) or min(map(_TIMESTAMP, points)) < _INT64_MIN + _BASE_LIMIT:
         return None
     moved: dict[str, list[int]] = {}
-    to_tail = tail and len(points) >= metric_tail.MIN_BATCH
+    to_tail = tail and len(points) >= metric_tail.MIN_KEYS
     rows: list[tuple[Any, ...]] = []
     for key, value, timestamp, step in points:
         entry = known.get(key)
