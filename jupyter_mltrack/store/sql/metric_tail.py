@@ -52,7 +52,7 @@ __all__ = [
 #: A batch of new points over at least this many keys (series) goes to the tail: fewer series
 #: dirty few enough pages to be written straight into the history.
 MIN_KEYS = 128
-#: The tail is folded once it holds this many points (~3 MB of rows, folded in ~0.1 s, the most a
+#: The tail is folded once it holds this many points (~3 MB of rows, folded in ~0.2 s, the most a
 #: read waits for). Folds of 65,536 to 262,144 points measured the same rate for 1,000-key steps.
 FOLD_POINTS = 131_072
 
