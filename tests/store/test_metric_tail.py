@@ -192,7 +192,7 @@ def test_purging_a_run_takes_its_waiting_points_too(store: SqlStore) -> None:
     assert store.get_run(kept).data.metrics[KEYS[0]] == _value(1, 0)
 
 
-def test_ending_a_run_keeps_its_points_waiting_until_a_read(store: SqlStore) -> None:
+def test_points_in_the_tail_of_an_ended_run_are_read_by_a_new_store(store: SqlStore) -> None:
     """Durable at the batch's commit: a new store on the file (a new process) reads them."""
     run_id, _ = _run(store, steps=2)
     store.update_run_info(run_id, status=RunStatus.FINISHED, end_time=1)

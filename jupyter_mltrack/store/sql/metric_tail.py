@@ -162,7 +162,6 @@ def fold(conn: sa.Connection) -> None:
     """Move the tail's points into the history and the latest values, in ``conn``'s write
     transaction, and empty it."""
     raw.execute(conn, _STAGE_TABLE)
-    raw.execute(conn, _UNSTAGE)  # empty already (emptied below, or rolled back with a failed fold)
     raw.execute(conn, _STAGE)
     raw.execute(conn, _EMPTY)
     raw.execute(conn, "SAVEPOINT metric_tail_fold")
