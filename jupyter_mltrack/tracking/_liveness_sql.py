@@ -73,19 +73,29 @@ def running_with_heartbeat(
     """Return ``{run_id: {key: value}}`` (only ``keys``) of RUNNING runs that have ``heartbeat``.
 
     The runs with the heartbeat tag drive the query (CROSS JOIN keeps them the outer loop on
-    SQLite, which has no statistics to choose by); one probe of the runs' primary key each.
+    SQLite, which has no statistics to choose by; the index's condition is repeated so that
+    SQLite may use its partial key index); one probe of the runs' primary key each.
     """
     from jupyter_mltrack.store.sql import raw
 
-    statement = (
-        "SELECT t.{run_uuid}, t.{key}, t.{value} FROM {tags} h CROSS JOIN {runs} r "
-        "CROSS JOIN {tags} t WHERE h.{key} = ? AND r.{run_uuid} = h.{run_uuid} "
-        f"AND r.{{status}} = 'RUNNING' AND t.{{run_uuid}} = h.{{run_uuid}} "
-        f"AND t.{{key}} IN ({raw.marks(len(keys))})"
-    )
     sql: Any = store
     found: dict[str, dict[str, str]] = {}
     with sql._read() as conn:
-        for run_id, key, value in raw.fetchall(conn, statement, (heartbeat, *keys)):
+        rows = raw.fetchall(conn, candidates_template(len(keys)), (heartbeat, *keys))
+        for run_id, key, value in rows:
             found.setdefault(run_id, {})[key] = value
     return found
+
+
+def candidates_template(key_count: int) -> str:
+    """Return the raw template of :func:`running_with_heartbeat` asking for ``key_count`` keys."""
+    from jupyter_mltrack.store.sql import raw
+    from jupyter_mltrack.store.sql.schema import indexed_tag_sql
+
+    return (
+        "SELECT t.{run_uuid}, t.{key}, t.{value} FROM {tags} h CROSS JOIN {runs} r "
+        "CROSS JOIN {tags} t WHERE h.{key} = ? AND r.{run_uuid} = h.{run_uuid} "
+        f"AND {indexed_tag_sql('h.{key}')} "
+        f"AND r.{{status}} = 'RUNNING' AND t.{{run_uuid}} = h.{{run_uuid}} "
+        f"AND t.{{key}} IN ({raw.marks(key_count)})"
+    )

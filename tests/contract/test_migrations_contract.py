@@ -158,3 +158,11 @@ def test_an_upgraded_sqlite_store_has_the_metric_tail_of_a_new_one(tmp_path):
     upgraded, new = _upgraded_and_new(tmp_path, "metric_tail")
     assert upgraded == new
     assert [kind for kind, _, _ in upgraded] == ["table"]
+
+
+def test_an_upgraded_sqlite_store_has_the_tag_key_index_of_a_new_one(tmp_path):
+    """0013 makes ix_tags_key the partial index a new store has, without the default tags."""
+    upgraded, new = _upgraded_and_new(tmp_path, "ix_tags_key")
+    assert upgraded == new
+    [(kind, _, sql)] = upgraded
+    assert kind == "index" and "\"key\" != 'mltrack.user'" in sql

@@ -25,7 +25,10 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
+    literal_column,
 )
+from sqlalchemy.sql.elements import ColumnElement
 
 # Re-exported (``X as X``): the store's modules import these from here, as before the split.
 from jupyter_mltrack.store.sql.schema_meta import DOUBLE_MAX as DOUBLE_MAX
@@ -38,7 +41,7 @@ from jupyter_mltrack.store.sql.schema_meta import long_text as long_text
 from jupyter_mltrack.store.sql.schema_meta import metadata as metadata
 
 #: The alembic revision this schema corresponds to; bump with every migration.
-SCHEMA_REVISION = "0012_metric_tail"
+SCHEMA_REVISION = "0013_default_tags_unindexed"
 
 # Params and tags are read by run (get_run, search results): on SQLite they are WITHOUT ROWID
 # tables, clustered by their (run_uuid, key) primary key, which makes those reads ~30% faster.
@@ -102,9 +105,57 @@ tags = Table(
     Column("key", exact_string(250), nullable=False),
     Column("value", String(8000), nullable=False),
     PrimaryKeyConstraint("run_uuid", "key", name="tag_pk"),
-    Index("ix_tags_key", "key"),
     sqlite_with_rowid=False,
 )
+
+#: The tags the tracking layer writes on (nearly) every run it creates: context (user, source,
+#: git, host), the owning process and the notebook cell. An index entry of one of these selects
+#: every run, so it serves no search, while on SQLite each entry dirties its own index page in
+#: the commit that creates the run (14 of the ~47 pages a fluent run writes in a git checkout).
+#: SQLite's ``ix_tags_key`` therefore leaves them out. The tracking layer owns the names (a test
+#: checks that a new run's tags are all here or sparse); a search for one of them probes the
+#: run's own rows instead (see ``search_sql.py``).
+DEFAULT_TAG_KEYS = (
+    "mltrack.user",
+    "mltrack.source.name",
+    "mltrack.source.type",
+    "mltrack.source.git.commit",
+    "mltrack.source.git.branch",
+    "mltrack.source.git.dirty",
+    "mltrack.source.git.repoURL",
+    "mltrack.python.version",
+    "mltrack.hostname",
+    "mltrack.runName",
+    "mltrack.owner.host",
+    "mltrack.owner.pid",
+    "mltrack.owner.startTime",
+    "mltrack.owner.pidNamespace",
+    "mltrack.kernel.host",
+    "mltrack.kernel.pid",
+    "mltrack.kernel.id",
+    "mltrack.notebook.cellId",
+    "mltrack.notebook.executionCount",
+)
+
+
+def indexed_tag(key: ColumnElement[str]) -> ColumnElement[bool]:
+    """Return ``key`` is none of ``DEFAULT_TAG_KEYS``: the condition of SQLite's ``ix_tags_key``.
+
+    The keys are literals, not bound parameters: SQLite uses a partial index only for a query
+    that states its condition, and it cannot compare a parameter with the index's literal. A
+    chain of ``!=``, not ``NOT IN``: SQLite checks the condition on every insert into ``tags``,
+    and builds a ``NOT IN`` list's lookup table anew for each (half again the cost of a full
+    index, where the comparisons cost a fifth of it).
+    """
+    return and_(*(key != literal_column(f"'{name}'") for name in DEFAULT_TAG_KEYS))
+
+
+def indexed_tag_sql(key: str) -> str:
+    """Return :func:`indexed_tag` as SQL text, for the raw statements (``key``: the column)."""
+    return " AND ".join(f"{key} != '{name}'" for name in DEFAULT_TAG_KEYS)
+
+
+Index("ix_tags_key", tags.c.key, sqlite_where=indexed_tag(tags.c.key))
 
 # One row per (run, metric key): the series id that history rows point to, plus the point with
 # the highest (step, timestamp), kept on write so search and get_run never read the history.

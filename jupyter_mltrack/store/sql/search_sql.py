@@ -28,11 +28,13 @@ from jupyter_mltrack.entities import ViewType
 from jupyter_mltrack.errors import InvalidParameterError
 from jupyter_mltrack.store.search import Comparison, OrderBy
 from jupyter_mltrack.store.sql.schema import (
+    DEFAULT_TAG_KEYS,
     KIND_NAN,
     KIND_NEG_INF,
     KIND_POS_INF,
     experiment_tags,
     experiments,
+    indexed_tag,
     latest_metrics,
     params,
     runs,
@@ -76,6 +78,23 @@ class _Target:
         return sa.and_(
             child.c[self.id_column] == self.table.c[self.id_column], text_eq(child.c.key, key)
         )
+
+    def driving(self, child: sa.FromClause, key: str) -> _Bool:
+        """:meth:`owned`, stated so that SQLite drives the query from the child's key index.
+
+        The runs' tags have a partial key index on SQLite, which its planner uses only for a
+        query that repeats the index's condition (see ``schema.indexed_tag``). Elsewhere the
+        condition is true of every key that drives a query (``every_row_has`` keeps the others
+        out), exactly so on MySQL too (binary collation), and costs a comparison per row.
+        """
+        owned = self.owned(child, key)
+        if getattr(child, "element", child) is not tags:
+            return owned
+        return sa.and_(owned, indexed_tag(child.c.key))
+
+    def every_row_has(self, comparison: Comparison) -> bool:
+        """Whether nearly every row has the comparison's key: a tag every tracked run carries."""
+        return self is _RUNS and comparison.entity == "tag" and comparison.key in DEFAULT_TAG_KEYS
 
 
 _RUNS = _Target(
@@ -191,7 +210,7 @@ class _Joins:
         present = list(self.present)
         if present:  # the runs that have the key drive the query (see DrivingJoin)
             child, key = present.pop(0)
-            source = DrivingJoin(child, source, self.target.owned(child, key))
+            source = DrivingJoin(child, source, self.target.driving(child, key))
         for key, child in self.inner.items():  # one row per (id, key): joins add no rows
             source = source.join(child, self.target.owned(child, key))
         for child, key in present:
@@ -237,10 +256,11 @@ def _where(
             condition = metric_condition(probe, comparison.op, float(_number(comparison)))
             scope = _scope(probe, experiment_ids, view_type)
             where.append(sa.exists().where(target.owned(probe, comparison.key), condition, *scope))
-        elif comparison.op == "IS NOT NULL":
+        elif comparison.op == "IS NOT NULL" and not target.every_row_has(comparison):
             # A join, so a planner without statistics (SQLite) starts from the key's index:
             # such keys mark few runs (a sweep's parents, say), and "id IN (...)" would walk
-            # every run of the experiment in order to find none (10^6 runs: a second).
+            # every run of the experiment in order to find none (10^6 runs: a second). A key
+            # every run has is no index's business: the EXISTS probe below finds it per run.
             present = _child(target, comparison.entity).alias(f"present_{len(joins.present)}")
             joins.present.append((present, comparison.key))
         else:
