@@ -106,6 +106,8 @@ def test_params_are_immutable(store):
         store.log_param(run_id, Param(key="lr", value="0.2"))
     with pytest.raises(InvalidParameterError, match=r"'a'.*'b'"):
         store.log_batch(run_id, params=[Param(key="x", value="a"), Param(key="x", value="b")])
+    with pytest.raises(InvalidParameterError, match=r"'0\.1'.*'0\.3'"):  # a new key goes down too
+        store.log_batch(run_id, params=[Param(key="a", value="4"), Param(key="lr", value="0.3")])
     assert store.get_run(run_id).data.params == {"lr": "0.1"}
 
 

@@ -134,18 +134,14 @@ def _write_params(conn: sa.Connection, run_id: str, params: Sequence[Param]) -> 
         if previous != param.value:
             raise _param_conflict(run_id, param.key, previous, param.value)
     keys = sorted(wanted)  # one lock order for every writer
+    rows = [(run_id, key, wanted[key]) for key in keys]
+    mysql = conn.dialect.name in ("mysql", "mariadb")
+    inserted = raw.executemany(conn, _ADD_PARAMS_MYSQL if mysql else _ADD_PARAMS, rows)
+    if not mysql and inserted == len(rows):
+        return  # every row went in as given (MySQL counts a skipped row as changed)
+    # A key stored before (earlier, or by another writer meanwhile) kept its row: compare.
     select = _SELECT_PARAMS + raw.marks(len(keys)) + ")"
     existing = dict(raw.fetchall(conn, select, (run_id, *keys)))
-    new = [(run_id, k, wanted[k]) for k in keys if k not in existing]
-    if new:
-        mysql = conn.dialect.name in ("mysql", "mariadb")
-        inserted = raw.executemany(conn, _ADD_PARAMS_MYSQL if mysql else _ADD_PARAMS, new)
-        if mysql or inserted != len(new):
-            # A row another writer added meanwhile was skipped: read back what is stored now.
-            # (MySQL counts a skipped row as changed, so there it is always read back.)
-            existing = dict(raw.fetchall(conn, select, (run_id, *keys)))
-        else:  # every row went in as given
-            existing.update((key, value) for _, key, value in new)
     for key in keys:
         if existing.get(key, wanted[key]) != wanted[key]:
             raise _param_conflict(run_id, key, existing[key], wanted[key])
