@@ -118,4 +118,6 @@ def _on_sqlite_begin(conn: sa.Connection) -> None:
     # Straight on the driver connection: through exec_driver_sql this one statement cost ~80 us
     # of SQLAlchemy machinery, a tenth of what a whole fluent run may take.
     driver = conn.connection.driver_connection
+    if driver.in_transaction:  # type: ignore[union-attr]
+        return  # a statement inside the held connection's own transaction (held_connection.py)
     driver.execute("BEGIN IMMEDIATE" if write else "BEGIN")  # type: ignore[union-attr]
