@@ -9,6 +9,7 @@ candidates) must still be planned through it.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 
 import pytest
 
@@ -45,7 +46,7 @@ def _ids(store: SqlStore, filter_string: str) -> list[str]:
 
 def _index_entries(store: SqlStore) -> int:
     path = store.uri.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         # INDEXED BY fails the statement outright if the index cannot serve it.
         sql = f"SELECT count(*) FROM tags INDEXED BY ix_tags_key WHERE {indexed_tag_sql('key')}"
         return int(conn.execute(sql).fetchone()[0])
@@ -53,7 +54,7 @@ def _index_entries(store: SqlStore) -> int:
 
 def _plan(store: SqlStore, sql: str, params: tuple[object, ...]) -> str:
     path = store.uri.removeprefix("sqlite:///")
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:
         rows = conn.execute("EXPLAIN QUERY PLAN " + sql, params).fetchall()
     return "\n".join(row[-1] for row in rows)
 

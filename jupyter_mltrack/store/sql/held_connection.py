@@ -1,7 +1,7 @@
 """One SQLite write connection kept open between transactions.
 
 Checking a connection out of SQLAlchemy's pool and back in costs ~25 µs of Python per write
-transaction, two thirds of an empty transaction; a fluent run writes five times. SQLite takes one
+transaction, two thirds of an empty transaction; a fluent run writes four times. SQLite takes one
 writer at a time anyway, so a store keeps a single connection for writes, used by whichever
 thread holds its lock. A thread that finds it busy takes a pooled connection as before (and then
 waits for SQLite's write lock, as it would have). After a failed transaction, or in a forked
