@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 import jupyter_mltrack as mlt
 from jupyter_mltrack import RunStatus, TrackingClient
@@ -92,21 +91,32 @@ def test_every_fluent_run_records_its_owner_and_is_beaten_while_active(
     assert client.get_run(run.run_id).data.tags[OWNER_PID] == str(os.getpid())
 
 
+def count_write_transactions(store: object, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the SQL store's write transactions from now on (each commits once, or rolls back).
+
+    Counted where the store opens them: on SQLite they begin and commit on the driver connection,
+    past SQLAlchemy's transaction events.
+    """
+    opened: list[int] = []
+    write = store._write  # type: ignore[attr-defined]
+
+    def counted() -> object:
+        opened.append(1)
+        return write()
+
+    monkeypatch.setattr(store, "_write", counted)
+    return opened
+
+
 def test_ending_a_fluent_run_drops_its_heartbeat_in_the_same_transaction(
-    client: TrackingClient,
+    client: TrackingClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A small fluent run commits five times in all; ending it used to commit twice (the status,
+    # A small fluent run commits four times in all; ending it used to commit twice (the status,
     # then the heartbeat tag), a tenth of the run's time.
     run = mlt.start_run()
     mlt.log_param("p", "1")
-    engine = run.store.engine  # type: ignore[attr-defined]
-    commits: list[object] = []
-    count = commits.append  # one bound method: listen and remove must get the same object
-    sa.event.listen(engine, "commit", count)
-    try:
-        mlt.end_run()
-    finally:
-        sa.event.remove(engine, "commit", count)
+    commits = count_write_transactions(run.store, monkeypatch)
+    mlt.end_run()
     assert len(commits) == 1
     ended = client.get_run(run.run_id)
     assert ended.info.status is RunStatus.FINISHED and ended.info.end_time is not None
@@ -124,11 +134,12 @@ def test_ending_a_deleted_fluent_run_raises_and_keeps_its_tags(client: TrackingC
     assert kept.info.status is RunStatus.RUNNING and HEARTBEAT in kept.data.tags
 
 
-def test_one_timer_beats_all_runs_of_a_store_in_one_transaction(client: TrackingClient) -> None:
+def test_one_timer_beats_all_runs_of_a_store_in_one_transaction(
+    client: TrackingClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     runs = [owned_run(client, os.getpid(), beat_age=100) for _ in range(3)]
     store = client.store
-    commits: list[int] = []
-    sa.event.listen(store.engine, "commit", lambda conn: commits.append(1))  # type: ignore[attr-defined]
+    commits = count_write_transactions(store, monkeypatch)
     for run_id in runs:
         heartbeat.track(store, run_id)
     try:
